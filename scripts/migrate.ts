@@ -1,0 +1,74 @@
+/**
+ * Database migrations without Prisma's native schema engine (see
+ * src/db/migrations.ts for how).
+ *
+ *   npx tsx scripts/migrate.ts deploy          apply pending migrations (like `prisma migrate deploy`)
+ *   npx tsx scripts/migrate.ts create <name>   write a migration for schema changes (like `prisma migrate dev --create-only`)
+ *
+ * The database is DATABASE_URL (read from the environment or .env), by
+ * default postgresql://postgres@127.0.0.1:5432/storefront. `deploy` creates
+ * the database if it does not exist. Exits 1 on any failure, 2 on bad usage.
+ */
+import path from 'node:path';
+import dotenv from 'dotenv';
+import { MigrationError, applyMigrations, createMigration, projectPaths } from '../src/db/migrations.js';
+
+const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/storefront';
+const USAGE = `Usage:
+  npx tsx scripts/migrate.ts deploy          apply pending migrations to DATABASE_URL
+  npx tsx scripts/migrate.ts create <name>   create prisma/migrations/<timestamp>_<name> from schema changes`;
+
+/** The URL without its password, for messages. */
+function redact(databaseUrl: string): string {
+  try {
+    const url = new URL(databaseUrl);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '(unparsable DATABASE_URL)';
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  dotenv.config({ quiet: true });
+  const databaseUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
+  const [command, ...rest] = argv;
+
+  if (command === 'deploy' && rest.length === 0) {
+    console.log(`Applying migrations to ${redact(databaseUrl)}`);
+    const { applied } = await applyMigrations({ databaseUrl, log: (line) => console.log(`  ${line}`) });
+    console.log(
+      applied.length === 0
+        ? 'No pending migrations: the database is up to date.'
+        : `Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}.`,
+    );
+    return 0;
+  }
+
+  if (command === 'create' && rest.length === 1 && rest[0]) {
+    const folder = await createMigration({ databaseUrl, name: rest[0] });
+    if (folder === null) {
+      console.log('No changes: prisma/schema.prisma matches the existing migrations; nothing was written.');
+    } else {
+      const { root, migrationsDir } = projectPaths();
+      console.log(`Created ${path.relative(root, path.join(migrationsDir, folder, 'migration.sql'))}`);
+    }
+    return 0;
+  }
+
+  if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return command === undefined ? 2 : 0;
+  }
+  console.error(`migrate: unknown or incomplete command: ${argv.join(' ')}\n${USAGE}`);
+  return 2;
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  // MigrationError messages are written for people; anything else is a bug, so keep its stack.
+  const message = error instanceof MigrationError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  console.error(`migrate: ${message}`);
+  process.exitCode = 1;
+}

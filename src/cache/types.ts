@@ -1,0 +1,93 @@
+/**
+ * Public types of the write-through cache core. Nothing here knows the domain:
+ * entities are described by configuration (see `CachedEntity`).
+ */
+
+/** A primary key value of a cached entity. */
+export type EntityId = number | string;
+
+/** What a cache read found for one key. `undefined` in a read result means a miss. */
+export type CacheHit =
+  | { kind: 'value'; version: number; json: string }
+  /** The row was deleted: answer "not found" without asking the database. */
+  | { kind: 'tombstone'; version: number };
+
+/** One compare-and-set write: stored only if the key holds no higher-or-equal version. */
+export interface CacheWrite {
+  key: string;
+  version: number;
+  /** JSON of the entity, or `null` for a tombstone. */
+  json: string | null;
+  /** Time to live of the entry, in seconds. */
+  ttlSeconds: number;
+}
+
+/**
+ * The cache store: small on purpose, so Redis can be swapped for another store
+ * with the same semantics (versions, compare-and-set, TTL).
+ *
+ * Each call is exactly one round trip to the store.
+ */
+export interface CacheStore {
+  /** Reads many keys at once; one result per key, in key order, `undefined` for a miss. */
+  read(keys: readonly string[]): Promise<(CacheHit | undefined)[]>;
+  /**
+   * Compare-and-set of many keys at once: each entry is written only if the
+   * stored version is absent or lower. Resolves to how many entries were written.
+   */
+  write(entries: readonly CacheWrite[]): Promise<number>;
+  /** Removes keys outright (tests and operators; the write path never needs it). */
+  remove(keys: readonly string[]): Promise<void>;
+  /** Resolves when the store answers; rejects otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * How one cached entity is stored in the database. An entity is a root row
+ * (with an integer `version` column) and, optionally, member rows in other
+ * models that are cached with it as one aggregate (a cart and its items).
+ */
+export interface CachedEntity<Db = unknown, Row extends object = object> {
+  /** Prisma model name of the root row, e.g. `"Product"`. */
+  model: string;
+  /** Field of the root row holding its id. @default "id" */
+  idField?: string;
+  /**
+   * Models whose rows belong to this entity, each with the field that holds
+   * the root's id, e.g. `{ CartItem: "cartId" }`. A write on a member row
+   * increments the root's version, so the aggregate is cached as one value.
+   */
+  members?: Record<string, string>;
+  /**
+   * Deletes in other models that cascade into this entity in the database,
+   * invisible to Prisma: `{ Product: { model: "CartItem", field: "productId" } }`
+   * means deleting products deletes the CartItem rows whose `productId` names
+   * them. `model` is a member model or the root model itself.
+   */
+  cascades?: Record<string, { model: string; field: string }>;
+  /**
+   * Reads the entities with these ids, in any order, exactly as they are to be
+   * cached and served: with `version`, without secrets. Used by the read path
+   * for misses and by the write path to capture what a transaction committed.
+   */
+  load(db: Db, ids: EntityId[]): Promise<Row[]>;
+}
+
+/** Counters the cache core moves; read by tests, metrics and the benchmark. */
+export interface CacheStats {
+  /** Round trips to the store for reads. */
+  readRoundTrips: number;
+  /** Round trips to the store for writes (after commit and read-fills). */
+  writeRoundTrips: number;
+  hits: number;
+  misses: number;
+  /** Reads that failed (store down or slow) and fell back to the database. */
+  readFailures: number;
+  /** Writes after commit or fills that failed; the entries may be stale until repaired. */
+  writeFailures: number;
+}
+
+export function createCacheStats(): CacheStats {
+  return { readRoundTrips: 0, writeRoundTrips: 0, hits: 0, misses: 0, readFailures: 0, writeFailures: 0 };
+}

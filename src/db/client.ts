@@ -1,0 +1,19 @@
+/**
+ * The database connection, behind one small factory: the rest of the code
+ * gets a Prisma Client and never sees how it connects.
+ */
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from '../generated/prisma/client.js';
+
+export interface DatabaseOptions {
+  /** PostgreSQL connection URL. */
+  databaseUrl: string;
+  /** Connections in the pool. @default 10 */
+  poolSize?: number;
+}
+
+/** Creates a Prisma Client for PostgreSQL through the `pg` driver adapter. */
+export function createPrismaClient({ databaseUrl, poolSize = 10 }: DatabaseOptions): PrismaClient {
+  const adapter = new PrismaPg({ connectionString: databaseUrl, max: poolSize });
+  return new PrismaClient({ adapter });
+}

@@ -1,0 +1,38 @@
+/**
+ * The storefront's cached entities: the only place that tells the cache core
+ * (src/cache) which models it caches, how they aggregate and how to read them.
+ * The same `load` serves cache misses and the write path's read-back.
+ */
+import type { CachedEntity, EntityId } from '../cache/index.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+
+/** Any client that can read: the root client or a transaction client. */
+type Db = Pick<PrismaClient, 'user' | 'product' | 'cart'>;
+
+const ids = (list: EntityId[]) => list as number[];
+
+export const cachedEntities = {
+  User: {
+    model: 'User',
+    // The password hash never leaves the database: not in the cache, not in resolvers.
+    load: (db, list) => db.user.findMany({ where: { id: { in: ids(list) } }, omit: { passwordHash: true } }),
+  },
+  Product: {
+    model: 'Product',
+    load: (db, list) => db.product.findMany({ where: { id: { in: ids(list) } } }),
+  },
+  Cart: {
+    model: 'Cart',
+    idField: 'userId',
+    members: { CartItem: 'cartId' },
+    // Deleting a product deletes it from every cart (ON DELETE CASCADE).
+    cascades: { Product: { model: 'CartItem', field: 'productId' } },
+    load: (db, list) =>
+      db.cart.findMany({
+        where: { userId: { in: ids(list) } },
+        include: { items: { orderBy: [{ addedAt: 'asc' }, { productId: 'asc' }] } },
+      }),
+  },
+} satisfies Record<string, CachedEntity<Db, object>>;
+
+export type CachedEntityName = keyof typeof cachedEntities;

@@ -1,0 +1,496 @@
+/**
+ * Prisma migrations without Prisma's native schema engine.
+ *
+ * The Prisma CLI (`prisma migrate ...`) needs a native schema-engine binary
+ * that cannot be downloaded on our machines. Prisma also publishes the same
+ * engine compiled to WebAssembly (`@prisma/schema-engine-wasm`, pinned in
+ * package.json to the version matching `prisma`), which talks to the database
+ * through a driver adapter instead of its own drivers. This module drives it:
+ *
+ * - `applyMigrations` is `prisma migrate deploy`: it applies the pending
+ *   folders of `prisma/migrations` and records them in `_prisma_migrations`
+ *   exactly as the CLI does (same table, same sha256 checksums), so a machine
+ *   with the native engine sees the same history.
+ * - `createMigration` is `prisma migrate dev --create-only`: it diffs the
+ *   schema produced by the existing migrations (replayed on a temporary
+ *   "shadow" database) against `prisma/schema.prisma` and writes the SQL into
+ *   a new `prisma/migrations/<timestamp>_<name>/migration.sql`.
+ *
+ * See shared/notes/prisma-offline.md for how the pieces fit. Two defects of
+ * `@prisma/adapter-pg` 7.10 are worked around here (see `createPool` and
+ * `createAdapterFactory`):
+ *
+ * 1. Its `connectToShadowDb()` spreads `{ ...config, database }` over a config
+ *    that holds a `connectionString`; `pg` lets the connection string win, so
+ *    the "shadow" connection silently points at the MAIN database and the
+ *    engine replays every migration there. We create the shadow database
+ *    ourselves and connect to it with a rewritten URL.
+ * 2. It cannot decode PostgreSQL's internal one-byte type `"char"` (OID 18),
+ *    which the engine's schema describer selects from `pg_constraint`, so any
+ *    introspection (needed for a diff from migrations) fails with
+ *    "Column type 'char' could not be deserialized from the database". We
+ *    relabel such result columns as `text`, which is what their value is.
+ */
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PrismaPg } from '@prisma/adapter-pg';
+import {
+  bindMigrationAwareSqlAdapterFactory,
+  type SqlDriverAdapter,
+  type SqlMigrationAwareDriverAdapterFactory,
+} from '@prisma/driver-adapter-utils';
+import type * as SchemaEngineGlue from '@prisma/schema-engine-wasm/schema_engine_bg';
+import type { DiffTarget, MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm/schema_engine_bg';
+import pg from 'pg';
+
+// ---------------------------------------------------------------------------
+// Public API
+// ---------------------------------------------------------------------------
+
+export interface ApplyMigrationsOptions {
+  /** PostgreSQL connection URL of the database to migrate. */
+  databaseUrl: string;
+  /** Create the database named in the URL if it does not exist. @default true */
+  createDatabase?: boolean;
+  /** Receives human-readable progress lines (and engine warnings). */
+  log?: (line: string) => void;
+}
+
+export interface CreateMigrationOptions {
+  /**
+   * PostgreSQL connection URL. Only the server is really used: a temporary
+   * shadow database is created next to the named database (which is created
+   * if missing, as `prisma migrate dev` does) and dropped afterwards.
+   */
+  databaseUrl: string;
+  /** Migration name; normalised like Prisma does (`add user index` -> `add_user_index`). */
+  name: string;
+}
+
+/** Any failure of this module, with a message meant for a human. */
+export class MigrationError extends Error {
+  override name = 'MigrationError';
+}
+
+/**
+ * Applies the pending migrations of `prisma/migrations`, like
+ * `prisma migrate deploy`, and returns the names of those it applied (empty
+ * when the database was already up to date).
+ */
+export async function applyMigrations(options: ApplyMigrationsOptions): Promise<{ applied: string[] }> {
+  const { databaseUrl, createDatabase = true, log = () => {} } = options;
+  const paths = projectPaths();
+  await ensureDatabase(databaseUrl, { create: createDatabase, log });
+
+  const migrationsList = await readMigrationsList(paths.migrationsDir);
+  const onDisk = migrationsList.migrationDirectories.length;
+  log(`${onDisk} migration${onDisk === 1 ? '' : 's'} found in ${path.relative(paths.root, paths.migrationsDir)}`);
+  if (onDisk === 0) return { applied: [] };
+
+  const applied = await withEngine(databaseUrl, log, async (engine) => {
+    const output = await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
+    return output.appliedMigrationNames;
+  });
+  for (const name of applied) log(`Applied migration ${name}`);
+  return { applied };
+}
+
+/**
+ * Writes a new migration with the SQL that takes a database from the state
+ * of the existing migrations to `prisma/schema.prisma`. Returns the new
+ * folder's name (`<yyyyMMddHHmmss>_<name>`), or null when there is nothing to
+ * migrate (no folder is written then).
+ */
+export async function createMigration(options: CreateMigrationOptions): Promise<string | null> {
+  const { databaseUrl } = options;
+  const slug = migrationSlug(options.name);
+  const paths = projectPaths();
+  const schema = await readFile(paths.schema, 'utf8');
+  const migrationsList = await readMigrationsList(paths.migrationsDir);
+
+  // With no migrations yet there is nothing to replay: diff from an empty
+  // database, which needs no shadow database. Otherwise the engine replays
+  // the migrations on a shadow database and introspects it. The engine
+  // insists on a lockfile to pick its connector; a missing one is written
+  // below, with this same content.
+  const from: DiffTarget =
+    migrationsList.migrationDirectories.length === 0
+      ? { tag: 'empty' }
+      : { tag: 'migrations', ...migrationsList, lockfile: { ...migrationsList.lockfile, content: migrationsList.lockfile.content ?? LOCKFILE_CONTENT } };
+  // The engine connects to the named database on start, and the shadow
+  // database is created from it: make sure it exists, as `migrate dev` does.
+  await ensureDatabase(databaseUrl, { create: true, log: () => {} });
+
+  const script = await withEngine(databaseUrl, () => {}, async (engine) => {
+    const result = await engine.diff({
+      from,
+      to: { tag: 'schemaDatamodel', files: [{ path: paths.schema, content: schema }] },
+      script: true,
+      exitCode: null,
+      filters: NO_FILTERS,
+    });
+    return result.stdout ?? '';
+  });
+  // An empty diff renders as "-- This is an empty migration." and nothing else.
+  if (!hasSqlStatements(script)) return null;
+
+  const folder = `${utcTimestamp(new Date())}_${slug}`;
+  const folderPath = path.join(paths.migrationsDir, folder);
+  if (existsSync(folderPath)) throw new MigrationError(`The migration directory already exists at ${folderPath}`);
+  await mkdir(folderPath, { recursive: true });
+  await writeFile(path.join(folderPath, 'migration.sql'), script, 'utf8');
+  const lockfilePath = path.join(paths.migrationsDir, LOCKFILE_NAME);
+  if (!existsSync(lockfilePath)) await writeFile(lockfilePath, LOCKFILE_CONTENT, 'utf8');
+  return folder;
+}
+
+/**
+ * Where the Prisma files are: the project root is the nearest ancestor of
+ * this module holding `prisma/schema.prisma`, so this works from `src/db/`
+ * (tsx) and from a compiled `dist/src/db/` alike.
+ */
+export function projectPaths(): { root: string; schema: string; migrationsDir: string } {
+  const start = path.dirname(fileURLToPath(import.meta.url));
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    const schema = path.join(dir, 'prisma', 'schema.prisma');
+    if (existsSync(schema)) return { root: dir, schema, migrationsDir: path.join(dir, 'prisma', 'migrations') };
+    if (path.dirname(dir) === dir) {
+      throw new MigrationError(`No prisma/schema.prisma found in ${start} or any folder above it`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Migrations folder (Prisma's standard layout)
+// ---------------------------------------------------------------------------
+
+const LOCKFILE_NAME = 'migration_lock.toml';
+/** Byte for byte what the Prisma CLI writes. */
+const LOCKFILE_CONTENT = `# Please do not edit this file manually
+# It should be added in your version-control system (e.g., Git)
+provider = "postgresql"
+`;
+const NO_FILTERS: SchemaFilter = { externalTables: [], externalEnums: [] };
+
+/**
+ * Loads the migrations folder the way the Prisma CLI does before handing it
+ * to the engine: every sub-folder is a migration, sorted by name, with its
+ * `migration.sql` (an unreadable file is passed as an error for the engine
+ * to report). A missing folder is an empty history.
+ */
+async function readMigrationsList(baseDir: string): Promise<MigrationList> {
+  const lockfileContent = await readFile(path.join(baseDir, LOCKFILE_NAME), 'utf8').catch(() => null);
+  const entries = await readdir(baseDir, { withFileTypes: true }).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  });
+  const folders = entries.filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  folders.sort((a, b) => a.localeCompare(b));
+  const migrationDirectories = await Promise.all(
+    folders.map(async (folder) => {
+      const content = await readFile(path.join(baseDir, folder, 'migration.sql'), 'utf8').then(
+        (value) => ({ tag: 'ok' as const, value }),
+        (error: Error) => ({ tag: 'error' as const, value: error.message }),
+      );
+      return { path: folder, migrationFile: { path: 'migration.sql', content } };
+    }),
+  );
+  return {
+    baseDir,
+    lockfile: { path: LOCKFILE_NAME, content: lockfileContent },
+    shadowDbInitScript: '',
+    migrationDirectories,
+  };
+}
+
+/** `Add user-index!` -> `add_user_index`: lower case letters, digits and `_`, at most 200. */
+function migrationSlug(name: string): string {
+  const slug = name
+    .trim()
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 200);
+  if (slug === '') throw new MigrationError(`Invalid migration name ${JSON.stringify(name)}: use letters, digits and _`);
+  return slug;
+}
+
+/** `yyyyMMddHHmmss` in UTC, the prefix Prisma gives migration folders. */
+function utcTimestamp(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return (
+    `${date.getUTCFullYear()}${pad(date.getUTCMonth() + 1)}${pad(date.getUTCDate())}` +
+    `${pad(date.getUTCHours())}${pad(date.getUTCMinutes())}${pad(date.getUTCSeconds())}`
+  );
+}
+
+/** True if the script holds anything besides `--` comments and blank space. */
+function hasSqlStatements(script: string): boolean {
+  return script.split('\n').some((line) => {
+    const trimmed = line.trim();
+    return trimmed !== '' && !trimmed.startsWith('--');
+  });
+}
+
+// ---------------------------------------------------------------------------
+// The WebAssembly schema engine
+// ---------------------------------------------------------------------------
+
+/** The glue module (`schema_engine_bg.js`) has types; the raw instance does not. */
+type SchemaEngineModule = typeof SchemaEngineGlue;
+interface SchemaEngineWasmExports {
+  /** wasm-bindgen's start function: must run once after `__wbg_set_wasm`. */
+  __wbindgen_start(): void;
+}
+/** The slice of the `WebAssembly` global we use (the project's `lib` has no DOM/WebAssembly types). */
+interface WebAssemblyApi {
+  instantiate(bytes: Uint8Array, imports: Record<string, object>): Promise<{ instance: { exports: object } }>;
+}
+
+let engineModule: Promise<SchemaEngineModule> | undefined;
+
+/**
+ * Loads and instantiates the engine once per process, on first use. The
+ * package's main entry imports the `.wasm` file as an ES module, which Node
+ * refuses, so the JS glue is imported alone and the `.wasm` beside it is
+ * instantiated by hand with the glue as its import object.
+ */
+function loadSchemaEngine(): Promise<SchemaEngineModule> {
+  engineModule ??= (async () => {
+    const glue: SchemaEngineModule = await import('@prisma/schema-engine-wasm/schema_engine_bg');
+    const wasmUrl = new URL('./schema_engine_bg.wasm', import.meta.resolve('@prisma/schema-engine-wasm/schema_engine_bg'));
+    const { WebAssembly } = globalThis as unknown as { WebAssembly: WebAssemblyApi };
+    const { instance } = await WebAssembly.instantiate(await readFile(wasmUrl), { './schema_engine_bg.js': glue });
+    glue.__wbg_set_wasm(instance.exports);
+    (instance.exports as unknown as SchemaEngineWasmExports).__wbindgen_start();
+    return glue;
+  })().catch((error: unknown) => {
+    engineModule = undefined; // let a later call retry
+    throw new MigrationError(`Could not load @prisma/schema-engine-wasm: ${errorMessage(error)}`, { cause: error });
+  });
+  return engineModule;
+}
+
+/**
+ * Runs `work` with a fresh engine connected to `databaseUrl`, then frees the
+ * engine and closes every connection pool and shadow database it opened.
+ * Engine errors are rethrown as `MigrationError` without the Rust backtrace.
+ */
+async function withEngine<T>(databaseUrl: string, log: (line: string) => void, work: (engine: SchemaEngine) => Promise<T>): Promise<T> {
+  const { SchemaEngine } = await loadSchemaEngine();
+  const resources = new Resources();
+  let engine: SchemaEngine | undefined;
+  try {
+    const factory = bindMigrationAwareSqlAdapterFactory(createAdapterFactory(databaseUrl, resources));
+    // The engine needs no datamodel for diff/apply: both get their inputs as parameters.
+    engine = await SchemaEngine.new({ datamodels: undefined }, engineLogger(log), factory);
+    return await work(engine);
+  } catch (error) {
+    throw error instanceof MigrationError ? error : new MigrationError(engineErrorMessage(error), { cause: error });
+  } finally {
+    engine?.free();
+    await resources.close();
+  }
+}
+
+/**
+ * The engine logs JSON lines (`{"level":"INFO","fields":{"message":...}}`).
+ * Only warnings and errors are worth showing a person.
+ */
+function engineLogger(log: (line: string) => void): (line: string) => void {
+  return (line: string) => {
+    try {
+      const event = JSON.parse(line) as { level?: string; fields?: { message?: unknown } };
+      if (event.level === 'WARN' || event.level === 'ERROR') log(`schema engine ${event.level.toLowerCase()}: ${String(event.fields?.message ?? line)}`);
+    } catch {
+      log(`schema engine: ${line.trim()}`);
+    }
+  };
+}
+
+/** The engine's message without the `0: schema_engine_wasm::...` backtrace lines. */
+function engineErrorMessage(error: unknown): string {
+  const message = errorMessage(error);
+  const backtrace = message.search(/\n\s+0: /);
+  return (backtrace === -1 ? message : message.slice(0, backtrace)).trim();
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+// ---------------------------------------------------------------------------
+// Driver adapter for the engine
+// ---------------------------------------------------------------------------
+
+/** Pools and shadow databases opened for one engine run, closed at its end. */
+class Resources {
+  private readonly pools = new Set<pg.Pool>();
+  private readonly shadowDatabases = new Map<string, string>(); // name -> URL to drop it from
+
+  pool(connectionString: string): pg.Pool {
+    const pool = createPool(connectionString);
+    this.pools.add(pool);
+    return pool;
+  }
+
+  async endPool(pool: pg.Pool): Promise<void> {
+    if (this.pools.delete(pool)) await pool.end();
+  }
+
+  addShadow(name: string, adminUrl: string): void {
+    this.shadowDatabases.set(name, adminUrl);
+  }
+
+  async dropShadow(name: string): Promise<void> {
+    const adminUrl = this.shadowDatabases.get(name);
+    if (adminUrl === undefined) return;
+    this.shadowDatabases.delete(name);
+    await runOnce(adminUrl, `DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`);
+  }
+
+  /** Best effort: ends every pool, then drops shadow databases the engine did not dispose of. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.pools].map((pool) => this.endPool(pool)));
+    await Promise.allSettled([...this.shadowDatabases.keys()].map((name) => this.dropShadow(name)));
+  }
+}
+
+/**
+ * A migration-aware adapter factory for the engine: `connect` is the adapter
+ * of `@prisma/adapter-pg` on our own pool; `connectToShadowDb` creates
+ * `prisma_migrate_shadow_db_<uuid>` on the same server, connects to it by a
+ * rewritten URL (defect 1 in the header), and drops it on dispose.
+ */
+function createAdapterFactory(databaseUrl: string, resources: Resources): SqlMigrationAwareDriverAdapterFactory {
+  const main = new PrismaPg(resources.pool(databaseUrl));
+  return {
+    provider: main.provider,
+    adapterName: main.adapterName,
+    connect: () => main.connect(),
+    connectToShadowDb: async (): Promise<SqlDriverAdapter> => {
+      const name = `prisma_migrate_shadow_db_${randomUUID()}`;
+      await runOnce(databaseUrl, `CREATE DATABASE ${quoteIdentifier(name)}`);
+      resources.addShadow(name, databaseUrl);
+      const pool = resources.pool(withDatabase(databaseUrl, name));
+      const adapter = await new PrismaPg(pool).connect();
+      const disposeAdapter = adapter.dispose.bind(adapter);
+      adapter.dispose = async () => {
+        await disposeAdapter();
+        await resources.endPool(pool);
+        await resources.dropShadow(name);
+      };
+      return adapter;
+    },
+  };
+}
+
+/**
+ * A `pg` pool whose query results report `"char"` columns as `text` (defect
+ * 2 in the header). Pool-level queries and queries on checked-out clients
+ * (transactions) are both covered; idle connections are never closed early,
+ * so the engine's session-level advisory lock is held until we end the pool.
+ */
+function createPool(connectionString: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString, idleTimeoutMillis: 0, connectionTimeoutMillis: 10_000 });
+  relabelCharColumns(pool);
+  pool.on('connect', (client) => relabelCharColumns(client));
+  pool.on('error', () => {}); // an idle connection dropped by the server: the next query reports it
+  return pool;
+}
+
+const PG_CHAR_OID = 18;
+const PG_TEXT_OID = 25;
+
+/** Wraps `target.query` so that promise results get `"char"` fields relabelled as `text`. */
+function relabelCharColumns(target: pg.Pool | pg.PoolClient): void {
+  type Query = (...args: unknown[]) => unknown;
+  const holder = target as unknown as { query: Query };
+  const original = holder.query.bind(target);
+  holder.query = (...args: unknown[]) => {
+    const result = original(...args);
+    // Callback and submittable forms return no promise; the adapter uses the promise form.
+    if (!(result instanceof Promise)) return result;
+    return result.then((value: unknown) => {
+      for (const field of (value as Partial<pg.QueryResult>)?.fields ?? []) {
+        if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
+      }
+      return value;
+    });
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Plain `pg` helpers: reaching the server, creating the database
+// ---------------------------------------------------------------------------
+
+/** Where a URL points, as `pg` resolves it (defaults included). */
+function describeTarget(databaseUrl: string): { host: string; port: number; database: string; user: string } {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  return { host: client.host, port: client.port, database: client.database ?? client.user ?? '', user: client.user ?? '' };
+}
+
+/** The same URL pointing at another database of the same server. */
+function withDatabase(databaseUrl: string, database: string): string {
+  const url = new URL(databaseUrl);
+  url.pathname = `/${encodeURIComponent(database)}`;
+  return url.toString();
+}
+
+function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** Runs one statement on a short-lived connection. */
+async function runOnce(databaseUrl: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/**
+ * Checks that the database in the URL can be reached. If it does not exist
+ * (`3D000`) and `create` is set, creates it from the `postgres` database of
+ * the same server; losing a race to a concurrent creator (`42P04`) is fine.
+ * Connection failures become a `MigrationError` naming the host and port.
+ */
+async function ensureDatabase(databaseUrl: string, options: { create: boolean; log: (line: string) => void }): Promise<void> {
+  const target = describeTarget(databaseUrl);
+  const where = `${target.host}:${target.port}`;
+  try {
+    await runOnce(databaseUrl, 'SELECT 1');
+    return;
+  } catch (error) {
+    if (pgErrorCode(error) !== '3D000') throw connectionError(error, target.database, where);
+    if (!options.create) throw new MigrationError(`Database "${target.database}" does not exist on ${where}`, { cause: error });
+  }
+  try {
+    await runOnce(withDatabase(databaseUrl, 'postgres'), `CREATE DATABASE ${quoteIdentifier(target.database)}`);
+    options.log(`Created database "${target.database}" on ${where}`);
+  } catch (error) {
+    if (pgErrorCode(error) === '42P04') return; // created concurrently by someone else
+    throw connectionError(error, target.database, where, 'create');
+  }
+}
+
+function pgErrorCode(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function connectionError(error: unknown, database: string, where: string, action: 'connect to' | 'create' = 'connect to'): MigrationError {
+  const code = pgErrorCode(error);
+  const detail = errorMessage(error) || code || 'unknown error';
+  const hint =
+    code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || /timeout/i.test(detail)
+      ? ` (is PostgreSQL running and reachable at ${where}?)`
+      : '';
+  return new MigrationError(`Cannot ${action} database "${database}" on ${where}: ${detail}${hint}`, { cause: error });
+}

@@ -1,0 +1,22 @@
+/**
+ * The Redis connection for the cache, tuned to fail fast: when Redis is down
+ * or slow, a command fails within `commandTimeoutMs` instead of queueing, so
+ * reads fall back to PostgreSQL without waiting. It keeps reconnecting.
+ */
+import { Redis } from 'ioredis';
+
+export interface RedisOptions {
+  redisUrl: string;
+  /** How long one command may take before it counts as failed, in ms. @default 250 */
+  commandTimeoutMs?: number;
+}
+
+export function createRedisClient({ redisUrl, commandTimeoutMs = 250 }: RedisOptions): Redis {
+  return new Redis(redisUrl, {
+    enableOfflineQueue: false,
+    commandTimeout: commandTimeoutMs,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+  });
+}

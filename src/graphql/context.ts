@@ -1,0 +1,58 @@
+/**
+ * The per-request context: the services, a fresh set of DataLoaders (so no
+ * request ever sees another's memoized values), and who is asking.
+ */
+import type { UserRecord } from '../db/records.js';
+import { createLoaders, type Loaders } from '../loaders/index.js';
+import type { Services } from '../services.js';
+import { forbidden, unauthenticated } from './errors.js';
+
+export interface GraphQLContext {
+  services: Services;
+  loaders: Loaders;
+  /** The user id of a valid bearer token, or null. */
+  viewerId: number | null;
+  /** The signed-in user (loaded once per request), or null. */
+  viewer(): Promise<UserRecord | null>;
+  /** After signUp or logIn: the rest of the request acts as this user. */
+  signIn(userId: number): void;
+}
+
+export async function createContext(services: Services, authorization: string | undefined): Promise<GraphQLContext> {
+  const loaders = createLoaders(services);
+  const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+  const viewerId = token ? await services.tokens.verify(token) : null;
+  let viewer: Promise<UserRecord | null> | undefined;
+  const ctx: GraphQLContext = {
+    services,
+    loaders,
+    viewerId,
+    viewer: () => (viewer ??= ctx.viewerId === null ? Promise.resolve(null) : loaders.user.load(ctx.viewerId)),
+    signIn(userId) {
+      ctx.viewerId = userId;
+      viewer = undefined;
+    },
+  };
+  return ctx;
+}
+
+/** The signed-in user; UNAUTHENTICATED otherwise (also when the account no longer exists). */
+export async function requireViewer(ctx: GraphQLContext): Promise<UserRecord> {
+  const viewer = await ctx.viewer();
+  if (!viewer) throw unauthenticated();
+  return viewer;
+}
+
+/** The signed-in admin; UNAUTHENTICATED or FORBIDDEN otherwise. */
+export async function requireAdmin(ctx: GraphQLContext): Promise<UserRecord> {
+  const viewer = await requireViewer(ctx);
+  if (viewer.role !== 'ADMIN') throw forbidden('Only admins may do this');
+  return viewer;
+}
+
+/** Passes when the viewer is `userId` or an admin. */
+export async function requireSelfOrAdmin(ctx: GraphQLContext, userId: number): Promise<UserRecord> {
+  const viewer = await requireViewer(ctx);
+  if (viewer.id !== userId && viewer.role !== 'ADMIN') throw forbidden('You may only see your own account');
+  return viewer;
+}

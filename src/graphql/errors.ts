@@ -1,0 +1,53 @@
+/**
+ * Errors: a stable code in `extensions.code`, one thin error class marked safe
+ * to show, and everything else masked.
+ */
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+
+/** The codes clients may rely on. */
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  CONFLICT: 'CONFLICT',
+  OUT_OF_STOCK: 'OUT_OF_STOCK',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** An error whose message and extensions are meant for the client. */
+export class SafeError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, extensions: Record<string, unknown> = {}) {
+    super(message, { extensions: { ...extensions, code } });
+    this.name = 'SafeError';
+  }
+}
+
+export const badInput = (message: string, extensions?: Record<string, unknown>) => new SafeError(ErrorCode.BAD_USER_INPUT, message, extensions);
+export const notFound = (message: string) => new SafeError(ErrorCode.NOT_FOUND, message);
+export const unauthenticated = () => new SafeError(ErrorCode.UNAUTHENTICATED, 'You must be signed in: send Authorization: Bearer <token>');
+export const forbidden = (message = 'You are not allowed to do this') => new SafeError(ErrorCode.FORBIDDEN, message);
+
+/**
+ * Apollo's `formatError`: errors we raised on purpose (SafeError) and errors
+ * Apollo raised about the request itself (parse, validation, variables) pass
+ * through; anything else is logged and replaced by a generic message.
+ */
+export function createErrorFormatter(log: (error: unknown) => void) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof SafeError) {
+      const { stacktrace: _omitted, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    const code = formatted.extensions?.code;
+    const raisedByApollo = !(original instanceof Error) || original instanceof GraphQLError;
+    if (raisedByApollo && typeof code === 'string' && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+      return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
+    }
+    log(original);
+    return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
+  };
+}

@@ -1,0 +1,120 @@
+import type { Resolvers } from '../../generated/graphql.js';
+import type { CartRecord } from '../../db/records.js';
+import type { PrismaClient } from '../../generated/prisma/client.js';
+import { requireSelfOrAdmin, requireViewer, type GraphQLContext } from '../context.js';
+import { ErrorCode, SafeError, notFound } from '../errors.js';
+import { fromGlobalId, toGlobalId } from '../ids.js';
+import { isForeignKeyViolation } from '../prisma-errors.js';
+import { LIMITS, int } from '../validate.js';
+
+type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+
+/** The cart of a user who has never had one: empty, version 0. */
+function emptyCart(userId: number): CartRecord {
+  return { userId, version: 0, updatedAt: new Date(0).toISOString(), items: [] };
+}
+
+/** A user's cart, for that user or an admin. */
+export async function findVisibleCart(ctx: GraphQLContext, userId: number) {
+  await requireSelfOrAdmin(ctx, userId);
+  return (await ctx.loaders.cart.load(userId)) ?? emptyCart(userId);
+}
+
+/**
+ * Runs a change to the viewer's cart in one transaction. The cart row is
+ * locked first (an upsert, which also creates a missing cart), so changes
+ * to one cart are serialized and their checks cannot race.
+ */
+async function changeCart(ctx: GraphQLContext, change: (tx: Tx, userId: number) => Promise<void>) {
+  const viewer = await requireViewer(ctx);
+  await ctx.services.db.$transaction(async (tx) => {
+    await tx.cart.upsert({ where: { userId: viewer.id }, create: { userId: viewer.id }, update: {}, select: { userId: true } });
+    await change(tx, viewer.id);
+  });
+  return (await ctx.loaders.cart.clear(viewer.id).load(viewer.id)) ?? emptyCart(viewer.id);
+}
+
+/** Checks a wanted quantity against the limit and the stock, inside the transaction. */
+async function checkQuantity(tx: Tx, productGlobalId: string, productId: number, quantity: number) {
+  if (quantity > LIMITS.cartQuantity) {
+    throw new SafeError(ErrorCode.BAD_USER_INPUT, `A cart may hold at most ${LIMITS.cartQuantity} units of one product, this would make ${quantity}`);
+  }
+  const product = await tx.product.findUnique({ where: { id: productId }, select: { sku: true, stock: true } });
+  if (!product) throw notFound(`Product ${productGlobalId} does not exist`);
+  if (quantity > product.stock) {
+    throw new SafeError(ErrorCode.OUT_OF_STOCK, `Only ${product.stock} units of ${product.sku} in stock, ${quantity} wanted`, {
+      productId: productGlobalId,
+      available: product.stock,
+    });
+  }
+}
+
+const notInCart = (productGlobalId: string) => notFound(`Product ${productGlobalId} is not in your cart`);
+
+export const cartResolvers: Resolvers = {
+  User: {
+    cart: (user, _, ctx) => findVisibleCart(ctx, user.id),
+  },
+  Cart: {
+    id: (cart) => toGlobalId('Cart', cart.userId),
+    // Items whose product is gone are not shown (the delete also removes them from the cart).
+    async items(cart, _, ctx) {
+      const products = await ctx.loaders.product.loadMany(cart.items.map((i) => i.productId));
+      return cart.items.filter((_, i) => products[i] && !(products[i] instanceof Error));
+    },
+    itemCount: (cart) => cart.items.reduce((sum, item) => sum + item.quantity, 0),
+    async totalCents(cart, _, ctx) {
+      const products = await ctx.loaders.product.loadMany(cart.items.map((i) => i.productId));
+      return cart.items.reduce((sum, item, i) => {
+        const product = products[i];
+        return product && !(product instanceof Error) ? sum + item.quantity * product.priceCents : sum;
+      }, 0);
+    },
+  },
+  CartItem: {
+    product: async (item, _, ctx) => (await ctx.loaders.product.load(item.productId))!,
+    subtotalCents: async (item, _, ctx) => item.quantity * ((await ctx.loaders.product.load(item.productId))?.priceCents ?? 0),
+  },
+  Mutation: {
+    async addToCart(_, { input }, ctx) {
+      const productId = fromGlobalId(input.productId, 'Product', 'productId');
+      const quantity = int('quantity', input.quantity ?? 1, 1, LIMITS.cartQuantity);
+      try {
+        return await changeCart(ctx, async (tx, cartId) => {
+          const key = { cartId_productId: { cartId, productId } };
+          const existing = await tx.cartItem.findUnique({ where: key, select: { quantity: true } });
+          await checkQuantity(tx, input.productId, productId, (existing?.quantity ?? 0) + quantity);
+          await tx.cartItem.upsert({
+            where: key,
+            create: { cartId, productId, quantity },
+            update: { quantity: { increment: quantity } },
+            select: { cartId: true },
+          });
+        });
+      } catch (error) {
+        // The product was deleted between the check and the insert.
+        if (isForeignKeyViolation(error)) throw notFound(`Product ${input.productId} does not exist`);
+        throw error;
+      }
+    },
+
+    async setCartItemQuantity(_, { input }, ctx) {
+      const productId = fromGlobalId(input.productId, 'Product', 'productId');
+      const quantity = int('quantity', input.quantity, 1, LIMITS.cartQuantity);
+      return changeCart(ctx, async (tx, cartId) => {
+        const key = { cartId_productId: { cartId, productId } };
+        if (!(await tx.cartItem.findUnique({ where: key, select: { quantity: true } }))) throw notInCart(input.productId);
+        await checkQuantity(tx, input.productId, productId, quantity);
+        await tx.cartItem.update({ where: key, data: { quantity }, select: { cartId: true } });
+      });
+    },
+
+    async removeFromCart(_, { productId: globalId }, ctx) {
+      const productId = fromGlobalId(globalId, 'Product', 'productId');
+      return changeCart(ctx, async (tx, cartId) => {
+        const { count } = await tx.cartItem.deleteMany({ where: { cartId, productId } });
+        if (count === 0) throw notInCart(globalId);
+      });
+    },
+  },
+};

@@ -1,0 +1,44 @@
+/** All resolvers, one file per domain, merged by type. */
+import { GraphQLScalarType, Kind } from 'graphql';
+import type { Resolvers } from '../../generated/graphql.js';
+import { cartResolvers } from './carts.js';
+import { nodeResolvers } from './node.js';
+import { orderResolvers } from './orders.js';
+import { productResolvers } from './products.js';
+import { userResolvers } from './users.js';
+
+const DateTime = new GraphQLScalarType({
+  name: 'DateTime',
+  description: 'An ISO 8601 instant in UTC.',
+  serialize(value) {
+    const date = value instanceof Date ? value : new Date(String(value));
+    if (Number.isNaN(date.getTime())) throw new TypeError(`DateTime cannot represent ${String(value)}`);
+    return date.toISOString();
+  },
+  parseValue(value) {
+    const date = new Date(String(value));
+    if (typeof value !== 'string' || Number.isNaN(date.getTime())) throw new TypeError('DateTime must be an ISO 8601 string');
+    return date.toISOString();
+  },
+  parseLiteral(ast) {
+    if (ast.kind !== Kind.STRING || Number.isNaN(new Date(ast.value).getTime())) throw new TypeError('DateTime must be an ISO 8601 string');
+    return new Date(ast.value).toISOString();
+  },
+});
+
+function mergeResolvers(...parts: Resolvers[]): Resolvers {
+  const merged: Record<string, Record<string, unknown>> = {};
+  for (const part of parts) {
+    for (const [type, fields] of Object.entries(part)) merged[type] = { ...merged[type], ...(fields as object) };
+  }
+  return merged as Resolvers;
+}
+
+export const resolvers: Resolvers = mergeResolvers(
+  { DateTime },
+  nodeResolvers,
+  userResolvers,
+  productResolvers,
+  cartResolvers,
+  orderResolvers,
+);

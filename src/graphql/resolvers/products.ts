@@ -1,0 +1,114 @@
+import type { Resolvers } from '../../generated/graphql.js';
+import { requireAdmin, type GraphQLContext } from '../context.js';
+import { ErrorCode, SafeError, notFound } from '../errors.js';
+import { fromGlobalId, toGlobalId } from '../ids.js';
+import { connection, pageArgs } from '../pagination.js';
+import { isRecordNotFound, isUniqueViolation } from '../prisma-errors.js';
+import { LIMITS, int, sku, someFields, text } from '../validate.js';
+
+const skuTaken = (value: string) => new SafeError(ErrorCode.CONFLICT, `A product with sku ${value} already exists`);
+const productNotFound = (id: number) => notFound(`Product ${toGlobalId('Product', id)} does not exist`);
+
+/** A product after a write: the per-request memo is dropped, the cache already holds the new version. */
+async function reloadProduct(ctx: GraphQLContext, id: number) {
+  const product = await ctx.loaders.product.clear(id).load(id);
+  if (!product) throw productNotFound(id);
+  return product;
+}
+
+export const productResolvers: Resolvers = {
+  Query: {
+    product: (_, { id }, ctx) => ctx.loaders.product.load(fromGlobalId(id, 'Product')),
+    async products(_, { first, after }, ctx) {
+      const page = pageArgs(first, after);
+      // One query for the page's keys; the products themselves come through the cache.
+      const keys = await ctx.services.db.product.findMany({
+        select: { id: true },
+        where: page.after === undefined ? {} : { id: { gt: page.after } },
+        orderBy: { id: 'asc' },
+        take: page.size + 1,
+      });
+      const ids = keys.map((k) => k.id);
+      const nodes = await ctx.loaders.product.loadMany(ids.slice(0, page.size));
+      return connection(ids, page.size, nodes.map((n) => (n instanceof Error ? null : n)), page.after !== undefined);
+    },
+  },
+  Product: {
+    id: (product) => toGlobalId('Product', product.id),
+  },
+  Mutation: {
+    async createProduct(_, { input }, ctx) {
+      await requireAdmin(ctx);
+      const data = {
+        sku: sku(input.sku),
+        name: text('name', input.name, { max: LIMITS.name }),
+        description: text('description', input.description ?? '', { min: 0, max: LIMITS.description }),
+        priceCents: int('priceCents', input.priceCents, 0, LIMITS.priceCents),
+        stock: int('stock', input.stock ?? 0, 0, LIMITS.stock),
+      };
+      try {
+        const { id } = await ctx.services.db.product.create({ data, select: { id: true } });
+        return reloadProduct(ctx, id);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw skuTaken(data.sku);
+        throw error;
+      }
+    },
+
+    async updateProduct(_, { input: { id: globalId, ...input } }, ctx) {
+      await requireAdmin(ctx);
+      const id = fromGlobalId(globalId, 'Product');
+      const changes = someFields(input);
+      const data = {
+        ...(changes.sku !== undefined && { sku: sku(changes.sku) }),
+        ...(changes.name !== undefined && { name: text('name', changes.name, { max: LIMITS.name }) }),
+        ...(changes.description !== undefined && { description: text('description', changes.description, { min: 0, max: LIMITS.description }) }),
+        ...(changes.priceCents !== undefined && { priceCents: int('priceCents', changes.priceCents, 0, LIMITS.priceCents) }),
+      };
+      try {
+        await ctx.services.db.product.update({ where: { id }, data, select: { id: true } });
+      } catch (error) {
+        if (isRecordNotFound(error)) throw productNotFound(id);
+        if (isUniqueViolation(error)) throw skuTaken(data.sku ?? '');
+        throw error;
+      }
+      return reloadProduct(ctx, id);
+    },
+
+    async deleteProduct(_, { id: globalId }, ctx) {
+      await requireAdmin(ctx);
+      const id = fromGlobalId(globalId, 'Product');
+      try {
+        // Cart items go with it (ON DELETE CASCADE); the write-through refreshes those carts.
+        await ctx.services.db.product.delete({ where: { id }, select: { id: true } });
+      } catch (error) {
+        if (isRecordNotFound(error)) throw productNotFound(id);
+        throw error;
+      }
+      ctx.loaders.product.clear(id);
+      return { deletedProductId: globalId };
+    },
+
+    async adjustStock(_, { input }, ctx) {
+      await requireAdmin(ctx);
+      const id = fromGlobalId(input.productId, 'Product', 'productId');
+      const delta = int('delta', input.delta, -LIMITS.stock, LIMITS.stock);
+      if (delta === 0) throw new SafeError(ErrorCode.BAD_USER_INPUT, 'delta must not be 0');
+      // The condition and the change are one statement: no read-modify-write race.
+      const { count } = await ctx.services.db.product.updateMany({
+        where: { id, stock: delta < 0 ? { gte: -delta } : { lte: LIMITS.stock - delta } },
+        data: { stock: { increment: delta } },
+      });
+      if (count === 0) {
+        const product = await ctx.loaders.product.clear(id).load(id);
+        if (!product) throw productNotFound(id);
+        if (delta > 0) throw new SafeError(ErrorCode.BAD_USER_INPUT, `stock may not exceed ${LIMITS.stock}`);
+        throw new SafeError(ErrorCode.OUT_OF_STOCK, `Cannot remove ${-delta} units of ${product.sku}: only ${product.stock} in stock`, {
+          productId: input.productId,
+          available: product.stock,
+        });
+      }
+      return reloadProduct(ctx, id);
+    },
+  },
+};

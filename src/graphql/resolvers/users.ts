@@ -1,0 +1,80 @@
+import { decoyHash, hashPassword, verifyPassword } from '../../auth/passwords.js';
+import type { Resolvers } from '../../generated/graphql.js';
+import { requireSelfOrAdmin, requireViewer, type GraphQLContext } from '../context.js';
+import { ErrorCode, SafeError } from '../errors.js';
+import { fromGlobalId, toGlobalId } from '../ids.js';
+import { isUniqueViolation } from '../prisma-errors.js';
+import { LIMITS, email, someFields, text } from '../validate.js';
+
+const emailTaken = () => new SafeError(ErrorCode.CONFLICT, 'An account with this email already exists');
+
+/** Loads a user the viewer may see (themself, or anyone for an admin); null if it does not exist. */
+export async function findVisibleUser(ctx: GraphQLContext, id: number) {
+  await requireSelfOrAdmin(ctx, id);
+  return ctx.loaders.user.load(id);
+}
+
+async function signedIn(ctx: GraphQLContext, userId: number) {
+  const user = await ctx.loaders.user.clear(userId).load(userId);
+  if (!user) throw new Error(`user ${userId} vanished right after it was written`);
+  ctx.signIn(userId);
+  return { token: await ctx.services.tokens.sign(userId), user };
+}
+
+export const userResolvers: Resolvers = {
+  Query: {
+    me: (_, __, ctx) => ctx.viewer(),
+    user: (_, { id }, ctx) => findVisibleUser(ctx, fromGlobalId(id, 'User')),
+  },
+  User: {
+    id: (user) => toGlobalId('User', user.id),
+  },
+  Mutation: {
+    async signUp(_, { input }, ctx) {
+      const data = {
+        email: email(input.email),
+        name: text('name', input.name, { max: LIMITS.name }),
+        passwordHash: await hashPassword(text('password', input.password, { min: LIMITS.password.min, max: LIMITS.password.max })),
+      };
+      try {
+        // The user and their (empty) cart are created together.
+        const user = await ctx.services.db.$transaction(async (tx) => {
+          const created = await tx.user.create({ data, select: { id: true } });
+          await tx.cart.create({ data: { userId: created.id } });
+          return created;
+        });
+        return await signedIn(ctx, user.id);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw emailTaken();
+        throw error;
+      }
+    },
+
+    async logIn(_, { input }, ctx) {
+      const account = await ctx.services.rawDb.user.findUnique({
+        where: { email: input.email.trim().toLowerCase().slice(0, 254) },
+        select: { id: true, passwordHash: true },
+      });
+      // Verify against a decoy when there is no account: same work, same time, same answer.
+      const ok = await verifyPassword(account?.passwordHash ?? (await decoyHash()), input.password.slice(0, LIMITS.password.max));
+      if (!account || !ok) throw new SafeError(ErrorCode.UNAUTHENTICATED, 'Email or password is incorrect');
+      return signedIn(ctx, account.id);
+    },
+
+    async updateProfile(_, { input }, ctx) {
+      const viewer = await requireViewer(ctx);
+      const changes = someFields(input);
+      const data = {
+        ...(changes.name !== undefined && { name: text('name', changes.name, { max: LIMITS.name }) }),
+        ...(changes.email !== undefined && { email: email(changes.email) }),
+      };
+      try {
+        await ctx.services.db.user.update({ where: { id: viewer.id }, data, select: { id: true } });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw emailTaken();
+        throw error;
+      }
+      return (await ctx.loaders.user.clear(viewer.id).load(viewer.id))!;
+    },
+  },
+};
