@@ -21,13 +21,16 @@ export interface Services {
   redis: Redis;
   store: CacheStore;
   stats: CacheStats;
+  /** SQL statements sent to PostgreSQL since start (BEGIN and COMMIT included). */
+  dbStats: { queries: number };
   tokens: TokenService;
   log: Logger;
   close(): Promise<void>;
 }
 
 export function createServices(config: Config, log: Logger = logger): Services {
-  const rawDb = createPrismaClient({ databaseUrl: config.databaseUrl });
+  const dbStats = { queries: 0 };
+  const rawDb = createPrismaClient({ databaseUrl: config.databaseUrl, onQuery: () => void dbStats.queries++ });
   const redis = createRedisClient({ redisUrl: config.redisUrl });
   // Without a listener, ioredis reports connection errors as unhandled; they are expected while Redis is down.
   redis.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
@@ -49,6 +52,7 @@ export function createServices(config: Config, log: Logger = logger): Services {
     redis,
     store,
     stats,
+    dbStats,
     tokens: createTokenService({ secret: config.jwtSecret, ttlSeconds: config.jwtTtlSeconds }),
     log,
     async close() {

@@ -10,10 +10,15 @@ export interface DatabaseOptions {
   databaseUrl: string;
   /** Connections in the pool. @default 10 */
   poolSize?: number;
+  /** Called with every SQL statement Prisma sends (for counters and tests). */
+  onQuery?: (sql: string) => void;
 }
 
 /** Creates a Prisma Client for PostgreSQL through the `pg` driver adapter. */
-export function createPrismaClient({ databaseUrl, poolSize = 10 }: DatabaseOptions): PrismaClient {
+export function createPrismaClient({ databaseUrl, poolSize = 10, onQuery }: DatabaseOptions): PrismaClient {
   const adapter = new PrismaPg({ connectionString: databaseUrl, max: poolSize });
-  return new PrismaClient({ adapter });
+  if (!onQuery) return new PrismaClient({ adapter });
+  const client = new PrismaClient({ adapter, log: [{ emit: 'event', level: 'query' }] });
+  client.$on('query', (event) => onQuery(event.query));
+  return client;
 }

@@ -33,6 +33,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -261,9 +262,10 @@ let engineModule: Promise<SchemaEngineModule> | undefined;
 function loadSchemaEngine(): Promise<SchemaEngineModule> {
   engineModule ??= (async () => {
     const glue: SchemaEngineModule = await import('@prisma/schema-engine-wasm/schema_engine_bg');
-    const wasmUrl = new URL('./schema_engine_bg.wasm', import.meta.resolve('@prisma/schema-engine-wasm/schema_engine_bg'));
+    // createRequire rather than import.meta.resolve: the latter is missing under Vitest's module runner.
+    const wasmPath = path.join(path.dirname(createRequire(import.meta.url).resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
     const { WebAssembly } = globalThis as unknown as { WebAssembly: WebAssemblyApi };
-    const { instance } = await WebAssembly.instantiate(await readFile(wasmUrl), { './schema_engine_bg.js': glue });
+    const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), { './schema_engine_bg.js': glue });
     glue.__wbg_set_wasm(instance.exports);
     (instance.exports as unknown as SchemaEngineWasmExports).__wbindgen_start();
     return glue;
@@ -395,7 +397,7 @@ function createAdapterFactory(databaseUrl: string, resources: Resources): SqlMig
  * so the engine's session-level advisory lock is held until we end the pool.
  */
 function createPool(connectionString: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString, idleTimeoutMillis: 0, connectionTimeoutMillis: 10_000 });
+  const pool = new pg.Pool({ connectionString, idleTimeoutMillis: 0 });
   relabelCharColumns(pool);
   pool.on('connect', (client) => relabelCharColumns(client));
   pool.on('error', () => {}); // an idle connection dropped by the server: the next query reports it

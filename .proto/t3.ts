@@ -1,0 +1,10 @@
+import pg from 'pg';
+const t0 = Date.now();
+const clients: any[] = [];
+const origConnect = pg.Client.prototype.connect;
+(pg.Client.prototype as any).connect = function (this: any, ...a: any[]) { clients.push(this); return (origConnect as any).apply(this, a); };
+const { applyMigrations } = await import('../src/db/migrations.js');
+const r = await applyMigrations({ databaseUrl: process.env.DATABASE_URL!, log: (l) => console.log(Date.now() - t0, l) });
+console.log(Date.now() - t0, 'done', r);
+for (const c of clients) console.log({ db: c.database, ending: c._ending, ended: c._ended, queryable: c._queryable, pipeline: c.pipeline, active: !!c._getActiveQuery?.(), sent: c._sentQueryQueue?.length, q: c._queryQueue?.length, writable: c.connection.stream.writable, destroyed: c.connection.stream.destroyed, pending: c.connection.stream.writableLength });
+process.on('exit', () => console.log(Date.now() - t0, 'exit'));
