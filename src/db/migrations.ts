@@ -264,8 +264,19 @@ function loadSchemaEngine(): Promise<SchemaEngineModule> {
     const glue: SchemaEngineModule = await import('@prisma/schema-engine-wasm/schema_engine_bg');
     // createRequire rather than import.meta.resolve: the latter is missing under Vitest's module runner.
     const wasmPath = path.join(path.dirname(createRequire(import.meta.url).resolve('@prisma/schema-engine-wasm/schema_engine_bg')), 'schema_engine_bg.wasm');
+    // The engine arms timers (e.g. the 10 s timeout around its advisory lock)
+    // through the glue's `__wbg_setTimeout_<hash>` import and never clears
+    // them, which kept every process alive 10 s after its migrations. Its
+    // timers are handed over unref'd; `withEngine` holds the event loop open
+    // itself while the engine works, so none of them can be cut short.
+    const imports: Record<string, unknown> = { ...glue };
+    for (const key of Object.keys(glue)) {
+      if (key.startsWith('__wbg_setTimeout_')) {
+        imports[key] = (callback: () => void, ms: number) => setTimeout(callback, ms >>> 0).unref();
+      }
+    }
     const { WebAssembly } = globalThis as unknown as { WebAssembly: WebAssemblyApi };
-    const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), { './schema_engine_bg.js': glue });
+    const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), { './schema_engine_bg.js': imports });
     glue.__wbg_set_wasm(instance.exports);
     (instance.exports as unknown as SchemaEngineWasmExports).__wbindgen_start();
     return glue;
@@ -284,6 +295,7 @@ function loadSchemaEngine(): Promise<SchemaEngineModule> {
 async function withEngine<T>(databaseUrl: string, log: (line: string) => void, work: (engine: SchemaEngine) => Promise<T>): Promise<T> {
   const { SchemaEngine } = await loadSchemaEngine();
   const resources = new Resources();
+  const keepAlive = setInterval(() => {}, 60_000); // see the unref'd timers in `loadSchemaEngine`
   let engine: SchemaEngine | undefined;
   try {
     const factory = bindMigrationAwareSqlAdapterFactory(createAdapterFactory(databaseUrl, resources));
@@ -295,6 +307,7 @@ async function withEngine<T>(databaseUrl: string, log: (line: string) => void, w
   } finally {
     engine?.free();
     await resources.close();
+    clearInterval(keepAlive);
   }
 }
 
@@ -397,7 +410,7 @@ function createAdapterFactory(databaseUrl: string, resources: Resources): SqlMig
  * so the engine's session-level advisory lock is held until we end the pool.
  */
 function createPool(connectionString: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString, idleTimeoutMillis: 0 });
+  const pool = new pg.Pool({ connectionString, idleTimeoutMillis: 0, connectionTimeoutMillis: 10_000 });
   relabelCharColumns(pool);
   pool.on('connect', (client) => relabelCharColumns(client));
   pool.on('error', () => {}); // an idle connection dropped by the server: the next query reports it
