@@ -65,6 +65,19 @@ describe('writes reach the cache after commit', () => {
     expect((await raw().product.findUniqueOrThrow({ where: { id: product.id } })).name).not.toBe('Phantom');
   });
 
+  it('a transaction that fails at COMMIT itself writes nothing (the cache is written only after commit)', async () => {
+    // A deferred constraint trigger, in this test's own database: it refuses at COMMIT, after every statement succeeded.
+    await raw().$executeRawUnsafe(`CREATE FUNCTION refuse_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.name = 'refused at commit' THEN RAISE EXCEPTION 'refused at commit'; END IF; RETURN NEW; END $$`);
+    await raw().$executeRawUnsafe(`CREATE CONSTRAINT TRIGGER refuse_at_commit AFTER UPDATE ON "Product"
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION refuse_at_commit()`);
+    const product = await newProduct();
+    const cachedBefore = await api.cached('Product', product.id);
+    await expect(db().product.update({ where: { id: product.id }, data: { name: 'refused at commit' } })).rejects.toThrow();
+    expect((await raw().product.findUniqueOrThrow({ where: { id: product.id } })).name).toBe(product.name);
+    expect(await api.cached('Product', product.id)).toEqual(cachedBefore);
+  });
+
   it('a write refused by the database (CHECK constraint) writes nothing', async () => {
     const product = await newProduct({ stock: 1 });
     const cachedBefore = await api.cached('Product', product.id);

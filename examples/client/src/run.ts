@@ -49,7 +49,7 @@ export async function runExample({ url, log = () => {} }: { url: string; log?: (
   const first = cards.find((card) => card.stock >= 1 && card.id !== second?.id);
   if (!first || !second) {
     throw new Error(
-      `The first ${cards.length} product(s) do not include two in stock (one with at least 1 unit, another with at least 2): run \`npm run db:seed\` first`,
+      `The first ${cards.length} product(s) do not include two in stock (one with at least 1 unit, another with at least 2): run \`npm run db:seed\` first (or create products as an admin with the createProduct mutation)`,
     );
   }
   await api.request(AddToCartMutation, { input: { productId: first.id, quantity: 1 } });
