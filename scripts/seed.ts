@@ -288,7 +288,7 @@ async function seedProducts(services: Services, total: number): Promise<Tally> {
     tally.existing += data.length - created;
     line.update(end);
   }
-  line.finish(`${tally.created} created, ${tally.existing} already there (skus ${demoSku(1)}..${demoSku(Math.max(total, 1))})`);
+  line.finish(`${tally.created} created, ${tally.existing} already there` + (total > 0 ? ` (skus ${demoSku(1)}..${demoSku(total)})` : ''));
   return tally;
 }
 
@@ -310,28 +310,30 @@ async function seedCustomers(services: Services, total: number, hash: (p: string
       (await services.db.user.findMany({ where: { email: { in: emails } }, select: { email: true } })).map((u) => u.email),
     );
     const missing = numbers.filter((n) => !existing.has(customerEmail(n)));
+    let created = 0;
+    let items = 0;
     if (missing.length > 0) {
       const passwordHash = await hash(CUSTOMER_PASSWORD);
       const byEmail = new Map(missing.map((n) => [customerEmail(n), n]));
-      await services.db.$transaction(async (tx) => {
+      ({ created, items } = await services.db.$transaction(async (tx) => {
         // skipDuplicates: a customer created meanwhile (by a concurrent run) is skipped, not an error.
         const users = await tx.user.createManyAndReturn({
           data: missing.map((n) => ({ email: customerEmail(n), name: customerName(n), passwordHash })),
           skipDuplicates: true,
           select: { id: true, email: true },
         });
-        if (users.length === 0) return;
+        if (users.length === 0) return { created: 0, items: 0 };
         await tx.cart.createMany({ data: users.map((u) => ({ userId: u.id })) });
-        const items = users.flatMap((u) => demoCart(byEmail.get(u.email)!, productIds).map((item) => ({ cartId: u.id, ...item })));
-        if (items.length > 0) await tx.cartItem.createMany({ data: items });
-        tally.created += users.length;
-        tally.cartItems += items.length;
-      }, TX_OPTIONS);
+        const cartItems = users.flatMap((u) => demoCart(byEmail.get(u.email)!, productIds).map((item) => ({ cartId: u.id, ...item })));
+        if (cartItems.length > 0) await tx.cartItem.createMany({ data: cartItems });
+        return { created: users.length, items: cartItems.length };
+      }, TX_OPTIONS));
     }
-    tally.existing += numbers.length - (tally.created - (tally.existing + tally.created - tally.existing - 0)) * 0 - missing.length + (missing.length - 0) * 0;
+    tally.created += created;
+    tally.existing += numbers.length - created;
+    tally.cartItems += items;
     line.update(end);
   }
-  tally.existing = total - tally.created;
   line.finish(
     `${tally.created} created (${plural(tally.cartItems, 'cart item')}), ${tally.existing} already there` +
       (total > 0 ? ` (${customerEmail(1)}..${customerEmail(total)})` : ''),
@@ -385,8 +387,9 @@ function redact(value: string): string {
 
 function errorMessage(error: unknown): string {
   if (error instanceof AggregateError && error.errors.length > 0) return error.errors.map(errorMessage).join('; ');
-  if (error instanceof Error) return error.message.trim() || error.name;
-  return String(error);
+  const message = (error instanceof Error ? error.message || error.name : String(error)).replace(/\s+/g, ' ').trim();
+  // Prisma wraps driver errors as "Raw query failed. Code: `N/A`. Message: `<what happened>`".
+  return /Message: `(.+)`$/.exec(message)?.[1] ?? message;
 }
 
 async function main(): Promise<void> {

@@ -28,8 +28,10 @@
  * 2. It cannot decode PostgreSQL's internal one-byte type `"char"` (OID 18),
  *    which the engine's schema describer selects from `pg_constraint`, so any
  *    introspection (needed for a diff from migrations) fails with
- *    "Column type 'char' could not be deserialized from the database". We
- *    relabel such result columns as `text`, which is what their value is.
+ *    "Column type 'char' could not be deserialized from the database". The
+ *    describer then reads that column (`contype`, 'c' for CHECK) as a Rust
+ *    `char`, and panics if it comes as text. We report such columns to the
+ *    engine as `ColumnType.Character` (see `CharColumns`).
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -39,9 +41,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PrismaPg } from '@prisma/adapter-pg';
 import {
+  ColumnTypeEnum,
   bindMigrationAwareSqlAdapterFactory,
   type SqlDriverAdapter,
   type SqlMigrationAwareDriverAdapterFactory,
+  type SqlQueryable,
 } from '@prisma/driver-adapter-utils';
 import type * as SchemaEngineGlue from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type { DiffTarget, MigrationList, SchemaEngine, SchemaFilter } from '@prisma/schema-engine-wasm/schema_engine_bg';
@@ -275,6 +279,7 @@ function loadSchemaEngine(): Promise<SchemaEngineModule> {
         imports[key] = (callback: () => void, ms: number) => setTimeout(callback, ms >>> 0).unref();
       }
     }
+    installPanicRegistry();
     const { WebAssembly } = globalThis as unknown as { WebAssembly: WebAssemblyApi };
     const { instance } = await WebAssembly.instantiate(await readFile(wasmPath), { './schema_engine_bg.js': imports });
     glue.__wbg_set_wasm(instance.exports);
@@ -285,6 +290,23 @@ function loadSchemaEngine(): Promise<SchemaEngineModule> {
     throw new MigrationError(`Could not load @prisma/schema-engine-wasm: ${errorMessage(error)}`, { cause: error });
   });
   return engineModule;
+}
+
+/**
+ * A Rust panic in the engine calls `PRISMA_WASM_PANIC_REGISTRY.set_message`
+ * on the global object (set up by Prisma's own CLI and Client; without it the
+ * panic dies with "Cannot read properties of undefined"). The panic itself
+ * then surfaces as an uncaught `RuntimeError: unreachable` from a microtask,
+ * which no caller can catch, so its message is at least written to stderr.
+ * A registry already installed (by Prisma Client) is left in place.
+ */
+function installPanicRegistry(): void {
+  const holder = globalThis as { PRISMA_WASM_PANIC_REGISTRY?: { set_message(message: string): void } };
+  holder.PRISMA_WASM_PANIC_REGISTRY ??= {
+    set_message(message: string) {
+      console.error(`Prisma schema engine panicked: ${message}`);
+    },
+  };
 }
 
 /**
@@ -385,13 +407,13 @@ function createAdapterFactory(databaseUrl: string, resources: Resources): SqlMig
   return {
     provider: main.provider,
     adapterName: main.adapterName,
-    connect: () => main.connect(),
+    connect: async () => CharColumns.reportToEngine(await main.connect()),
     connectToShadowDb: async (): Promise<SqlDriverAdapter> => {
       const name = `prisma_migrate_shadow_db_${randomUUID()}`;
       await runOnce(databaseUrl, `CREATE DATABASE ${quoteIdentifier(name)}`);
       resources.addShadow(name, databaseUrl);
       const pool = resources.pool(withDatabase(databaseUrl, name));
-      const adapter = await new PrismaPg(pool).connect();
+      const adapter = CharColumns.reportToEngine(await new PrismaPg(pool).connect());
       const disposeAdapter = adapter.dispose.bind(adapter);
       adapter.dispose = async () => {
         await disposeAdapter();
@@ -404,39 +426,78 @@ function createAdapterFactory(databaseUrl: string, resources: Resources): SqlMig
 }
 
 /**
- * A `pg` pool whose query results report `"char"` columns as `text` (defect
- * 2 in the header). Pool-level queries and queries on checked-out clients
- * (transactions) are both covered; idle connections are never closed early,
- * so the engine's session-level advisory lock is held until we end the pool.
+ * A `pg` pool for the engine: `"char"` columns are made readable (defect 2
+ * in the header, see `CharColumns`) on pool-level queries and on checked-out
+ * clients (transactions) alike; idle connections are never closed early, so
+ * the engine's session-level advisory lock is held until we end the pool.
  */
 function createPool(connectionString: string): pg.Pool {
   const pool = new pg.Pool({ connectionString, idleTimeoutMillis: 0, connectionTimeoutMillis: 10_000 });
-  relabelCharColumns(pool);
-  pool.on('connect', (client) => relabelCharColumns(client));
+  CharColumns.relabelInDriver(pool);
+  pool.on('connect', (client) => CharColumns.relabelInDriver(client));
   pool.on('error', () => {}); // an idle connection dropped by the server: the next query reports it
   return pool;
 }
 
-const PG_CHAR_OID = 18;
-const PG_TEXT_OID = 25;
+/**
+ * PostgreSQL's one-byte `"char"` columns, in two steps:
+ * 1. in the `pg` driver, their fields are relabelled as `text` (their value
+ *    is a one-character string), so `@prisma/adapter-pg` accepts them, and
+ *    their positions are remembered against the result's `rows` array;
+ * 2. in the adapter, `queryRaw` results with the same `rows` array (the
+ *    adapter passes it through) get those columns typed `Character`, which
+ *    is what the engine reads them as.
+ */
+const CharColumns = {
+  PG_CHAR_OID: 18,
+  PG_TEXT_OID: 25,
+  byRows: new WeakMap<object, number[]>(),
 
-/** Wraps `target.query` so that promise results get `"char"` fields relabelled as `text`. */
-function relabelCharColumns(target: pg.Pool | pg.PoolClient): void {
-  type Query = (...args: unknown[]) => unknown;
-  const holder = target as unknown as { query: Query };
-  const original = holder.query.bind(target);
-  holder.query = (...args: unknown[]) => {
-    const result = original(...args);
-    // Callback and submittable forms return no promise; the adapter uses the promise form.
-    if (!(result instanceof Promise)) return result;
-    return result.then((value: unknown) => {
-      for (const field of (value as Partial<pg.QueryResult>)?.fields ?? []) {
-        if (field.dataTypeID === PG_CHAR_OID) field.dataTypeID = PG_TEXT_OID;
-      }
-      return value;
-    });
-  };
-}
+  /** Step 1: wraps `target.query`; only its promise form, the one the adapter uses, is touched. */
+  relabelInDriver(target: pg.Pool | pg.PoolClient): void {
+    type Query = (...args: unknown[]) => unknown;
+    const holder = target as unknown as { query: Query };
+    const original = holder.query.bind(target);
+    holder.query = (...args: unknown[]) => {
+      const result = original(...args);
+      if (!(result instanceof Promise)) return result; // callback or submittable form
+      return result.then((value: unknown) => {
+        const { fields, rows } = (value ?? {}) as Partial<pg.QueryResult>;
+        const positions: number[] = [];
+        fields?.forEach((field, index) => {
+          if (field.dataTypeID === CharColumns.PG_CHAR_OID) {
+            field.dataTypeID = CharColumns.PG_TEXT_OID;
+            positions.push(index);
+          }
+        });
+        if (positions.length > 0 && rows) CharColumns.byRows.set(rows, positions);
+        return value;
+      });
+    };
+  },
+
+  /** Step 2: wraps `queryRaw` of the adapter and of the transactions it starts. */
+  reportToEngine<T extends SqlDriverAdapter>(adapter: T): T {
+    const retype = (queryable: SqlQueryable) => {
+      const queryRaw = queryable.queryRaw.bind(queryable);
+      queryable.queryRaw = async (query) => {
+        const resultSet = await queryRaw(query);
+        for (const index of CharColumns.byRows.get(resultSet.rows) ?? []) {
+          resultSet.columnTypes[index] = ColumnTypeEnum.Character;
+        }
+        return resultSet;
+      };
+    };
+    retype(adapter);
+    const startTransaction = adapter.startTransaction.bind(adapter);
+    adapter.startTransaction = async (isolationLevel) => {
+      const transaction = await startTransaction(isolationLevel);
+      retype(transaction);
+      return transaction;
+    };
+    return adapter;
+  },
+};
 
 // ---------------------------------------------------------------------------
 // Plain `pg` helpers: reaching the server, creating the database

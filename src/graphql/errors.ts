@@ -42,9 +42,11 @@ export function createErrorFormatter(log: (error: unknown) => void) {
       const { stacktrace: _omitted, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };
     }
+    // Apollo gives every error it raises about the request (syntax, validation,
+    // variables) a specific code, and INTERNAL_SERVER_ERROR to anything else
+    // thrown while executing: those are the ones to hide.
     const code = formatted.extensions?.code;
-    const raisedByApollo = !(original instanceof Error) || original instanceof GraphQLError;
-    if (raisedByApollo && typeof code === 'string' && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
+    if (typeof code === 'string' && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
     }
     log(original);

@@ -56,6 +56,8 @@ export async function startServer(services: Services, { port = services.config.p
     resolvers,
     introspection: !production,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns signal handling: it drains Apollo, then closes PostgreSQL and Redis.
+    stopOnTerminationSignals: false,
     formatError: createErrorFormatter((error) => services.log.error({ err: error }, 'unexpected error in a resolver')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
