@@ -97,6 +97,17 @@ export async function applyMigrations(options: ApplyMigrationsOptions): Promise<
 
   const applied = await withEngine(databaseUrl, log, async (engine) => {
     const output = await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
+    // `prisma migrate deploy` says nothing about applied migrations whose file
+    // changed since; `migrate status` would. Warn, since it means drift.
+    // The migrations are applied by now: a failure here is only worth a warning.
+    try {
+      const diagnosis = await engine.diagnoseMigrationHistory({ migrationsList, optInToShadowDatabase: false, filters: NO_FILTERS });
+      for (const name of diagnosis.editedMigrationNames) {
+        log(`Warning: migration ${name} was modified after it was applied (its checksum differs from _prisma_migrations)`);
+      }
+    } catch (error) {
+      log(`Warning: could not check for modified migrations: ${engineErrorMessage(error)}`);
+    }
     return output.appliedMigrationNames;
   });
   for (const name of applied) log(`Applied migration ${name}`);
@@ -328,7 +339,7 @@ async function withEngine<T>(databaseUrl: string, log: (line: string) => void, w
     throw error instanceof MigrationError ? error : new MigrationError(engineErrorMessage(error), { cause: error });
   } finally {
     engine?.free();
-    await resources.close();
+    for (const failure of await resources.close()) log(`Warning: cleaning up after the schema engine failed: ${failure}`);
     clearInterval(keepAlive);
   }
 }
@@ -348,11 +359,19 @@ function engineLogger(log: (line: string) => void): (line: string) => void {
   };
 }
 
-/** The engine's message without the `0: schema_engine_wasm::...` backtrace lines. */
+/**
+ * The engine's message without its `0: schema_engine_wasm::...` backtrace,
+ * but with the migration it names there (`with migration_name="..."`) and
+ * its Prisma error code, if any.
+ */
 function engineErrorMessage(error: unknown): string {
-  const message = errorMessage(error);
-  const backtrace = message.search(/\n\s+0: /);
-  return (backtrace === -1 ? message : message.slice(0, backtrace)).trim();
+  const full = errorMessage(error);
+  const backtrace = full.search(/\n\s+0: /);
+  let message = (backtrace === -1 ? full : full.slice(0, backtrace)).trim();
+  const migration = /migration_name="([^"]+)"/.exec(full)?.[1];
+  if (migration !== undefined && !message.includes(migration)) message = `Migration ${migration} failed: ${message}`;
+  const code = pgErrorCode(error);
+  return code === undefined ? message : `${message} [${code}]`;
 }
 
 function errorMessage(error: unknown): string {
@@ -363,36 +382,51 @@ function errorMessage(error: unknown): string {
 // Driver adapter for the engine
 // ---------------------------------------------------------------------------
 
-/** Pools and shadow databases opened for one engine run, closed at its end. */
+/**
+ * Pools and shadow databases opened for one engine run, closed at its end.
+ * The engine disposes of a shadow adapter without awaiting it, so cleanups
+ * are memoised promises that `close` can await too (racing them left a
+ * shadow database behind: DROP ran while its pool was still ending).
+ */
 class Resources {
-  private readonly pools = new Set<pg.Pool>();
-  private readonly shadowDatabases = new Map<string, string>(); // name -> URL to drop it from
+  private readonly pools = new Map<pg.Pool, Promise<void> | null>(); // pool -> its ending, once started
+  private readonly shadowCleanups = new Set<() => Promise<void>>();
 
   pool(connectionString: string): pg.Pool {
     const pool = createPool(connectionString);
-    this.pools.add(pool);
+    this.pools.set(pool, null);
     return pool;
   }
 
-  async endPool(pool: pg.Pool): Promise<void> {
-    if (this.pools.delete(pool)) await pool.end();
+  endPool(pool: pg.Pool): Promise<void> {
+    let ending = this.pools.get(pool);
+    if (ending === undefined) return Promise.resolve(); // not ours
+    if (ending === null) {
+      ending = pool.end();
+      this.pools.set(pool, ending);
+    }
+    return ending;
   }
 
-  addShadow(name: string, adminUrl: string): void {
-    this.shadowDatabases.set(name, adminUrl);
+  /** Registers a shadow database; the returned cleanup ends its pool, then drops it, once. */
+  shadow(name: string, pool: pg.Pool, adminUrl: string): () => Promise<void> {
+    let done: Promise<void> | undefined;
+    const cleanup = () =>
+      (done ??= (async () => {
+        await this.endPool(pool);
+        await runOnce(adminUrl, `DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`);
+      })());
+    this.shadowCleanups.add(cleanup);
+    return cleanup;
   }
 
-  async dropShadow(name: string): Promise<void> {
-    const adminUrl = this.shadowDatabases.get(name);
-    if (adminUrl === undefined) return;
-    this.shadowDatabases.delete(name);
-    await runOnce(adminUrl, `DROP DATABASE IF EXISTS ${quoteIdentifier(name)}`);
-  }
-
-  /** Best effort: ends every pool, then drops shadow databases the engine did not dispose of. */
-  async close(): Promise<void> {
-    await Promise.allSettled([...this.pools].map((pool) => this.endPool(pool)));
-    await Promise.allSettled([...this.shadowDatabases.keys()].map((name) => this.dropShadow(name)));
+  /** Best effort: drops the shadow databases (ending their pools), then ends every other pool; returns what failed. */
+  async close(): Promise<string[]> {
+    const results = [
+      ...(await Promise.allSettled([...this.shadowCleanups].map((cleanup) => cleanup()))),
+      ...(await Promise.allSettled([...this.pools.keys()].map((pool) => this.endPool(pool)))),
+    ];
+    return results.flatMap((result) => (result.status === 'rejected' ? [errorMessage(result.reason)] : []));
   }
 }
 
@@ -411,14 +445,13 @@ function createAdapterFactory(databaseUrl: string, resources: Resources): SqlMig
     connectToShadowDb: async (): Promise<SqlDriverAdapter> => {
       const name = `prisma_migrate_shadow_db_${randomUUID()}`;
       await runOnce(databaseUrl, `CREATE DATABASE ${quoteIdentifier(name)}`);
-      resources.addShadow(name, databaseUrl);
       const pool = resources.pool(withDatabase(databaseUrl, name));
+      const cleanup = resources.shadow(name, pool, databaseUrl);
       const adapter = CharColumns.reportToEngine(await new PrismaPg(pool).connect());
       const disposeAdapter = adapter.dispose.bind(adapter);
       adapter.dispose = async () => {
         await disposeAdapter();
-        await resources.endPool(pool);
-        await resources.dropShadow(name);
+        await cleanup();
       };
       return adapter;
     },
@@ -503,8 +536,17 @@ const CharColumns = {
 // Plain `pg` helpers: reaching the server, creating the database
 // ---------------------------------------------------------------------------
 
-/** Where a URL points, as `pg` resolves it (defaults included). */
+/** Where a URL points, as `pg` resolves it (defaults included); rejects anything but a postgres URL. */
 function describeTarget(databaseUrl: string): { host: string; port: number; database: string; user: string } {
+  let protocol: string;
+  try {
+    protocol = new URL(databaseUrl).protocol;
+  } catch {
+    throw new MigrationError('The database URL is not a URL: expected postgresql://user@host:port/database');
+  }
+  if (protocol !== 'postgresql:' && protocol !== 'postgres:') {
+    throw new MigrationError(`The database URL must start with postgresql:// or postgres://, got ${protocol}//`);
+  }
   const client = new pg.Client({ connectionString: databaseUrl });
   return { host: client.host, port: client.port, database: client.database ?? client.user ?? '', user: client.user ?? '' };
 }
@@ -534,7 +576,7 @@ async function runOnce(databaseUrl: string, sql: string): Promise<void> {
 /**
  * Checks that the database in the URL can be reached. If it does not exist
  * (`3D000`) and `create` is set, creates it from the `postgres` database of
- * the same server; losing a race to a concurrent creator (`42P04`) is fine.
+ * the same server; losing a race to a concurrent creator is fine.
  * Connection failures become a `MigrationError` naming the host and port.
  */
 async function ensureDatabase(databaseUrl: string, options: { create: boolean; log: (line: string) => void }): Promise<void> {
@@ -551,7 +593,10 @@ async function ensureDatabase(databaseUrl: string, options: { create: boolean; l
     await runOnce(withDatabase(databaseUrl, 'postgres'), `CREATE DATABASE ${quoteIdentifier(target.database)}`);
     options.log(`Created database "${target.database}" on ${where}`);
   } catch (error) {
-    if (pgErrorCode(error) === '42P04') return; // created concurrently by someone else
+    // Created concurrently by someone else: 42P04 (duplicate_database), or
+    // 23505 on pg_database's unique index when both CREATEs ran at once.
+    const code = pgErrorCode(error);
+    if (code === '42P04' || code === '23505') return;
     throw connectionError(error, target.database, where, 'create');
   }
 }
