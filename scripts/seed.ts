@@ -348,19 +348,27 @@ async function seedCustomers(services: Services, total: number, hash: (p: string
 /** Waits until Redis answers: the seed refuses to write while the cache cannot follow. */
 async function waitForRedis(services: Services, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await services.store.ping();
-      return;
-    } catch (error) {
-      if (Date.now() >= deadline) {
-        throw new SeedError(
-          `Redis does not answer at ${redact(services.config.redisUrl)} (${errorMessage(error)}): start it (or set REDIS_URL) and rerun; ` +
-            'the seed writes nothing while the cache cannot be kept up to date',
-        );
+  // While disconnected, a command fails with "Stream isn't writeable"; the connection error says why.
+  let connectionError: unknown;
+  const remember = (error: unknown) => void (connectionError = error);
+  services.redis.on('error', remember);
+  try {
+    for (;;) {
+      try {
+        await services.store.ping();
+        return;
+      } catch (error) {
+        if (Date.now() >= deadline) {
+          throw new SeedError(
+            `Redis does not answer at ${redact(services.config.redisUrl)} (${errorMessage(connectionError ?? error)}): ` +
+              'start it (or set REDIS_URL) and rerun; the seed writes nothing while the cache cannot be kept up to date',
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
       }
-      await new Promise((resolve) => setTimeout(resolve, 200));
     }
+  } finally {
+    services.redis.off('error', remember);
   }
 }
 
