@@ -20,7 +20,7 @@ const config: CodegenConfig = {
         contextType: '../graphql/context.js#GraphQLContext',
         useIndexSignature: false,
         enumsAsTypes: true,
-        scalars: { DateTime: { input: 'string', output: 'string | Date' } },
+        scalars: { DateTime: { input: 'string', output: 'string | Date' }, SafeInt: 'number' },
         mappers: {
           User: '../db/records.js#UserRecord',
           Product: '../db/records.js#ProductRecord',
@@ -35,7 +35,7 @@ const config: CodegenConfig = {
       documents: ['examples/client/src/**/*.ts', '!examples/client/src/gql/**'],
       preset: 'client',
       presetConfig: { fragmentMasking: { unmaskFunctionName: 'getFragmentData' } },
-      config: { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string' } },
+      config: { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string', SafeInt: 'number' } },
     },
   },
 };

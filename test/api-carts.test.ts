@@ -14,7 +14,6 @@ import {
   UPDATE_PRODUCT,
   adminUser,
   expectCacheInSync,
-  expectRefused,
   globalId,
   ok,
   refused,
@@ -214,19 +213,17 @@ describe('checkout', () => {
   });
 });
 
-describe('cart totals beyond 32 bits (BUG)', () => {
-  // BUG: createProduct accepts prices up to 100,000,000 cents and carts hold up
-  // to 999 units, but Cart.totalCents and CartItem.subtotalCents are GraphQL
-  // Int (32-bit). 22 units at 100,000,000 make 2,200,000,000: addToCart COMMITS
-  // the change, then answers only "Internal server error" (path addToCart.totalCents),
-  // so the client is told it failed although the cart changed; the cart can no
-  // longer be read with its totals, and checkout fails the same way (the Order
-  // total overflows PostgreSQL's integer). Correct: refuse the add, change nothing.
-  it.fails('refuses to add units whose total cannot be represented, and changes nothing', async () => {
+describe('money sums beyond 32 bits', () => {
+  // Regression: totals were GraphQL Int (32-bit) and Order.totalCents a PostgreSQL integer:
+  // 22 units at 100,000,000 cents committed, then failed to answer. Sums are SafeInt/BIGINT now.
+  it('adds, shows and checks out a cart whose total exceeds 2^31 exactly', async () => {
     const product = await api.product({ priceCents: 100_000_000, stock: 100 });
     const customer = await api.signUp();
-    const before = await api.snapshot();
-    const res = await api.gql(ADD_TO_CART, { p: product.globalId, q: 22 }, customer.token);
-    await expectRefused(api, res, 'BAD_USER_INPUT', before);
+    const added = await api.gql(`mutation($p: ID!, $q: Int) { addToCart(input: { productId: $p, quantity: $q }) { totalCents items { subtotalCents } } }`, { p: product.globalId, q: 22 }, customer.token);
+    expect(added.errors).toBeUndefined();
+    expect(added.data.addToCart).toEqual({ totalCents: 2_200_000_000, items: [{ subtotalCents: 2_200_000_000 }] });
+    const order = await api.gql(`mutation { checkout { totalCents items { subtotalCents } } }`, {}, customer.token);
+    expect(order.errors).toBeUndefined();
+    expect(order.data.checkout).toEqual({ totalCents: 2_200_000_000, items: [{ subtotalCents: 2_200_000_000 }] });
   });
 });

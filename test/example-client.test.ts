@@ -15,7 +15,7 @@ it('signs up, fills a cart and checks out', async () => {
   const lines: string[] = [];
   const { orderId, totalCents } = await runExample({ url: api.url, log: (line) => lines.push(line) });
   const order = await api.services.rawDb.order.findUniqueOrThrow({ where: { id: idOf(orderId) }, include: { items: true } });
-  expect(order.totalCents).toBe(totalCents);
+  expect(Number(order.totalCents)).toBe(totalCents);
   expect(order.items.reduce((n, i) => n + i.quantity, 0)).toBe(3);
   expect(lines.join("\n")).toContain(`Order ${orderId}: PLACED`);
 });

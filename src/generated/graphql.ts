@@ -14,6 +14,11 @@ export type Scalars = {
   Float: { input: number; output: number; }
   /** An instant in time, as an ISO 8601 string in UTC (e.g. "2026-11-24T09:30:00.000Z"). */
   DateTime: { input: string; output: string | Date; }
+  /**
+   * An integer from -(2^53 - 1) to 2^53 - 1: exact in JSON and JavaScript, wider than Int.
+   * Used for sums of money, which can exceed Int's 32 bits.
+   */
+  SafeInt: { input: number; output: number; }
 };
 
 export type AddToCartInput = {
@@ -43,7 +48,7 @@ export type Cart = Node & {
   itemCount: Scalars['Int']['output'];
   items: Array<CartItem>;
   /** Sum of quantity x current price of every item, in cents. */
-  totalCents: Scalars['Int']['output'];
+  totalCents: Scalars['SafeInt']['output'];
   updatedAt: Scalars['DateTime']['output'];
   version: Scalars['Int']['output'];
 };
@@ -54,7 +59,7 @@ export type CartItem = {
   /** Always at least 1. */
   quantity: Scalars['Int']['output'];
   /** quantity x the product's current price, in cents. */
-  subtotalCents: Scalars['Int']['output'];
+  subtotalCents: Scalars['SafeInt']['output'];
 };
 
 export type CreateProductInput = {
@@ -162,7 +167,7 @@ export type Order = Node & {
   id: Scalars['ID']['output'];
   items: Array<OrderItem>;
   status: OrderStatus;
-  totalCents: Scalars['Int']['output'];
+  totalCents: Scalars['SafeInt']['output'];
   user: User;
 };
 
@@ -186,7 +191,7 @@ export type OrderItem = {
   productName: Scalars['String']['output'];
   productSku: Scalars['String']['output'];
   quantity: Scalars['Int']['output'];
-  subtotalCents: Scalars['Int']['output'];
+  subtotalCents: Scalars['SafeInt']['output'];
   unitPriceCents: Scalars['Int']['output'];
 };
 
@@ -438,6 +443,7 @@ export type ResolversTypes = {
   ProductEdge: ResolverTypeWrapper<Omit<ProductEdge, 'node'> & { node: ResolversTypes['Product'] }>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Role: Role;
+  SafeInt: ResolverTypeWrapper<Scalars['SafeInt']['output']>;
   SetCartItemQuantityInput: SetCartItemQuantityInput;
   SignUpInput: SignUpInput;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -471,6 +477,7 @@ export type ResolversParentTypes = {
   ProductConnection: Omit<ProductConnection, 'edges'> & { edges: Array<ResolversParentTypes['ProductEdge']> };
   ProductEdge: Omit<ProductEdge, 'node'> & { node: ResolversParentTypes['Product'] };
   Query: Record<PropertyKey, never>;
+  SafeInt: Scalars['SafeInt']['output'];
   SetCartItemQuantityInput: SetCartItemQuantityInput;
   SignUpInput: SignUpInput;
   String: Scalars['String']['output'];
@@ -488,7 +495,7 @@ export type CartResolvers<ContextType = GraphQLContext, ParentType extends Resol
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   itemCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['CartItem']>, ParentType, ContextType>;
-  totalCents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  totalCents?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
   updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
@@ -497,7 +504,7 @@ export type CartResolvers<ContextType = GraphQLContext, ParentType extends Resol
 export type CartItemResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['CartItem'] = ResolversParentTypes['CartItem']> = {
   product?: Resolver<ResolversTypes['Product'], ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  subtotalCents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  subtotalCents?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -531,7 +538,7 @@ export type OrderResolvers<ContextType = GraphQLContext, ParentType extends Reso
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['OrderItem']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['OrderStatus'], ParentType, ContextType>;
-  totalCents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  totalCents?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
   user?: Resolver<ResolversTypes['User'], ParentType, ContextType>;
   __isTypeOf?: IsTypeOfResolverFn<ParentType, ContextType>;
 };
@@ -551,7 +558,7 @@ export type OrderItemResolvers<ContextType = GraphQLContext, ParentType extends 
   productName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   productSku?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  subtotalCents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  subtotalCents?: Resolver<ResolversTypes['SafeInt'], ParentType, ContextType>;
   unitPriceCents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
@@ -595,6 +602,10 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
 };
 
+export interface SafeIntScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['SafeInt'], any> {
+  name: 'SafeInt';
+}
+
 export type UserResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['User'] = ResolversParentTypes['User']> = {
   cart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -625,6 +636,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   ProductConnection?: ProductConnectionResolvers<ContextType>;
   ProductEdge?: ProductEdgeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  SafeInt?: GraphQLScalarType;
   User?: UserResolvers<ContextType>;
 };
 

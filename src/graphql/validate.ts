@@ -27,6 +27,15 @@ export function int(field: string, value: number, min: number, max: number): num
   return value;
 }
 
+/** Passwords are taken exactly as typed (never trimmed), between the length limits. */
+export function password(value: string): string {
+  const { min, max } = LIMITS.password;
+  if (value.length < min || value.length > max) {
+    throw badInput(`password must be ${min} to ${max} characters, got ${value.length}`, { field: 'password' });
+  }
+  return value;
+}
+
 /** SKUs: letters, digits and dashes, stored upper-case. */
 export function sku(value: string): string {
   const normalized = value.trim().toUpperCase();
@@ -50,5 +59,7 @@ export const LIMITS = {
   priceCents: 100_000_000,
   stock: 1_000_000,
   cartQuantity: 999,
+  /** Distinct products in one cart. */
+  cartLines: 1000,
   pageSize: 100,
 } as const;

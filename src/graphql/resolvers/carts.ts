@@ -1,5 +1,5 @@
 import type { Resolvers } from '../../generated/graphql.js';
-import type { CartRecord } from '../../db/records.js';
+import type { CartRecord, UserRecord } from '../../db/records.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { requireSelfOrAdmin, requireViewer, type GraphQLContext } from '../context.js';
 import { ErrorCode, SafeError, notFound } from '../errors.js';
@@ -14,10 +14,12 @@ function emptyCart(userId: number): CartRecord {
   return { userId, version: 0, updatedAt: new Date(0).toISOString(), items: [] };
 }
 
-/** A user's cart, for that user or an admin. */
-export async function findVisibleCart(ctx: GraphQLContext, userId: number) {
+/** A user's cart, for that user or an admin; null if there is no such user. */
+export async function findVisibleCart(ctx: GraphQLContext, userId: number): Promise<CartRecord | null> {
   await requireSelfOrAdmin(ctx, userId);
-  return (await ctx.loaders.cart.load(userId)) ?? emptyCart(userId);
+  const cart = await ctx.loaders.cart.load(userId);
+  if (cart) return cart;
+  return (await ctx.loaders.user.load(userId)) ? emptyCart(userId) : null;
 }
 
 /**
@@ -25,8 +27,7 @@ export async function findVisibleCart(ctx: GraphQLContext, userId: number) {
  * locked first (an upsert, which also creates a missing cart), so changes
  * to one cart are serialized and their checks cannot race.
  */
-async function changeCart(ctx: GraphQLContext, change: (tx: Tx, userId: number) => Promise<void>) {
-  const viewer = await requireViewer(ctx);
+async function changeCart(ctx: GraphQLContext, viewer: UserRecord, change: (tx: Tx, userId: number) => Promise<void>) {
   await ctx.services.db.$transaction(async (tx) => {
     await tx.cart.upsert({ where: { userId: viewer.id }, create: { userId: viewer.id }, update: {}, select: { userId: true } });
     await change(tx, viewer.id);
@@ -53,7 +54,7 @@ const notInCart = (productGlobalId: string) => notFound(`Product ${productGlobal
 
 export const cartResolvers: Resolvers = {
   User: {
-    cart: (user, _, ctx) => findVisibleCart(ctx, user.id),
+    cart: async (user, _, ctx) => (await findVisibleCart(ctx, user.id)) ?? emptyCart(user.id),
   },
   Cart: {
     id: (cart) => toGlobalId('Cart', cart.userId),
@@ -77,12 +78,16 @@ export const cartResolvers: Resolvers = {
   },
   Mutation: {
     async addToCart(_, { input }, ctx) {
+      const viewer = await requireViewer(ctx);
       const productId = fromGlobalId(input.productId, 'Product', 'productId');
       const quantity = int('quantity', input.quantity ?? 1, 1, LIMITS.cartQuantity);
       try {
-        return await changeCart(ctx, async (tx, cartId) => {
+        return await changeCart(ctx, viewer, async (tx, cartId) => {
           const key = { cartId_productId: { cartId, productId } };
           const existing = await tx.cartItem.findUnique({ where: key, select: { quantity: true } });
+          if (!existing && (await tx.cartItem.count({ where: { cartId } })) >= LIMITS.cartLines) {
+            throw new SafeError(ErrorCode.BAD_USER_INPUT, `A cart may hold at most ${LIMITS.cartLines} different products`);
+          }
           await checkQuantity(tx, input.productId, productId, (existing?.quantity ?? 0) + quantity);
           await tx.cartItem.upsert({
             where: key,
@@ -99,9 +104,10 @@ export const cartResolvers: Resolvers = {
     },
 
     async setCartItemQuantity(_, { input }, ctx) {
+      const viewer = await requireViewer(ctx);
       const productId = fromGlobalId(input.productId, 'Product', 'productId');
       const quantity = int('quantity', input.quantity, 1, LIMITS.cartQuantity);
-      return changeCart(ctx, async (tx, cartId) => {
+      return changeCart(ctx, viewer, async (tx, cartId) => {
         const key = { cartId_productId: { cartId, productId } };
         if (!(await tx.cartItem.findUnique({ where: key, select: { quantity: true } }))) throw notInCart(input.productId);
         await checkQuantity(tx, input.productId, productId, quantity);
@@ -110,8 +116,9 @@ export const cartResolvers: Resolvers = {
     },
 
     async removeFromCart(_, { productId: globalId }, ctx) {
+      const viewer = await requireViewer(ctx);
       const productId = fromGlobalId(globalId, 'Product', 'productId');
-      return changeCart(ctx, async (tx, cartId) => {
+      return changeCart(ctx, viewer, async (tx, cartId) => {
         const { count } = await tx.cartItem.deleteMany({ where: { cartId, productId } });
         if (count === 0) throw notInCart(globalId);
       });

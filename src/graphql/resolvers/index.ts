@@ -1,5 +1,6 @@
 /** All resolvers, one file per domain, merged by type. */
 import { GraphQLScalarType, Kind } from 'graphql';
+import { GraphQLSafeInt } from 'graphql-scalars';
 import type { Resolvers } from '../../generated/graphql.js';
 import { cartResolvers } from './carts.js';
 import { nodeResolvers } from './node.js';
@@ -35,7 +36,7 @@ function mergeResolvers(...parts: Resolvers[]): Resolvers {
 }
 
 export const resolvers: Resolvers = mergeResolvers(
-  { DateTime },
+  { DateTime, SafeInt: GraphQLSafeInt },
   nodeResolvers,
   userResolvers,
   productResolvers,

@@ -1,3 +1,4 @@
+import type { UserRecord } from '../../db/records.js';
 import type { Resolvers } from '../../generated/graphql.js';
 import { requireSelfOrAdmin, requireViewer, type GraphQLContext } from '../context.js';
 import { ErrorCode, SafeError, badInput, forbidden } from '../errors.js';
@@ -7,6 +8,10 @@ import { connection, pageArgs } from '../pagination.js';
 /** An order the viewer may see (their own, or anyone's for an admin); null if it does not exist. */
 export async function findVisibleOrder(ctx: GraphQLContext, id: number) {
   const viewer = await requireViewer(ctx);
+  return findOrderAs(ctx, viewer, id);
+}
+
+async function findOrderAs(ctx: GraphQLContext, viewer: UserRecord, id: number) {
   const order = await ctx.loaders.order.load(id);
   if (order && order.userId !== viewer.id && viewer.role !== 'ADMIN') throw forbidden('You may only see your own orders');
   return order;
@@ -14,7 +19,7 @@ export async function findVisibleOrder(ctx: GraphQLContext, id: number) {
 
 export const orderResolvers: Resolvers = {
   Query: {
-    order: (_, { id }, ctx) => findVisibleOrder(ctx, fromGlobalId(id, 'Order')),
+    order: async (_, { id }, ctx) => findOrderAs(ctx, await requireViewer(ctx), fromGlobalId(id, 'Order')),
   },
   User: {
     async orders(user, { first, after }, ctx) {
@@ -32,6 +37,7 @@ export const orderResolvers: Resolvers = {
   },
   Order: {
     id: (order) => toGlobalId('Order', order.id),
+    totalCents: (order) => Number(order.totalCents),
     user: async (order, _, ctx) => (await ctx.loaders.user.load(order.userId))!,
   },
   OrderItem: {
@@ -64,7 +70,7 @@ export const orderResolvers: Resolvers = {
           }
           lines.push({ productId: product.id, productName: product.name, productSku: product.sku, quantity: item.quantity, unitPriceCents: product.priceCents });
         }
-        const totalCents = lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0);
+        const totalCents = BigInt(lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0));
         const created = await tx.order.create({
           data: { userId: viewer.id, totalCents, items: { create: lines } },
           include: { items: { orderBy: { id: 'asc' } } },

@@ -4,7 +4,7 @@ import { requireSelfOrAdmin, requireViewer, type GraphQLContext } from '../conte
 import { ErrorCode, SafeError } from '../errors.js';
 import { fromGlobalId, toGlobalId } from '../ids.js';
 import { isUniqueViolation } from '../prisma-errors.js';
-import { LIMITS, email, someFields, text } from '../validate.js';
+import { LIMITS, email, password, someFields, text } from '../validate.js';
 
 const emailTaken = () => new SafeError(ErrorCode.CONFLICT, 'An account with this email already exists');
 
@@ -24,7 +24,10 @@ async function signedIn(ctx: GraphQLContext, userId: number) {
 export const userResolvers: Resolvers = {
   Query: {
     me: (_, __, ctx) => ctx.viewer(),
-    user: (_, { id }, ctx) => findVisibleUser(ctx, fromGlobalId(id, 'User')),
+    user: async (_, { id }, ctx) => {
+      await requireViewer(ctx);
+      return findVisibleUser(ctx, fromGlobalId(id, 'User'));
+    },
   },
   User: {
     id: (user) => toGlobalId('User', user.id),
@@ -34,7 +37,7 @@ export const userResolvers: Resolvers = {
       const data = {
         email: email(input.email),
         name: text('name', input.name, { max: LIMITS.name }),
-        passwordHash: await hashPassword(text('password', input.password, { min: LIMITS.password.min, max: LIMITS.password.max })),
+        passwordHash: await hashPassword(password(input.password)),
       };
       try {
         // The user and their (empty) cart are created together.
@@ -55,8 +58,11 @@ export const userResolvers: Resolvers = {
         where: { email: input.email.trim().toLowerCase().slice(0, 254) },
         select: { id: true, passwordHash: true },
       });
-      // Verify against a decoy when there is no account: same work, same time, same answer.
-      const ok = await verifyPassword(account?.passwordHash ?? (await decoyHash()), input.password.slice(0, LIMITS.password.max));
+      // Verify against a decoy when there is no account or the password is too long to be
+      // anyone's: same work, same time, same answer.
+      const plausible = input.password.length <= LIMITS.password.max;
+      const hash = plausible && account ? account.passwordHash : await decoyHash();
+      const ok = (await verifyPassword(hash, plausible ? input.password : '')) && plausible;
       if (!account || !ok) throw new SafeError(ErrorCode.UNAUTHENTICATED, 'Email or password is incorrect');
       return signedIn(ctx, account.id);
     },
@@ -68,6 +74,8 @@ export const userResolvers: Resolvers = {
         ...(changes.name !== undefined && { name: text('name', changes.name, { max: LIMITS.name }) }),
         ...(changes.email !== undefined && { email: email(changes.email) }),
       };
+      // Nothing really changes: no write, no new version.
+      if (Object.entries(data).every(([field, value]) => viewer[field as keyof typeof viewer] === value)) return viewer;
       try {
         await ctx.services.db.user.update({ where: { id: viewer.id }, data, select: { id: true } });
       } catch (error) {

@@ -60,7 +60,7 @@ CREATE TABLE "Order" (
     "id" SERIAL NOT NULL,
     "userId" INTEGER NOT NULL,
     "status" "OrderStatus" NOT NULL DEFAULT 'PLACED',
-    "totalCents" INTEGER NOT NULL,
+    "totalCents" BIGINT NOT NULL,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "Order_pkey" PRIMARY KEY ("id")
@@ -114,6 +114,7 @@ ALTER TABLE "OrderItem" ADD CONSTRAINT "OrderItem_orderId_fkey" FOREIGN KEY ("or
 
 -- AddForeignKey
 ALTER TABLE "OrderItem" ADD CONSTRAINT "OrderItem_productId_fkey" FOREIGN KEY ("productId") REFERENCES "Product"("id") ON DELETE SET NULL ON UPDATE CASCADE;
+
 
 -- Added by hand: CHECK constraints, which Prisma's schema language cannot
 -- express (Prisma Migrate leaves them alone when diffing, so they cause no drift).
