@@ -22,6 +22,16 @@ export interface Config {
   cacheTtlSeconds: number;
   /** Prefix of every Redis key this API writes. @default "sf:" */
   cacheNamespace: string;
+  /** What a mutation does when Redis cannot take part: refuse (`fail`) or commit and repair later. @default "fail" */
+  cacheWritePolicy: 'fail' | 'repair';
+  /** How long a write's lease on its cache keys lives if the writer dies, in ms. @default 5000 */
+  cacheLeaseMs: number;
+  /** How long one Redis command may take before it counts as failed, in ms. @default 250 */
+  redisCommandTimeoutMs: number;
+  /** How often the reconciler replays the outbox, in ms. @default 1000 */
+  reconcileIntervalMs: number;
+  /** Outbox rows younger than this are left to their writer, in ms. @default 2000 */
+  outboxReplayAfterMs: number;
 }
 
 export class ConfigError extends Error {
@@ -71,6 +81,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (!/^[A-Za-z0-9_.:-]{0,64}$/.test(cacheNamespace)) {
     throw new ConfigError(`CACHE_NAMESPACE may only hold letters, digits and _.:- (at most 64), got ${JSON.stringify(cacheNamespace)}`);
   }
+  const cacheWritePolicy = env.CACHE_WRITE_POLICY || 'fail';
+  if (cacheWritePolicy !== 'fail' && cacheWritePolicy !== 'repair') {
+    throw new ConfigError(`CACHE_WRITE_POLICY must be fail or repair, got ${JSON.stringify(cacheWritePolicy)}`);
+  }
   return {
     nodeEnv,
     databaseUrl: url(env, 'DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/storefront', ['postgresql:', 'postgres:']),
@@ -80,5 +94,10 @@ export function loadConfig(env: Env = process.env): Config {
     jwtTtlSeconds: integer(env, 'JWT_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
     cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', 3600, 1, 30 * 24 * 3600),
     cacheNamespace,
+    cacheWritePolicy,
+    cacheLeaseMs: integer(env, 'CACHE_LEASE_MS', 5000, 100, 600_000),
+    redisCommandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 250, 10, 60_000),
+    reconcileIntervalMs: integer(env, 'RECONCILE_INTERVAL_MS', 1000, 50, 600_000),
+    outboxReplayAfterMs: integer(env, 'OUTBOX_REPLAY_AFTER_MS', 2000, 0, 3_600_000),
   };
 }

@@ -3,7 +3,18 @@
  * with write-through, cache store, token service) from the configuration.
  */
 import type { Redis } from 'ioredis';
-import { createCacheStats, createRedisStore, withWriteThrough, type CacheStats, type CacheStore } from './cache/index.js';
+import {
+  createCacheStats,
+  createOutbox,
+  createReconciler,
+  createRedisStore,
+  withCircuitBreaker,
+  withWriteThrough,
+  type CacheStats,
+  type CacheStore,
+  type Outbox,
+  type Reconciler,
+} from './cache/index.js';
 import type { Config } from './config.js';
 import { createPrismaClient } from './db/client.js';
 import { cachedEntities } from './db/entities.js';
@@ -19,7 +30,11 @@ export interface Services {
   /** The same database without the extension, for readiness checks and tests. */
   rawDb: PrismaClient;
   redis: Redis;
+  /** The Redis store behind a circuit breaker. */
   store: CacheStore;
+  outbox: Outbox;
+  /** Replays the outbox; started with the services. */
+  reconciler: Reconciler;
   stats: CacheStats;
   /** SQL statements sent to PostgreSQL since start (BEGIN and COMMIT included). */
   dbStats: { queries: number };
@@ -31,31 +46,47 @@ export interface Services {
 export function createServices(config: Config, log: Logger = logger): Services {
   const dbStats = { queries: 0 };
   const rawDb = createPrismaClient({ databaseUrl: config.databaseUrl, onQuery: () => void dbStats.queries++ });
-  const redis = createRedisClient({ redisUrl: config.redisUrl });
+  const redis = createRedisClient({ redisUrl: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs });
   // Without a listener, ioredis reports connection errors as unhandled; they are expected while Redis is down.
   redis.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
   const stats = createCacheStats();
-  const store = createRedisStore({ redis, stats });
-  const db = withWriteThrough(rawDb, {
-    entities: cachedEntities,
-    store,
-    stats,
-    namespace: config.cacheNamespace,
-    ttlSeconds: config.cacheTtlSeconds,
-    onWriteError: (error, keys) =>
-      log.error({ err: error instanceof Error ? error.message : String(error), keys: keys.length }, 'cache write after commit failed'),
+  const store = withCircuitBreaker(createRedisStore({ redis, stats }), {
+    onChange: (state) => log.warn({ state }, state === 'open' ? 'cache circuit open: Redis is failing, using PostgreSQL' : 'cache circuit closed: Redis answers again'),
   });
+  const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  const outbox = createOutbox(rawDb, {}, (error) => log.warn({ err: errorText(error) }, 'outbox cleanup failed; the reconciler will replay'));
+  const cache = { entities: cachedEntities, store, stats, namespace: config.cacheNamespace, ttlSeconds: config.cacheTtlSeconds };
+  const db = withWriteThrough(rawDb, {
+    ...cache,
+    outbox,
+    writePolicy: config.cacheWritePolicy,
+    leaseMs: config.cacheLeaseMs,
+    onWriteError: (error, keys) => log.warn({ err: errorText(error), keys: keys.length }, 'cache write failed; the outbox will repair it'),
+  });
+  const reconciler = createReconciler({
+    ...cache,
+    db: rawDb,
+    outbox,
+    intervalMs: config.reconcileIntervalMs,
+    replayAfterMs: config.outboxReplayAfterMs,
+    onError: (error) => log.debug({ err: errorText(error) }, 'reconciler pass failed; retrying'),
+  });
+  reconciler.start();
   return {
     config,
     db,
     rawDb,
     redis,
     store,
+    outbox,
+    reconciler,
     stats,
     dbStats,
     tokens: createTokenService({ secret: config.jwtSecret, ttlSeconds: config.jwtTtlSeconds }),
     log,
     async close() {
+      await reconciler.stop();
+      await outbox.close();
       await rawDb.$disconnect();
       await store.close();
     },

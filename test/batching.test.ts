@@ -19,6 +19,9 @@ beforeAll(async () => {
   productIds = (await db.product.findMany({ select: { id: true }, orderBy: { id: 'asc' } })).map((p) => p.id);
   customer = await api.signUp();
   await db.cartItem.createMany({ data: productIds.map((productId) => ({ cartId: customer.id, productId, quantity: 1 })) });
+  // Count only what requests do: no reconciler passes or outbox cleanup in the measurements.
+  await api.services.reconciler.stop();
+  await api.services.outbox.flush();
   // Record the keys of every read round trip (a spy around the real store, not a mock).
   const read = store.read.bind(store);
   store.read = (keys) => {

@@ -1,6 +1,20 @@
 /** The write-through cache core: domain-free, configured with the cached entities. */
-export { withWriteThrough, TOMBSTONE_VERSION, type WriteThroughOptions } from './write-through.js';
+export { withWriteThrough, TOMBSTONE_VERSION, type WriteThroughOptions, type WritePolicy } from './write-through.js';
 export { createEntityLoader, type Cached, type EntityLoaderOptions } from './loader.js';
 export { createRedisStore, decodeEntry, type RedisStoreOptions } from './redis-store.js';
+export { createOutbox, type Outbox, type OutboxOptions } from './outbox.js';
+export { createReconciler, type Reconciler, type ReconcilerOptions } from './reconciler.js';
+export { withCircuitBreaker, type CircuitBreakerOptions } from './breaker.js';
+export { CacheUnavailableError } from './errors.js';
 export { createKeyBuilder, assertCacheableId } from './keys.js';
-export { createCacheStats, type CacheStats, type CacheStore, type CacheWrite, type CacheHit, type CachedEntity, type EntityId } from './types.js';
+export {
+  createCacheStats,
+  type CacheStats,
+  type CacheStore,
+  type CacheWrite,
+  type CacheRelease,
+  type CacheHit,
+  type CachedEntity,
+  type EntityId,
+  type WriteOutcome,
+} from './types.js';

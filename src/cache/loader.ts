@@ -29,6 +29,8 @@ export interface EntityLoaderOptions<Db, Row extends object> {
   onStoreError?: (error: unknown) => void;
   /** Largest batch. @default 1000 */
   maxBatchSize?: number;
+  /** Test-only pause point: after the misses were read from the database, before they are filled. */
+  hooks?: { afterDatabaseRead?: (ids: EntityId[]) => Promise<void> | void };
 }
 
 /**
@@ -72,6 +74,7 @@ export function createEntityLoader<Db, Row extends object>(
     if (missing.length === 0) return results;
 
     const rows = (await entity.load(db, missing)) as Record<string, any>[];
+    await options.hooks?.afterDatabaseRead?.(missing);
     const byId = new Map<EntityId, string>();
     for (const row of rows) byId.set(row[idField], JSON.stringify(row));
     ids.forEach((id, i) => {

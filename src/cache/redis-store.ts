@@ -1,35 +1,96 @@
 import type { Redis } from 'ioredis';
-import type { CacheHit, CacheStats, CacheStore, CacheWrite } from './types.js';
+import type { CacheHit, CacheRelease, CacheStats, CacheStore, CacheWrite, WriteOutcome } from './types.js';
 
 /**
- * Entries are stored as `<version>|<json>`; an empty json is a tombstone.
- * The version prefix lets the compare-and-set script compare without decoding JSON.
+ * How entries live in Redis:
+ * - a value is a STRING `<version>|<json>`; a tombstone is `<version>|` (empty json);
+ * - a lease is a HASH: one field `t:<token>` per writer in flight, plus the best
+ *   entry known so far (`v` version, `j` json, `x` ttl seconds) to materialize when
+ *   the last writer leaves. MGET answers nil for a hash, so readers simply miss
+ *   and go to the database while a write is in flight.
+ *
+ * Every script compares versions (unless `compareAndSet` is off, for tests that
+ * prove what breaks without it), atomically inside Redis.
  */
-const SEPARATOR = '|';
 
-/**
- * Compare-and-set, atomic inside Redis: store ARGV[2] under version ARGV[1]
- * only if the key is absent or holds a lower version. This is what makes
- * out-of-order writers and stale read-fills harmless: the highest version wins.
- */
-const CAS_SCRIPT = `
-local current = redis.call('GET', KEYS[1])
-if current then
+/** Shared Lua: may a value of version ARGV[v] replace the STRING at KEYS[1]? */
+const NEWER = `
+local function newer(key, version, mode)
+  if mode ~= 'cas' then return true end
+  local current = redis.call('GET', key)
+  if not current then return true end
   local stored = tonumber(string.match(current, '^(%d+)|'))
-  if stored and stored >= tonumber(ARGV[1]) then return 0 end
+  return not stored or stored < tonumber(version)
 end
+`;
+
+/** Fill, repair, or publish without a lease. ARGV: version, json, ttl, mode. Returns WriteOutcome. */
+const WRITE_SCRIPT = `${NEWER}
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind == 'hash' then return 'leased' end
+if kind == 'string' and not newer(KEYS[1], ARGV[1], ARGV[4]) then return 'older' end
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'EX', ARGV[3])
+return 'written'
+`;
+
+/** Before COMMIT: replace the value by a lease (keeping it as the fallback entry). ARGV: token, lease ms, ttl. */
+const LEASE_SCRIPT = `
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind == 'string' then
+  local current = redis.call('GET', KEYS[1])
+  local at = string.find(current, '|', 1, true)
+  redis.call('DEL', KEYS[1])
+  if at then
+    redis.call('HSET', KEYS[1], 'v', string.sub(current, 1, at - 1), 'j', string.sub(current, at + 1), 'x', ARGV[3])
+  end
+elseif kind ~= 'hash' and kind ~= 'none' then
+  redis.call('DEL', KEYS[1])
+end
+redis.call('HSET', KEYS[1], 't:' .. ARGV[1], '1')
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 1
 `;
 
-type RedisWithCas = Redis & {
-  casSet(key: string, version: string, json: string, ttlSeconds: string): Promise<number>;
-};
+/**
+ * After COMMIT (with a value) or after a rollback (without): leave the lease,
+ * keep the highest version seen, and if no other writer is in flight, turn the
+ * lease back into that value. ARGV: token, version or '', json, ttl, mode.
+ */
+const RELEASE_SCRIPT = `${NEWER}
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind ~= 'hash' then
+  -- The lease is gone (expired, or Redis restarted): publish as a plain compare-and-set.
+  if ARGV[2] == '' then return 'older' end
+  if kind == 'string' and not newer(KEYS[1], ARGV[2], ARGV[5]) then return 'older' end
+  redis.call('SET', KEYS[1], ARGV[2] .. '|' .. ARGV[3], 'EX', ARGV[4])
+  return 'written'
+end
+redis.call('HDEL', KEYS[1], 't:' .. ARGV[1])
+if ARGV[2] ~= '' then
+  local best = tonumber(redis.call('HGET', KEYS[1], 'v'))
+  if ARGV[5] ~= 'cas' or not best or best < tonumber(ARGV[2]) then
+    redis.call('HSET', KEYS[1], 'v', ARGV[2], 'j', ARGV[3], 'x', ARGV[4])
+  end
+end
+for _, field in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(field, 1, 2) == 't:' then return 'leased' end
+end
+local best = redis.call('HMGET', KEYS[1], 'v', 'j', 'x')
+redis.call('DEL', KEYS[1])
+if best[1] then redis.call('SET', KEYS[1], best[1] .. '|' .. best[2], 'EX', best[3]) end
+return 'written'
+`;
+
+interface Scripts {
+  wtWrite(key: string, version: string, json: string, ttl: string, mode: string): Promise<WriteOutcome>;
+  wtLease(key: string, token: string, leaseMs: string, ttl: string): Promise<number>;
+  wtRelease(key: string, token: string, version: string, json: string, ttl: string, mode: string): Promise<WriteOutcome>;
+}
 
 /** Parses a stored entry; `undefined` for anything not in the entry format. */
 export function decodeEntry(raw: string | null): CacheHit | undefined {
   if (raw === null) return undefined;
-  const at = raw.indexOf(SEPARATOR);
+  const at = raw.indexOf('|');
   const version = Number(raw.slice(0, at));
   if (at <= 0 || !Number.isSafeInteger(version)) return undefined;
   const json = raw.slice(at + 1);
@@ -37,55 +98,83 @@ export function decodeEntry(raw: string | null): CacheHit | undefined {
 }
 
 export interface RedisStoreOptions {
-  /** A connected ioredis client; the store defines its script on it and owns it from then on. */
+  /** A connected ioredis client; the store defines its scripts on it and owns it from then on. */
   redis: Redis;
   /** Counters to move; pass the same object to the loaders and the write-through. */
   stats: CacheStats;
+  /**
+   * Compare versions on every write. Only tests turn this off, to show the
+   * races it prevents. @default true
+   */
+  compareAndSet?: boolean;
 }
 
 /**
- * The Redis cache store: MGET for reads, one pipeline of compare-and-set
- * script calls for writes (ioredis loads the script once and calls it by
- * hash, EVALSHA, falling back to EVAL only if Redis lost it).
+ * The Redis cache store: MGET for reads, one pipeline of script calls for
+ * each batch of writes, leases or releases (ioredis loads each script once and
+ * calls it by hash with EVALSHA, falling back to EVAL if Redis lost it).
  */
-export function createRedisStore({ redis, stats }: RedisStoreOptions): CacheStore {
-  if (!('casSet' in redis)) redis.defineCommand('casSet', { numberOfKeys: 1, lua: CAS_SCRIPT });
-  const client = redis as RedisWithCas;
+export function createRedisStore({ redis, stats, compareAndSet = true }: RedisStoreOptions): CacheStore {
+  if (!('wtWrite' in redis)) {
+    redis.defineCommand('wtWrite', { numberOfKeys: 1, lua: WRITE_SCRIPT });
+    redis.defineCommand('wtLease', { numberOfKeys: 1, lua: LEASE_SCRIPT });
+    redis.defineCommand('wtRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
+  }
+  const mode = compareAndSet ? 'cas' : 'blind';
+
+  /** Runs one pipeline: one round trip, one result per command, the first error thrown. */
+  async function pipelined<T>(count: number, queue: (p: Scripts, i: number) => void): Promise<T[]> {
+    const pipeline = redis.pipeline();
+    for (let i = 0; i < count; i++) queue(pipeline as unknown as Scripts, i);
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([error, result]) => {
+      if (error) throw error;
+      return result as T;
+    });
+  }
 
   return {
     async read(keys) {
       if (keys.length === 0) return [];
       stats.readRoundTrips++;
-      const raw = await client.mget(...keys);
+      const raw = await redis.mget(...keys);
       return raw.map(decodeEntry);
     },
 
     async write(entries: readonly CacheWrite[]) {
-      if (entries.length === 0) return 0;
+      if (entries.length === 0) return [];
       stats.writeRoundTrips++;
-      const pipeline = client.pipeline();
-      for (const e of entries) {
-        (pipeline as unknown as RedisWithCas).casSet(e.key, String(e.version), e.json ?? '', String(e.ttlSeconds));
-      }
-      const results = (await pipeline.exec()) ?? [];
-      let written = 0;
-      for (const [error, result] of results) {
-        if (error) throw error;
-        written += Number(result);
-      }
-      return written;
+      return pipelined<WriteOutcome>(entries.length, (p, i) => {
+        const e = entries[i]!;
+        void p.wtWrite(e.key, String(e.version), e.json ?? '', String(e.ttlSeconds), mode);
+      });
+    },
+
+    async lease(keys, token, leaseMs, ttlSeconds) {
+      if (keys.length === 0) return;
+      stats.writeRoundTrips++;
+      await pipelined<number>(keys.length, (p, i) => void p.wtLease(keys[i]!, token, String(leaseMs), String(ttlSeconds)));
+    },
+
+    async release(token, items: readonly CacheRelease[]) {
+      if (items.length === 0) return [];
+      stats.writeRoundTrips++;
+      return pipelined<WriteOutcome>(items.length, (p, i) => {
+        const { key, write } = items[i]!;
+        void p.wtRelease(key, token, write ? String(write.version) : '', write?.json ?? '', String(write?.ttlSeconds ?? 0), mode);
+      });
     },
 
     async remove(keys) {
-      if (keys.length > 0) await client.del(...keys);
+      if (keys.length > 0) await redis.del(...keys);
     },
 
     async ping() {
-      await client.ping();
+      await redis.ping();
     },
 
     async close() {
-      client.disconnect();
+      redis.disconnect();
     },
   };
 }

@@ -22,20 +22,42 @@ export interface CacheWrite {
   ttlSeconds: number;
 }
 
+/** What became of one write: stored, refused as older than what is stored, or refused because a writer holds a lease. */
+export type WriteOutcome = 'written' | 'older' | 'leased';
+
+/** One key a writer leaves after its transaction: with the committed entry, or without after a rollback. */
+export interface CacheRelease {
+  key: string;
+  write?: CacheWrite;
+}
+
 /**
  * The cache store: small on purpose, so Redis can be swapped for another store
- * with the same semantics (versions, compare-and-set, TTL).
+ * with the same semantics (versions, compare-and-set, leases, TTL).
  *
  * Each call is exactly one round trip to the store.
  */
 export interface CacheStore {
-  /** Reads many keys at once; one result per key, in key order, `undefined` for a miss. */
+  /** Reads many keys at once; one result per key, in key order, `undefined` for a miss (or a lease). */
   read(keys: readonly string[]): Promise<(CacheHit | undefined)[]>;
   /**
-   * Compare-and-set of many keys at once: each entry is written only if the
-   * stored version is absent or lower. Resolves to how many entries were written.
+   * Compare-and-set of many keys at once (read-fills and repairs): each entry
+   * is written only if the stored version is absent or lower, and never over
+   * a lease. One outcome per entry.
    */
-  write(entries: readonly CacheWrite[]): Promise<number>;
+  write(entries: readonly CacheWrite[]): Promise<WriteOutcome[]>;
+  /**
+   * Before COMMIT: marks the keys as being written by `token`, replacing their
+   * values, so that no read-fill can store an older value while the write is in
+   * flight. Leases expire by themselves after `leaseMs` (if the writer dies).
+   */
+  lease(keys: readonly string[], token: string, leaseMs: number, ttlSeconds: number): Promise<void>;
+  /**
+   * After COMMIT or rollback: `token` leaves its leases, publishing its entries
+   * (compare-and-set). The last writer to leave a key turns it back into the
+   * highest version any of them published.
+   */
+  release(token: string, items: readonly CacheRelease[]): Promise<WriteOutcome[]>;
   /** Removes keys outright (tests and operators; the write path never needs it). */
   remove(keys: readonly string[]): Promise<void>;
   /** Resolves when the store answers; rejects otherwise. */
@@ -68,7 +90,8 @@ export interface CachedEntity<Db = unknown, Row extends object = object> {
   cascades?: Record<string, { model: string; field: string }>;
   /**
    * Reads the entities with these ids, in any order, exactly as they are to be
-   * cached and served: with `version`, without secrets. Used by the read path
+   * cached and served: with `version`, without secrets. Ids must never be
+   * reused once deleted (a tombstone keeps the id deleted for its TTL). Used by the read path
    * for misses and by the write path to capture what a transaction committed.
    */
   load(db: Db, ids: EntityId[]): Promise<Row[]>;
@@ -86,8 +109,12 @@ export interface CacheStats {
   readFailures: number;
   /** Writes after commit or fills that failed; the entries may be stale until repaired. */
   writeFailures: number;
+  /** Leases that could not be taken before a commit. */
+  leaseFailures: number;
+  /** Outbox entries replayed by the reconciler. */
+  repairs: number;
 }
 
 export function createCacheStats(): CacheStats {
-  return { readRoundTrips: 0, writeRoundTrips: 0, hits: 0, misses: 0, readFailures: 0, writeFailures: 0 };
+  return { readRoundTrips: 0, writeRoundTrips: 0, hits: 0, misses: 0, readFailures: 0, writeFailures: 0, leaseFailures: 0, repairs: 0 };
 }

@@ -4,6 +4,7 @@
  */
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { CacheUnavailableError } from '../cache/index.js';
 
 /** The codes clients may rely on. */
 export const ErrorCode = {
@@ -13,6 +14,8 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   CONFLICT: 'CONFLICT',
   OUT_OF_STOCK: 'OUT_OF_STOCK',
+  /** Redis could not take part in a write under the `fail` policy: nothing was committed. */
+  CACHE_UNAVAILABLE: 'CACHE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -38,6 +41,9 @@ export const forbidden = (message = 'You are not allowed to do this') => new Saf
 export function createErrorFormatter(log: (error: unknown) => void) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
+    if (original instanceof CacheUnavailableError) {
+      return { message: original.message, path: formatted.path, extensions: { code: ErrorCode.CACHE_UNAVAILABLE } };
+    }
     if (original instanceof SafeError) {
       const { stacktrace: _omitted, ...extensions } = formatted.extensions ?? {};
       return { ...formatted, extensions };

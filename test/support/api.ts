@@ -26,8 +26,8 @@ export interface TestApi {
   admin(): Promise<{ token: string; id: number; globalId: string }>;
   /** Creates a product as an admin; returns its numeric and global ids. */
   product(input?: Partial<{ sku: string; name: string; priceCents: number; stock: number }>): Promise<{ id: number; globalId: string }>;
-  /** Raw value of a cache key of this API (`<namespace><Entity>:<id>`), or null. */
-  cached(entity: string, id: number): Promise<{ version: number; value: any } | null>;
+  /** Raw value of a cache key of this API (`<namespace><Entity>:<id>`), or null; a lease shows as `{ leased: true }`. */
+  cached(entity: string, id: number): Promise<{ version: number; value: any; leased?: true } | null>;
   /** Every row of every table, and every cache entry of this namespace: equal snapshots mean nothing changed. */
   snapshot(): Promise<{ db: Record<string, unknown[]>; cache: Record<string, string> }>;
   close(): Promise<void>;
@@ -84,7 +84,9 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       return { id: Number(Buffer.from(globalId, 'base64url').toString().split(':')[1]), globalId };
     },
     async cached(entity, id) {
-      const raw = await services.redis.get(`${namespace}${entity}:${id}`);
+      const key = `${namespace}${entity}:${id}`;
+      if ((await services.redis.type(key)) === 'hash') return { version: -1, value: null, leased: true };
+      const raw = await services.redis.get(key);
       if (raw === null) return null;
       const at = raw.indexOf('|');
       const json = raw.slice(at + 1);

@@ -1,0 +1,309 @@
+/**
+ * Which cached entities a write changes. Runs inside the writer's transaction:
+ * it rewrites operations so their changed rows are known exactly, increments
+ * versions, and at the end reads the changed entities back as they will commit.
+ */
+import type { CachedEntity, EntityId } from './types.js';
+
+type Args = Record<string, any>;
+type Query = (args: Args) => Promise<any>;
+
+/** The entities one transaction changed; filled while it runs. */
+export interface ChangeSet {
+  /** The transaction client (hooked, so nested bookkeeping queries are tracked too). */
+  tx: any;
+  /** Entities written directly, by entity name. */
+  touched: Map<string, Set<EntityId>>;
+  /** Aggregates whose members changed: their version is incremented before commit. */
+  bumped: Map<string, Set<EntityId>>;
+  /** Entities deleted. */
+  deleted: Map<string, Set<EntityId>>;
+}
+
+export function createChangeSet(tx: any): ChangeSet {
+  return { tx, touched: new Map(), bumped: new Map(), deleted: new Map() };
+}
+
+/** One changed entity as it will commit; `row` is null when it no longer exists. */
+export interface Change {
+  entity: string;
+  id: EntityId;
+  row: Args | null;
+}
+
+export const WRITE_OPERATIONS = new Set([
+  'create', 'createMany', 'createManyAndReturn',
+  'update', 'updateMany', 'updateManyAndReturn', 'upsert',
+  'delete', 'deleteMany',
+]);
+
+/** Nested-write verbs that change rows of the related model. */
+const NESTED_WRITES = new Set([
+  'create', 'createMany', 'connectOrCreate', 'update', 'updateMany', 'upsert',
+  'delete', 'deleteMany', 'set', 'disconnect', 'connect',
+]);
+
+/** What a Prisma model is to the cache. */
+type ModelRole =
+  | { kind: 'root'; entity: string; idField: string }
+  | { kind: 'member'; entity: string; field: string };
+
+/** Where a delete in one model cascades to. */
+interface Cascade { entity: string; model: string; field: string; rootField: string; isRoot: boolean }
+
+/** The part of Prisma's runtime data model the tracker reads: relation fields. */
+export interface DataModel {
+  models: Record<string, { fields: { name: string; kind: string; type: string }[] }>;
+}
+
+function add(map: Map<string, Set<EntityId>>, entity: string, ids: Iterable<EntityId>) {
+  let set = map.get(entity);
+  if (!set) map.set(entity, (set = new Set()));
+  for (const id of ids) if (id !== null && id !== undefined) set.add(id);
+}
+
+export function delegateOf(tx: any, model: string) {
+  return tx[model.charAt(0).toLowerCase() + model.slice(1)];
+}
+
+/** Adds `version: { increment: 1 }` unless the write sets the version itself. */
+function bumpVersion(data: Args | undefined): Args {
+  if (!data || 'version' in data) return data ?? {};
+  return { ...data, version: { increment: 1 } };
+}
+
+/** Makes sure a `select`, if any, returns the fields the tracker needs. */
+function selecting(args: Args, ...fields: string[]): Args {
+  if (!args.select) return args;
+  const select = { ...args.select };
+  for (const f of fields) select[f] = true;
+  return { ...args, select };
+}
+
+export interface WriteTrackerOptions {
+  entities: Record<string, CachedEntity<any, any>>;
+  dataModel: DataModel;
+  /**
+   * Track `updateMany`, `deleteMany` and `createMany` row by row. Only tests
+   * turn this off, to show the stale entries bulk writes leave without it. @default true
+   */
+  trackBulkWrites?: boolean;
+}
+
+export function createWriteTracker({ entities, dataModel, trackBulkWrites = true }: WriteTrackerOptions) {
+  // Index the configuration by Prisma model.
+  const roles = new Map<string, ModelRole>();
+  const cascades = new Map<string, Cascade[]>();
+  for (const [entity, cfg] of Object.entries(entities)) {
+    const idField = cfg.idField ?? 'id';
+    roles.set(cfg.model, { kind: 'root', entity, idField });
+    for (const [model, field] of Object.entries(cfg.members ?? {})) roles.set(model, { kind: 'member', entity, field });
+    for (const [from, to] of Object.entries(cfg.cascades ?? {})) {
+      const isRoot = to.model === cfg.model;
+      const rootField = isRoot ? idField : cfg.members?.[to.model];
+      if (!rootField) throw new Error(`cascade of ${entity} from ${from}: ${to.model} is neither ${cfg.model} nor one of its members`);
+      cascades.set(from, [...(cascades.get(from) ?? []), { entity, model: to.model, field: to.field, rootField, isRoot }]);
+    }
+  }
+
+  /**
+   * Nested writes from `model` into another cached entity would change rows
+   * that no operation result lists: refuse them with a clear message. Nested
+   * writes into the entity's own members (a cart created with its items) are fine.
+   */
+  function assertNoForeignNestedWrites(model: string, data: unknown, ownEntity: string | undefined) {
+    if (!data || typeof data !== 'object') return;
+    for (const item of Array.isArray(data) ? data : [data]) {
+      for (const field of dataModel.models[model]?.fields ?? []) {
+        const nested = (item as Args)[field.name];
+        if (field.kind !== 'object' || !nested || typeof nested !== 'object') continue;
+        const target = roles.get(field.type);
+        for (const [verb, inner] of Object.entries(nested as Args)) {
+          if (!NESTED_WRITES.has(verb)) continue;
+          if (target && target.entity !== ownEntity && !(verb === 'connect' && target.kind === 'root')) {
+            throw new Error(
+              `write-through: nested "${verb}" of ${field.type} through ${model}.${field.name} is not supported; ` +
+                `write ${field.type} with its own operation so its cache entry stays exact`,
+            );
+          }
+          for (const key of ['data', 'create', 'update']) assertNoForeignNestedWrites(field.type, (inner as Args)?.[key], ownEntity);
+          if (verb === 'create' || verb === 'createMany') assertNoForeignNestedWrites(field.type, inner, ownEntity);
+        }
+      }
+    }
+  }
+
+  /** Entities that a delete of these `model` rows cascades into; recorded before the delete runs. */
+  async function recordCascades(changes: ChangeSet, model: string, ids: EntityId[]) {
+    if (ids.length === 0) return;
+    for (const c of cascades.get(model) ?? []) {
+      const rows: Args[] = await delegateOf(changes.tx, c.model).findMany({
+        where: { [c.field]: { in: ids } },
+        select: { [c.rootField]: true },
+      });
+      add(c.isRoot ? changes.touched : changes.bumped, c.entity, rows.map((r) => r[c.rootField] as EntityId));
+    }
+  }
+
+  async function writeRoot(changes: ChangeSet, role: Extract<ModelRole, { kind: 'root' }>, model: string, operation: string, args: Args, query: Query) {
+    const { entity, idField } = role;
+    const delegate = delegateOf(changes.tx, model);
+    switch (operation) {
+      case 'create':
+      case 'createManyAndReturn':
+      case 'update':
+      case 'updateManyAndReturn':
+      case 'upsert': {
+        let next = selecting(args, idField);
+        if (operation === 'update' || operation === 'updateManyAndReturn') next = { ...next, data: bumpVersion(args.data) };
+        if (operation === 'upsert') next = { ...next, update: bumpVersion(args.update) };
+        const result = await query(next);
+        add(changes.touched, entity, (Array.isArray(result) ? result : [result]).map((r: Args) => r[idField]));
+        return result;
+      }
+      // Counting forms run in their returning form, so the changed rows are known exactly.
+      case 'createMany': {
+        const rows = await delegate.createManyAndReturn({ ...args, select: { [idField]: true } });
+        return { count: rows.length };
+      }
+      case 'updateMany': {
+        const rows = await delegate.updateManyAndReturn({ ...args, select: { [idField]: true } });
+        return { count: rows.length };
+      }
+      case 'delete': {
+        if (cascades.has(model)) {
+          const row = await delegate.findUnique({ where: args.where, select: { [idField]: true } });
+          if (row) await recordCascades(changes, model, [row[idField]]);
+        }
+        const row = await query(selecting(args, idField));
+        add(changes.deleted, entity, [row[idField]]);
+        return row;
+      }
+      case 'deleteMany': {
+        // There is no deleteManyAndReturn: find the ids, delete exactly those
+        // that still match, then check which are really gone.
+        const found: Args[] = await delegate.findMany({ where: args.where, select: { [idField]: true }, take: args.limit });
+        const ids = found.map((r) => r[idField] as EntityId);
+        await recordCascades(changes, model, ids);
+        const result = await query({ where: { AND: [args.where ?? {}, { [idField]: { in: ids } }] } });
+        const left: Args[] = await delegate.findMany({ where: { [idField]: { in: ids } }, select: { [idField]: true } });
+        const kept = new Set(left.map((r) => r[idField] as EntityId));
+        add(changes.deleted, entity, ids.filter((id) => !kept.has(id)));
+        add(changes.touched, entity, kept);
+        return result;
+      }
+    }
+    throw new Error(`write-through: unhandled operation ${model}.${operation}`);
+  }
+
+  async function writeMember(changes: ChangeSet, role: Extract<ModelRole, { kind: 'member' }>, model: string, operation: string, args: Args, query: Query) {
+    const { entity, field } = role;
+    const delegate = delegateOf(changes.tx, model);
+    const fromData = (data: unknown) => (Array.isArray(data) ? data : [data]).map((d: Args | undefined) => d?.[field] as EntityId);
+    switch (operation) {
+      case 'create':
+      case 'createManyAndReturn':
+      case 'upsert':
+      case 'update':
+      case 'updateManyAndReturn': {
+        if (operation === 'upsert' || operation === 'update') {
+          const before = await delegate.findUnique({ where: args.where, select: { [field]: true } });
+          if (before) add(changes.bumped, entity, [before[field]]);
+        }
+        if (operation === 'updateManyAndReturn') {
+          const before: Args[] = await delegate.findMany({ where: args.where, select: { [field]: true }, distinct: [field] });
+          add(changes.bumped, entity, before.map((r) => r[field]));
+        }
+        const result = await query(selecting(args, field));
+        add(changes.bumped, entity, (Array.isArray(result) ? result : [result]).map((r: Args) => r[field]));
+        return result;
+      }
+      case 'createMany': {
+        add(changes.bumped, entity, fromData(args.data));
+        const rows = await delegate.createManyAndReturn({ ...args, select: { [field]: true } });
+        return { count: rows.length };
+      }
+      case 'updateMany':
+      case 'deleteMany': {
+        // Restrict the write to the roots found first, so a member that appears
+        // concurrently under another root is not changed without bumping it.
+        const before: Args[] = await delegate.findMany({ where: args.where, select: { [field]: true }, distinct: [field] });
+        const roots = before.map((r) => r[field] as EntityId);
+        add(changes.bumped, entity, roots);
+        if (operation === 'updateMany') add(changes.bumped, entity, fromData(args.data));
+        return query({ ...args, where: { AND: [args.where ?? {}, { [field]: { in: roots } }] } });
+      }
+      case 'delete': {
+        const row = await query(selecting(args, field));
+        add(changes.bumped, entity, [row[field]]);
+        return row;
+      }
+    }
+    throw new Error(`write-through: unhandled operation ${model}.${operation}`);
+  }
+
+  return {
+    /** Does a write on this model concern the cache at all? */
+    involves: (model: string) => roles.has(model) || cascades.has(model),
+
+    /** Refuses nested writes that would change another cached entity behind the cache's back. */
+    checkNestedWrites(model: string, args: Args) {
+      const own = roles.get(model)?.entity;
+      assertNoForeignNestedWrites(model, args.data ?? args.create, own);
+      assertNoForeignNestedWrites(model, args.update, own);
+    },
+
+    /** Runs one write inside the transaction of `changes`, recording what it changes. */
+    async track(changes: ChangeSet, model: string, operation: string, args: Args, query: Query) {
+      const role = roles.get(model);
+      if (!trackBulkWrites && /Many$/.test(operation)) return query(args);
+      if (!role) {
+        // An uncached model whose deletes cascade into a cached entity.
+        if (operation === 'delete' || operation === 'deleteMany') {
+          const delegate = delegateOf(changes.tx, model);
+          const found: Args[] = operation === 'delete'
+            ? [await delegate.findUnique({ where: args.where })].filter(Boolean)
+            : await delegate.findMany({ where: args.where });
+          await recordCascades(changes, model, found.map((r) => r.id));
+        }
+        return query(args);
+      }
+      return role.kind === 'root'
+        ? writeRoot(changes, role, model, operation, args, query)
+        : writeMember(changes, role, model, operation, args, query);
+    },
+
+    /**
+     * Just before COMMIT: increments the version of aggregates whose members
+     * changed, then reads back every changed entity inside the transaction,
+     * which captures exactly what will commit.
+     */
+    async collect(changes: ChangeSet): Promise<Change[]> {
+      for (const [entity, ids] of changes.bumped) {
+        const pending = [...ids].filter((id) => !changes.touched.get(entity)?.has(id) && !changes.deleted.get(entity)?.has(id));
+        if (pending.length === 0) continue;
+        const cfg = entities[entity]!;
+        await delegateOf(changes.tx, cfg.model).updateMany({
+          where: { [cfg.idField ?? 'id']: { in: pending } },
+          data: { version: { increment: 1 } },
+        });
+        add(changes.touched, entity, pending); // also covers roots that no longer exist
+      }
+      const result: Change[] = [];
+      for (const [entity, ids] of changes.touched) {
+        const cfg = entities[entity]!;
+        const idField = cfg.idField ?? 'id';
+        const live = [...ids].filter((id) => !changes.deleted.get(entity)?.has(id));
+        const rows: Args[] = live.length ? await cfg.load(changes.tx, live) : [];
+        const found = new Set<EntityId>();
+        for (const row of rows) {
+          found.add(row[idField]);
+          result.push({ entity, id: row[idField], row });
+        }
+        add(changes.deleted, entity, live.filter((id) => !found.has(id)));
+      }
+      for (const [entity, ids] of changes.deleted) for (const id of ids) result.push({ entity, id, row: null });
+      return result;
+    },
+  };
+}
