@@ -54,6 +54,11 @@ describe('when Redis is unreachable', () => {
     // Fail fast: no command queueing behind a dead connection (generous bound for a noisy machine).
     expect(Date.now() - started).toBeLessThan(3000);
 
+    // The circuit breaker: after a few failures in a row, requests stop trying Redis at all.
+    const attempts = stats.readRoundTrips;
+    for (let i = 0; i < 10; i++) expect((await api.gql(PRODUCT, { id: product.globalId })).data.product).toMatchObject({ version: 1 });
+    expect(stats.readRoundTrips - attempts).toBeLessThanOrEqual(3);
+
     const before = await api.services.rawDb.product.findUniqueOrThrow({ where: { id: product.id } });
     const refused = await api.gql(UPDATE, { id: product.globalId, price: 3900 }, admin.token);
     expect(refused.errors?.[0]?.extensions?.code).toBe('CACHE_UNAVAILABLE');
