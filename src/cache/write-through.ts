@@ -48,6 +48,12 @@ export interface WriteThroughOptions {
   writePolicy?: WritePolicy;
   /** How long a lease lives if its writer never comes back, in ms. @default 5000 */
   leaseMs?: number;
+  /**
+   * How long a writer keeps retrying a failed cache write after COMMIT before
+   * it answers anyway (leaving the repair to the outbox), in ms. Covers a Redis
+   * restart that this writer's connection has not yet noticed. @default 1000
+   */
+  publishRetryMs?: number;
   /** The transactional outbox; `null` turns it off (tests only). */
   outbox: Outbox | null;
   /** Test-only switches that turn a remedy off, to prove what breaks without it. */
@@ -86,6 +92,7 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
   const ttlSeconds = options.ttlSeconds ?? 3600;
   const tombstoneTtlSeconds = options.tombstoneTtlSeconds ?? 3600;
   const leaseMs = options.leaseMs ?? 5000;
+  const publishRetryMs = options.publishRetryMs ?? 1000;
   const writePolicy = options.writePolicy ?? 'fail';
   if (writePolicy !== 'fail' && writePolicy !== 'repair') throw new TypeError(`writePolicy must be "fail" or "repair", got ${JSON.stringify(writePolicy)}`);
   const useLeases = options.remedies?.leases ?? true;
@@ -126,11 +133,29 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
     }
   }
 
-  /** After COMMIT: one round trip that publishes the committed entries and releases the leases. */
+  /**
+   * After COMMIT: one round trip that publishes the committed entries and
+   * releases the leases. On failure it retries (release is idempotent) for up
+   * to `publishRetryMs`: after a Redis restart, another instance may already
+   * have filled the value from before this commit, and answering before it is
+   * replaced would let a client read older than what it was told.
+   */
   async function publish(unit: UnitOfWork) {
     if (unit.changed.length === 0) return;
     await hooks?.afterCommit?.(unit.keys);
     const entries = unit.changed.map(entryOf);
+    const deadline = Date.now() + publishRetryMs;
+    while (!(await publishOnce(unit, entries))) {
+      if (Date.now() >= deadline) {
+        // The commit stands. The leases expire by themselves; the outbox row stays for the reconciler.
+        stats.writeFailures++;
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  async function publishOnce(unit: UnitOfWork, entries: (CacheWrite | null)[]): Promise<boolean> {
     try {
       let outcomes: WriteOutcome[];
       if (unit.leased) {
@@ -143,10 +168,10 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
       const removals = unit.keys.filter((_, i) => entries[i] === null);
       if (removals.length > 0) await store.remove(removals);
       if (outbox && unit.outboxId && (unit.leased || !outcomes.includes('leased'))) outbox.acknowledge(unit.outboxId);
+      return true;
     } catch (error) {
-      // The commit stands. The leases expire by themselves; the outbox row stays for the reconciler.
-      stats.writeFailures++;
       onWriteError(error, unit.keys);
+      return false;
     }
   }
 
