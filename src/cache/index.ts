@@ -1,5 +1,6 @@
 /** The write-through cache core: domain-free, configured with the cached entities. */
-export { withWriteThrough, TOMBSTONE_VERSION, type WriteThroughOptions, type WritePolicy } from './write-through.js';
+export { withWriteThrough, type WriteThroughOptions, type WritePolicy } from './write-through.js';
+export { TOMBSTONE_VERSION, createEntries, type CacheSettings } from './entries.js';
 export { createEntityLoader, type Cached, type EntityLoaderOptions } from './loader.js';
 export { createRedisStore, decodeEntry, type RedisStoreOptions } from './redis-store.js';
 export { createOutbox, type Outbox, type OutboxOptions } from './outbox.js';

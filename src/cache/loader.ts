@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { createKeyBuilder } from './keys.js';
+import { createEntries } from './entries.js';
 import type { CacheHit, CacheStats, CacheStore, CachedEntity, EntityId } from './types.js';
 
 /** What an entity looks like once it went through JSON: dates are ISO strings. */
@@ -47,9 +47,8 @@ export function createEntityLoader<Db, Row extends object>(
   options: EntityLoaderOptions<Db, Row>,
 ): DataLoader<EntityId, Cached<Row> | null> {
   const { name, entity, db, store, stats } = options;
-  const keyOf = createKeyBuilder(options.namespace ?? 'wt:');
+  const entries = createEntries(options);
   const idField = entity.idField ?? 'id';
-  const ttlSeconds = options.ttlSeconds ?? 3600;
   const onStoreError = options.onStoreError ?? (() => {});
 
   async function readStore(keys: string[]): Promise<(CacheHit | undefined)[]> {
@@ -64,7 +63,7 @@ export function createEntityLoader<Db, Row extends object>(
   }
 
   async function batch(ids: readonly EntityId[]): Promise<(Cached<Row> | null)[]> {
-    const keys = ids.map((id) => keyOf(name, id));
+    const keys = ids.map((id) => entries.keyOf(name, id));
     const hits = await readStore(keys);
     const results: (Cached<Row> | null)[] = hits.map((hit) => (hit?.kind === 'value' ? (JSON.parse(hit.json) as Cached<Row>) : null));
 
@@ -75,15 +74,15 @@ export function createEntityLoader<Db, Row extends object>(
 
     const rows = (await entity.load(db, missing)) as Record<string, any>[];
     await options.hooks?.afterDatabaseRead?.(missing);
-    const byId = new Map<EntityId, string>();
-    for (const row of rows) byId.set(row[idField], JSON.stringify(row));
+    const fills = rows.map((row) => entries.value(name, row[idField], row));
+    const byId = new Map(fills.map((fill, i) => [rows[i]![idField] as EntityId, fill.json!]));
     ids.forEach((id, i) => {
       const json = hits[i] === undefined ? byId.get(id) : undefined;
+      // Through JSON, so a miss has exactly the shape of a hit (dates as strings).
       if (json !== undefined) results[i] = JSON.parse(json) as Cached<Row>;
     });
 
-    if (store && rows.length > 0) {
-      const fills = rows.map((row) => ({ key: keyOf(name, row[idField]), version: row.version as number, json: byId.get(row[idField])!, ttlSeconds }));
+    if (store && fills.length > 0) {
       try {
         await store.write(fills);
       } catch (error) {

@@ -6,24 +6,14 @@
  * gets a tombstone. Rows are claimed with SKIP LOCKED, so instances share the
  * work instead of repeating it.
  */
-import { createKeyBuilder } from './keys.js';
+import { createEntries, type CacheSettings } from './entries.js';
 import type { Outbox, SqlClient } from './outbox.js';
-import type { CacheStats, CacheStore, CacheWrite, CachedEntity, EntityId } from './types.js';
-import { TOMBSTONE_VERSION } from './write-through.js';
+import type { CacheWrite, EntityId } from './types.js';
 
-export interface ReconcilerOptions {
+export interface ReconcilerOptions extends CacheSettings {
   /** A Prisma Client WITHOUT the write-through extension. */
   db: SqlClient & { $transaction<T>(fn: (tx: any) => Promise<T>): Promise<T> };
   outbox: Outbox;
-  entities: Record<string, CachedEntity<any, any>>;
-  store: CacheStore;
-  stats: CacheStats;
-  /** Must match the write-through's. @default "wt:" */
-  namespace?: string;
-  /** @default 3600 */
-  ttlSeconds?: number;
-  /** @default 3600 */
-  tombstoneTtlSeconds?: number;
   /** Rows younger than this are left to their writer, in ms. @default 2000 */
   replayAfterMs?: number;
   /** Time between passes, in ms. @default 1000 */
@@ -42,9 +32,7 @@ export interface Reconciler {
 
 export function createReconciler(options: ReconcilerOptions): Reconciler {
   const { db, outbox, entities, store, stats } = options;
-  const keyOf = createKeyBuilder(options.namespace ?? 'wt:');
-  const ttlSeconds = options.ttlSeconds ?? 3600;
-  const tombstoneTtlSeconds = options.tombstoneTtlSeconds ?? 3600;
+  const entries = createEntries(options);
   const intervalMs = options.intervalMs ?? 1000;
   const batchSize = options.batchSize ?? 500;
   const onError = options.onError ?? (() => {});
@@ -70,17 +58,13 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         for (const row of (await cfg.load(tx, [...ids])) as Record<string, any>[]) found.set(row[idField], row);
         for (const id of ids) {
           const row = found.get(id);
-          writes.push(
-            row
-              ? { key: keyOf(entity, id), version: row.version, json: JSON.stringify(row), ttlSeconds }
-              : { key: keyOf(entity, id), version: TOMBSTONE_VERSION, json: null, ttlSeconds: tombstoneTtlSeconds },
-          );
+          writes.push(row ? entries.value(entity, id, row) : entries.tombstone(entity, id));
         }
       }
       const outcomes = await store.write(writes);
       // A key under lease has a writer in flight (or a dead one whose lease will expire): retry it next pass.
       const leased = new Set(writes.filter((_, i) => outcomes[i] === 'leased').map((w) => w.key));
-      const done = rows.filter((row) => row.entries.every(([entity, id]) => !entities[entity] || !leased.has(keyOf(entity, id))));
+      const done = rows.filter((row) => row.entries.every(([entity, id]) => !entities[entity] || !leased.has(entries.keyOf(entity, id))));
       await outbox.delete(tx, done.map((row) => row.id));
       stats.repairs += done.length;
       return done.length;

@@ -1,10 +1,10 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { CacheUnavailableError } from './errors.js';
-import { createKeyBuilder } from './keys.js';
+import { createEntries, type CacheSettings } from './entries.js';
 import type { Outbox } from './outbox.js';
 import { WRITE_OPERATIONS, createChangeSet, createWriteTracker, delegateOf, type Change, type ChangeSet, type DataModel } from './tracking.js';
-import type { CacheRelease, CacheStats, CacheStore, CacheWrite, CachedEntity, WriteOutcome } from './types.js';
+import type { CacheRelease, CacheWrite, WriteOutcome } from './types.js';
 
 /**
  * The write-through step, in one place: a Prisma Client extension.
@@ -27,17 +27,7 @@ import type { CacheRelease, CacheStats, CacheStore, CacheWrite, CachedEntity, Wr
 export type WritePolicy = 'fail' | 'repair';
 
 /** Options of `withWriteThrough`. */
-export interface WriteThroughOptions {
-  /** Cached entities by name (the name is part of the cache key). */
-  entities: Record<string, CachedEntity<any, any>>;
-  store: CacheStore;
-  stats: CacheStats;
-  /** Prefix of every cache key. @default "wt:" */
-  namespace?: string;
-  /** Time to live of cache entries, in seconds. @default 3600 */
-  ttlSeconds?: number;
-  /** Time to live of tombstones, in seconds; longer than any read can take. @default 3600 */
-  tombstoneTtlSeconds?: number;
+export interface WriteThroughOptions extends CacheSettings {
   /**
    * `fail`: a write whose leases cannot be taken is rolled back with
    * `CacheUnavailableError` (no stale read is ever possible). `repair`: it
@@ -67,9 +57,6 @@ export interface WriteThroughOptions {
   onWriteError?: (error: unknown, keys: string[]) => void;
 }
 
-/** Version written into a tombstone: above any version a row can reach, so no fill ever replaces it. */
-export const TOMBSTONE_VERSION = Number.MAX_SAFE_INTEGER;
-
 /** One transaction's journey through the cache. */
 interface UnitOfWork {
   /** Undefined inside a batch `$transaction([...])`, which has no transaction client to work with. */
@@ -89,15 +76,13 @@ type Args = Record<string, any>;
  * the cache after it commits. The returned client has the same type.
  */
 export function withWriteThrough<Client extends { $extends: (...a: any[]) => any }>(base: Client, options: WriteThroughOptions): Client {
-  const ttlSeconds = options.ttlSeconds ?? 3600;
-  const tombstoneTtlSeconds = options.tombstoneTtlSeconds ?? 3600;
+  const entries = createEntries(options);
   const leaseMs = options.leaseMs ?? 5000;
   const publishRetryMs = options.publishRetryMs ?? 1000;
   const writePolicy = options.writePolicy ?? 'fail';
   if (writePolicy !== 'fail' && writePolicy !== 'repair') throw new TypeError(`writePolicy must be "fail" or "repair", got ${JSON.stringify(writePolicy)}`);
   const useLeases = options.remedies?.leases ?? true;
   const useTombstones = options.remedies?.tombstones ?? true;
-  const keyOf = createKeyBuilder(options.namespace ?? 'wt:');
   const { store, stats, outbox, hooks } = options;
   const onWriteError = options.onWriteError ?? (() => {});
   const units = new AsyncLocalStorage<UnitOfWork>();
@@ -108,22 +93,21 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
 
   /** The cache entry a change becomes: the row, or a tombstone (or a removal, with tombstones off). */
   function entryOf(change: Change): CacheWrite | null {
-    const key = keyOf(change.entity, change.id);
-    if (change.row) return { key, version: change.row.version as number, json: JSON.stringify(change.row), ttlSeconds };
-    return useTombstones ? { key, version: TOMBSTONE_VERSION, json: null, ttlSeconds: tombstoneTtlSeconds } : null;
+    if (change.row) return entries.value(change.entity, change.id, change.row);
+    return useTombstones ? entries.tombstone(change.entity, change.id) : null;
   }
 
   /** Inside the transaction, after the caller's work: outbox row, then leases. */
   async function beforeCommit(unit: UnitOfWork, tx: any) {
     unit.changed = await tracker.collect(unit.changes!);
     if (unit.changed.length === 0) return;
-    unit.keys = unit.changed.map((c) => keyOf(c.entity, c.id));
+    unit.keys = unit.changed.map((c) => entries.keyOf(c.entity, c.id));
     if (outbox) unit.outboxId = await outbox.record(tx, unit.changed.map((c) => [c.entity, c.id]));
     if (!useLeases) return;
     // Marked before the call: a lease that timed out may still have been taken, and must be released.
     unit.leased = true;
     try {
-      await store.lease(unit.keys, unit.token, leaseMs, ttlSeconds);
+      await store.lease(unit.keys, unit.token, leaseMs, entries.ttlSeconds);
     } catch (error) {
       stats.leaseFailures++;
       onWriteError(error, unit.keys);
@@ -143,9 +127,9 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
   async function publish(unit: UnitOfWork) {
     if (unit.changed.length === 0) return;
     await hooks?.afterCommit?.(unit.keys);
-    const entries = unit.changed.map(entryOf);
+    const writes = unit.changed.map(entryOf);
     const deadline = Date.now() + publishRetryMs;
-    while (!(await publishOnce(unit, entries))) {
+    while (!(await publishOnce(unit, writes))) {
       if (Date.now() >= deadline) {
         // The commit stands. The leases expire by themselves; the outbox row stays for the reconciler.
         stats.writeFailures++;
