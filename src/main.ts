@@ -12,6 +12,9 @@ async function main() {
   const config = loadConfig();
   if (config.jwtSecret === DEVELOPMENT_JWT_SECRET) logger.warn('JWT_SECRET is not set: using the development default (refused in production)');
   const services = createServices(config);
+  // Serve only once Redis is connected, unless it takes too long: then start
+  // degraded (reads from PostgreSQL, writes per CACHE_WRITE_POLICY) and say so.
+  if (!(await services.ready())) logger.warn({ redis: new URL(config.redisUrl).host }, 'Redis is not reachable: starting without it for now');
   const server = await startServer(services, { host: process.env.HOST ?? '127.0.0.1' });
   logger.info(
     { url: `${server.url}/graphql`, postgres: new URL(config.databaseUrl).host, redis: new URL(config.redisUrl).host, env: config.nodeEnv },

@@ -18,7 +18,7 @@ import {
 import type { Config } from './config.js';
 import { createPrismaClient } from './db/client.js';
 import { cachedEntities } from './db/entities.js';
-import { createRedisClient } from './db/redis.js';
+import { createRedisClient, whenReady } from './db/redis.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { createTokenService, type TokenService } from './auth/tokens.js';
 import { logger, type Logger } from './logger.js';
@@ -40,6 +40,8 @@ export interface Services {
   dbStats: { queries: number };
   tokens: TokenService;
   log: Logger;
+  /** Resolves when Redis is connected (true), or after `timeoutMs` without it (false). */
+  ready(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -84,6 +86,7 @@ export function createServices(config: Config, log: Logger = logger): Services {
     dbStats,
     tokens: createTokenService({ secret: config.jwtSecret, ttlSeconds: config.jwtTtlSeconds }),
     log,
+    ready: (timeoutMs = 5000) => whenReady(redis, timeoutMs),
     async close() {
       await reconciler.stop();
       await outbox.close();

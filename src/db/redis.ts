@@ -20,3 +20,21 @@ export function createRedisClient({ redisUrl, commandTimeoutMs = 250 }: RedisOpt
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
   });
 }
+
+/**
+ * Resolves true once the client is connected, or false after `timeoutMs`
+ * (the API then starts degraded, reading PostgreSQL, until Redis answers).
+ */
+export function whenReady(redis: Redis, timeoutMs: number): Promise<boolean> {
+  if (redis.status === 'ready') return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (ready: boolean) => {
+      clearTimeout(timer);
+      redis.off('ready', onReady);
+      resolve(ready);
+    };
+    const onReady = () => done(true);
+    const timer = setTimeout(() => done(false), timeoutMs);
+    redis.once('ready', onReady);
+  });
+}

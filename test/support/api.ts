@@ -40,6 +40,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
   const namespace = `t${randomBytes(4).toString('hex')}:`;
   const config = loadConfig({ ...process.env, NODE_ENV: 'test', DATABASE_URL: database.url, CACHE_NAMESPACE: namespace, PORT: '0', ...env });
   const services = createServices(config);
+  if (!(await services.ready())) throw new Error(`Redis at ${config.redisUrl} is not reachable`);
   const server: ApiServer = await startServer(services, { port: 0 });
   const url = `${server.url}/graphql`;
 

@@ -1,0 +1,150 @@
+/**
+ * The consistency checker, from the command line: a black-box run of the API
+ * (its own PostgreSQL database, its own redis-server, two or more API
+ * processes) under concurrent load and injected faults, then a check of the
+ * write-through protocol's guarantees: no stale read after an acknowledged
+ * write, and a cache that converges to the database once the system is quiet.
+ *
+ *   npm run check:consistency -- [--duration 60] [--clients 16] [--ops N] [--seed 1]
+ *                                [--no-faults | --faults redis-client-kill,redis-pause,redis-restart,api-kill] [--fault-interval 1000-3000]
+ *                                [--instances 2] [--quiet 3000] [--convergence-timeout 30]
+ *                                [--json report.json] [--keep-logs] [--live-source] [--source <dir>]
+ *
+ * Exit code: 0 if there were no stale reads and no divergent entries, 1 if
+ * there were, 2 if the check itself could not run, 130 on SIGINT.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { AbortedError, FAULT_KINDS, formatReport, parseFaultKinds, runConsistencyCheck, type ConsistencyOptions } from './consistency/index.js';
+import { killAllChildrenNow } from './consistency/processes.js';
+
+const USAGE = `usage: npm run check:consistency -- [options]
+  --duration <s>              length of the load (default 60)
+  --clients <n>               concurrent clients (default 16)
+  --ops <n>                   stop after n operations in all (default: no limit)
+  --seed <n>                  seed of every random choice (default 1)
+  --no-faults                 inject no faults
+  --faults <k1,k2>            fault kinds to inject (default all: ${FAULT_KINDS.join(', ')})
+  --fault-interval <min-max>  pause between faults in ms (default 1000-3000)
+  --instances <n>             API processes, at least 2 (default 2)
+  --quiet <ms>                quiet period after the load (default 3000)
+  --convergence-timeout <s>   how long the cache may take to converge after that (default 30)
+  --json <file>               also write the report as JSON
+  --keep-logs                 keep the redis and API logs even if the run passes
+  --live-source               run the APIs from the working tree at each (re)start, not a copy of src/ taken at the start
+  --source <dir>              test the code in <dir> (src/ and schema.graphql, e.g. another revision) instead of this project's`;
+
+function integer(name: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer of at least ${min}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        duration: { type: 'string' },
+        clients: { type: 'string' },
+        ops: { type: 'string' },
+        seed: { type: 'string' },
+        'no-faults': { type: 'boolean' },
+        faults: { type: 'string' },
+        'fault-interval': { type: 'string' },
+        instances: { type: 'string' },
+        quiet: { type: 'string' },
+        'convergence-timeout': { type: 'string' },
+        json: { type: 'string' },
+        'keep-logs': { type: 'boolean' },
+        'live-source': { type: 'boolean' },
+        source: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const options: ConsistencyOptions = { log: (line) => console.error(`[check] ${line}`) };
+  try {
+    const set = <K extends keyof ConsistencyOptions>(key: K, value: ConsistencyOptions[K] | undefined) => {
+      if (value !== undefined) options[key] = value;
+    };
+    set('durationSeconds', integer('duration', values.duration, 1));
+    set('clients', integer('clients', values.clients, 1));
+    set('maxOperations', integer('ops', values.ops, 1));
+    set('seed', integer('seed', values.seed, 0));
+    set('instances', integer('instances', values.instances, 2));
+    set('quietPeriodMs', integer('quiet', values.quiet, 0));
+    const timeout = integer('convergence-timeout', values['convergence-timeout'], 0);
+    if (timeout !== undefined) options.convergenceTimeoutMs = timeout * 1000;
+    if (values['no-faults'] && values.faults) throw new Error('--no-faults and --faults exclude each other');
+    if (values['no-faults']) options.faults = [];
+    if (values.faults) options.faults = parseFaultKinds(values.faults);
+    if (values['fault-interval']) {
+      const match = /^(\d+)-(\d+)$/.exec(values['fault-interval']);
+      if (!match || Number(match[1]) > Number(match[2])) throw new Error(`--fault-interval must be <min>-<max> in ms, like 1000-3000, got ${JSON.stringify(values['fault-interval'])}`);
+      options.faultIntervalMs = [Number(match[1]), Number(match[2])];
+    }
+    if (values['keep-logs']) options.keepLogs = true;
+    if (values['live-source']) options.liveSource = true;
+    if (values.source) options.sourceDir = values.source;
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+
+  const controller = new AbortController();
+  options.signal = controller.signal;
+  let firstSignalAt: number | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (firstSignalAt === undefined) {
+      firstSignalAt = Date.now();
+      console.error(`\n[check] ${signal}: stopping, killing the processes started and dropping the database (again to force)...`);
+      controller.abort();
+    } else if (Date.now() - firstSignalAt > 2000) {
+      // A second signal within 2 s is the same Ctrl-C relayed by npm/tsx: ignored, so the cleanup can finish.
+      killAllChildrenNow();
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    const report = await runConsistencyCheck(options);
+    console.log(formatReport(report));
+    if (values.json) {
+      writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
+      console.error(`[check] report written to ${values.json}`);
+    }
+    return report.passed ? 0 : 1;
+  } catch (error) {
+    if (error instanceof AbortedError) {
+      console.error('[check] interrupted');
+      return 130;
+    }
+    console.error(`[check] the consistency check could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return 2;
+  }
+}
+
+main().then(
+  (code) => {
+    killAllChildrenNow();
+    process.exit(code);
+  },
+  (error: unknown) => {
+    console.error(error);
+    killAllChildrenNow();
+    process.exit(2);
+  },
+);

@@ -1,0 +1,168 @@
+/**
+ * Fault injection, at seeded random intervals (1 to 3 s by default), one
+ * fault at a time, the kinds in seeded shuffled rounds, each recorded with when it started and when the system
+ * was whole again:
+ *
+ * - `redis-client-kill`: `CLIENT KILL TYPE normal` from a separate admin
+ *   connection: every API's Redis connection drops (they reconnect).
+ * - `redis-pause`: `CLIENT PAUSE 1500 ALL`: Redis answers nothing for 1.5 s.
+ * - `redis-restart`: `SHUTDOWN NOSAVE` or SIGKILL, then a new `redis-server`
+ *   on the same port (empty: no persistence) after a short downtime.
+ * - `api-kill`: SIGKILL of one API process while it has mutations in flight,
+ *   then the same API started again on the same port.
+ */
+import { Redis } from 'ioredis';
+import type { ApiInstance, RedisServer } from './processes.js';
+import type { Random } from './random.js';
+import { now, sleep } from './time.js';
+
+export const FAULT_KINDS = ['redis-client-kill', 'redis-pause', 'redis-restart', 'api-kill'] as const;
+export type FaultKind = (typeof FAULT_KINDS)[number];
+
+export interface FaultRecord {
+  /** 1, 2, ... in the order injected. */
+  index: number;
+  kind: FaultKind;
+  startedAt: number;
+  /** When the fault was over: Redis answering again, the API ready again. */
+  endedAt: number;
+  detail: string;
+}
+
+export interface FaultOptions {
+  kinds: readonly FaultKind[];
+  random: Random;
+  redis: RedisServer;
+  apis: readonly ApiInstance[];
+  /** True once the load has stopped: no new fault starts then. */
+  stopped: () => boolean;
+  /**
+   * When the load is due to stop. The last fault is placed 100 to 400 ms
+   * before it, and `onFinalFault` is called as soon as that fault has struck
+   * (the API killed, the connections killed, Redis paused or gone): the
+   * caller stops the load there, so the writes that fault disturbed are the
+   * last ones, nothing repairs them by chance, and the convergence measured
+   * afterwards is the convergence after that fault.
+   */
+  loadDeadline?: number;
+  onFinalFault?: () => void;
+  signal?: AbortSignal;
+  /** Pause between faults, in ms. @default [1000, 3000] */
+  intervalMs?: [number, number];
+  /** Length of `CLIENT PAUSE`, in ms. @default 1500 */
+  pauseMs?: number;
+  /** How long Redis stays down in a restart, in ms. @default [200, 1500] */
+  redisDowntimeMs?: [number, number];
+  onFault?: (fault: FaultRecord) => void;
+}
+
+export function parseFaultKinds(list: string): FaultKind[] {
+  const kinds = list.split(',').map((k) => k.trim()).filter(Boolean);
+  for (const kind of kinds) {
+    if (!(FAULT_KINDS as readonly string[]).includes(kind)) throw new Error(`unknown fault kind ${JSON.stringify(kind)}; known: ${FAULT_KINDS.join(', ')}`);
+  }
+  return kinds as FaultKind[];
+}
+
+/** A throwaway admin connection: never queues, never retries (the server may be going away). */
+async function withAdminConnection<T>(redis: RedisServer, action: (client: Redis) => Promise<T>): Promise<T> {
+  const client = new Redis(redis.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return await action(client);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** Injects faults until `stopped()`; resolves once the last one is over (Redis up, every API ready). */
+export async function injectFaults(options: FaultOptions): Promise<FaultRecord[]> {
+  const { kinds, random, redis, apis, stopped, signal } = options;
+  const [minGap, maxGap] = options.intervalMs ?? [1000, 3000];
+  const pauseMs = options.pauseMs ?? 1500;
+  const [minDown, maxDown] = options.redisDowntimeMs ?? [200, 1500];
+  const faults: FaultRecord[] = [];
+  if (kinds.length === 0) return faults;
+
+  // Kinds come in shuffled rounds (each kind once per round): a short run still sees every kind.
+  let bag: FaultKind[] = [];
+  let finalFault = false;
+  while (!stopped() && !signal?.aborted) {
+    let wakeAt = now() + random.int(minGap, maxGap);
+    const lastCall = options.loadDeadline === undefined ? Number.POSITIVE_INFINITY : options.loadDeadline - random.int(100, 400);
+    if (wakeAt > lastCall) {
+      if (finalFault) break;
+      finalFault = true;
+      wakeAt = Math.max(now(), lastCall);
+    }
+    // Sleep in small steps so the end of the load is noticed quickly.
+    while (now() < wakeAt && !stopped() && !signal?.aborted) await sleep(Math.min(50, wakeAt - now()), signal);
+    if (stopped() || signal?.aborted) break;
+
+    if (bag.length === 0) {
+      bag = [...kinds];
+      for (let i = bag.length - 1; i > 0; i--) {
+        const j = random.int(0, i);
+        [bag[i], bag[j]] = [bag[j]!, bag[i]!];
+      }
+    }
+    const kind = bag.pop()!;
+    const startedAt = now();
+    const struck = () => {
+      if (finalFault) options.onFinalFault?.();
+    };
+    let detail: string;
+    switch (kind) {
+      case 'redis-client-kill': {
+        const killed = await withAdminConnection(redis, (c) => c.client('KILL', 'TYPE', 'normal') as Promise<unknown>).catch((e: Error) => `error: ${e.message}`);
+        struck();
+        detail = `${killed} connections killed`;
+        break;
+      }
+      case 'redis-pause': {
+        detail = await withAdminConnection(redis, (c) => c.call('CLIENT', 'PAUSE', String(pauseMs), 'ALL')).then(
+          () => `${pauseMs} ms`,
+          (e: Error) => `error: ${e.message}`,
+        );
+        struck();
+        await sleep(startedAt + pauseMs - now());
+        break;
+      }
+      case 'redis-restart': {
+        const how = random.chance(0.5) ? 'SHUTDOWN NOSAVE' : 'SIGKILL';
+        if (how === 'SIGKILL') {
+          await redis.kill('SIGKILL');
+        } else {
+          // The server closes the connection as it exits: the command's own answer never comes.
+          await withAdminConnection(redis, (c) => c.call('SHUTDOWN', 'NOSAVE')).catch(() => {});
+          await redis.waitForExit();
+        }
+        struck();
+        const downtime = random.int(minDown, maxDown);
+        await sleep(downtime);
+        await redis.start();
+        detail = `${how}, down ${Math.round(now() - startedAt)} ms`;
+        break;
+      }
+      case 'api-kill': {
+        const candidates = apis.filter((a) => a.up);
+        const api = random.pick(candidates.length ? candidates : apis);
+        // Aim at a moment with writes in flight (up to 1 s of waiting for one).
+        const aimUntil = now() + 1000;
+        while (api.inFlightMutations === 0 && now() < aimUntil) await sleep(2);
+        const inFlight = api.inFlightMutations;
+        await api.kill();
+        struck();
+        const killedAt = now();
+        await api.start();
+        detail = `${api.name} with ${inFlight} mutations in flight, back in ${Math.round(now() - killedAt)} ms`;
+        break;
+      }
+    }
+    const fault: FaultRecord = { index: faults.length + 1, kind, startedAt, endedAt: now(), detail: finalFault ? `${detail}; final: the load stopped here` : detail };
+    faults.push(fault);
+    options.onFault?.(fault);
+  }
+  return faults;
+}

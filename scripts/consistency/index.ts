@@ -1,0 +1,342 @@
+/**
+ * The consistency checker: a black-box test of the write-through protocol's
+ * guarantees 1 (no stale reads after acknowledgement) and 3 (convergence).
+ *
+ * It creates its own database and `redis-server`, starts API processes
+ * against them, creates a small hot set through the API, runs concurrent
+ * clients over every instance while injecting faults, then stops the load,
+ * waits for a quiet period and measures how long the cache takes to equal the
+ * database. Only that last step (and the admin's promotion during setup)
+ * reads Redis and PostgreSQL directly.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Redis } from 'ioredis';
+import { projectPaths } from '../../src/db/migrations.js';
+import { createRunDatabase, DEFAULT_POSTGRES_URL, type RunDatabase } from './database.js';
+import { waitForConvergence } from './divergence.js';
+import { FAULT_KINDS, injectFaults, type FaultKind, type FaultRecord } from './faults.js';
+import { Observer } from './observer.js';
+import { ApiInstance, RedisServer, freePort } from './processes.js';
+import { createRandom } from './random.js';
+import type { Report } from './report.js';
+import { createFixture } from './setup.js';
+import { snapshotSource, sourceHash } from './source.js';
+import { AbortedError, now, throwIfAborted } from './time.js';
+import { MUTATION_KINDS, runWorkload, type WorkloadStats } from './workload.js';
+
+export { formatReport, type Report } from './report.js';
+export { FAULT_KINDS, parseFaultKinds, type FaultKind } from './faults.js';
+export { AbortedError } from './time.js';
+
+export interface ConsistencyOptions {
+  /** Length of the load, in seconds. @default 60 */
+  durationSeconds?: number;
+  /** Concurrent clients. @default 16 */
+  clients?: number;
+  /** Stop the load after this many operations in all. @default unlimited */
+  maxOperations?: number;
+  /** Seed of every random choice. @default 1 */
+  seed?: number;
+  /** Kinds of faults to inject; `[]` for none. @default every kind */
+  faults?: readonly FaultKind[];
+  /** Pause between faults, in ms. @default [1000, 3000] */
+  faultIntervalMs?: [number, number];
+  /** API processes (at least 2). @default 2 */
+  instances?: number;
+  /** Size of the hot set. @default 8 and 8 */
+  products?: number;
+  customers?: number;
+  /** Initial stock per product (small, so OUT_OF_STOCK happens). @default 5 */
+  stock?: number;
+  /** Quiet time after the load before the cache must have converged, in ms. @default 3000 */
+  quietPeriodMs?: number;
+  /** How long after the quiet period the cache may take to converge, in ms. @default 30000 */
+  convergenceTimeoutMs?: number;
+  /** PostgreSQL server (the database name in it is ignored). @default postgresql://postgres@127.0.0.1:5432 */
+  postgresUrl?: string;
+  /**
+   * Run the API processes from the working tree as it is at each (re)start,
+   * instead of a copy of `src/` taken when the run starts. @default false
+   */
+  liveSource?: boolean;
+  /**
+   * Where the code under test is (a directory holding src/ and schema.graphql,
+   * e.g. an export of another revision, to compare). Migrations still come
+   * from this project's prisma/migrations. @default this project
+   */
+  sourceDir?: string;
+  /** Keep the processes' logs: always, never, or only when the run fails. @default 'on-failure' */
+  keepLogs?: boolean | 'on-failure';
+  signal?: AbortSignal;
+  /** Progress lines. @default silent */
+  log?: (line: string) => void;
+}
+
+const NAMESPACE = 'cc:';
+const JWT_SECRET = 'consistency-check-jwt-secret-shared-by-every-instance';
+
+/** Error and warning lines of the API logs (pino JSON), counted by message. */
+function logErrors(files: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const file of files) {
+    let text = '';
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      if (!line.startsWith('{')) continue;
+      try {
+        const entry = JSON.parse(line) as { level?: number; msg?: string };
+        if ((entry.level ?? 0) >= 40) {
+          const key = `${(entry.level ?? 0) >= 50 ? 'error' : 'warn'}: ${entry.msg ?? '?'}`;
+          counts[key] = (counts[key] ?? 0) + 1;
+        }
+      } catch {
+        /* not a log line */
+      }
+    }
+  }
+  return counts;
+}
+
+export async function runConsistencyCheck(options: ConsistencyOptions = {}): Promise<Report> {
+  const durationSeconds = options.durationSeconds ?? 60;
+  const clients = options.clients ?? 16;
+  const seed = options.seed ?? 1;
+  const faultKinds = [...(options.faults ?? FAULT_KINDS)];
+  const instanceCount = Math.max(2, options.instances ?? 2);
+  const quietPeriodMs = options.quietPeriodMs ?? 3000;
+  const convergenceTimeoutMs = options.convergenceTimeoutMs ?? 30_000;
+  const keepLogs = options.keepLogs ?? 'on-failure';
+  const log = options.log ?? (() => {});
+  const random = createRandom(seed);
+  const external = options.signal;
+  throwIfAborted(external);
+
+  // One controller for the run: aborted from outside (SIGINT) or when the fault injector fails.
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  external?.addEventListener('abort', onAbort, { once: true });
+  const signal = controller.signal;
+
+  const t0 = now();
+  const logDir = mkdtempSync(path.join(tmpdir(), 'consistency-'));
+  const { root: projectRoot } = projectPaths();
+  const sourceRoot = options.sourceDir ? path.resolve(options.sourceDir) : projectRoot;
+  let root = sourceRoot;
+  let database: RunDatabase | undefined;
+  let redis: RedisServer | undefined;
+  const apis: ApiInstance[] = [];
+  let passed = false;
+  let report: Report | undefined;
+
+  try {
+    if (!options.liveSource) root = snapshotSource(sourceRoot, logDir, projectRoot);
+    log(`creating and migrating a database...`);
+    database = await createRunDatabase(options.postgresUrl ?? DEFAULT_POSTGRES_URL);
+    throwIfAborted(signal);
+
+    redis = new RedisServer(await freePort(), path.join(logDir, 'redis.log'));
+    await redis.start();
+    log(`database ${database.name}, redis-server on port ${redis.port}; starting ${instanceCount} API processes...`);
+    for (let i = 0; i < instanceCount; i++) {
+      const name = String.fromCharCode(65 + i);
+      apis.push(
+        new ApiInstance({
+          name,
+          port: await freePort(),
+          root,
+          logFile: path.join(logDir, `api-${name}.log`),
+          env: {
+            DATABASE_URL: database.url,
+            REDIS_URL: redis.url,
+            CACHE_NAMESPACE: NAMESPACE,
+            NODE_ENV: 'development',
+            LOG_LEVEL: 'warn',
+            JWT_SECRET,
+          },
+        }),
+      );
+    }
+    await Promise.all(apis.map((api) => api.start()));
+    throwIfAborted(signal);
+    log(`APIs ready on ports ${apis.map((a) => `${a.name}=${a.port}`).join(', ')}; creating the hot set...`);
+
+    const observer = new Observer();
+    const fixture = await createFixture({
+      baseUrls: apis.map((a) => a.baseUrl),
+      pool: database.pool,
+      redisUrl: redis.url,
+      namespace: NAMESPACE,
+      products: options.products ?? 8,
+      customers: options.customers ?? 8,
+      stock: options.stock ?? 5,
+      random: random.fork(),
+      observer,
+    });
+    throwIfAborted(signal);
+
+    log(`running ${clients} clients for ${durationSeconds} s, faults: ${faultKinds.join(', ') || 'none'}...`);
+    let loadStopped = false;
+    let finalFaultStruck = false;
+    let faultError: unknown;
+    const faultRandom = random.fork();
+    const workloadRandom = random.fork();
+    const faultsDone = injectFaults({
+      kinds: faultKinds,
+      random: faultRandom,
+      redis,
+      apis,
+      stopped: () => loadStopped,
+      loadDeadline: now() + durationSeconds * 1000,
+      onFinalFault: () => (finalFaultStruck = true),
+      signal,
+      ...(options.faultIntervalMs && { intervalMs: options.faultIntervalMs }),
+      onFault: (f) => log(`  fault #${f.index} ${f.kind} at ${((f.startedAt - t0) / 1000).toFixed(1)} s: ${f.detail}`),
+    }).catch((error: unknown) => {
+      faultError = error;
+      controller.abort();
+      return [] as FaultRecord[];
+    });
+    let stats: WorkloadStats;
+    try {
+      stats = await runWorkload({
+        fixture,
+        apis,
+        clients,
+        durationMs: durationSeconds * 1000,
+        ...(options.maxOperations !== undefined && { maxOperations: options.maxOperations }),
+        random: workloadRandom,
+        observer,
+        signal,
+        shouldStop: () => finalFaultStruck,
+      });
+    } finally {
+      loadStopped = true;
+    }
+    const faults = await faultsDone;
+    if (faultError) throw faultError;
+    throwIfAborted(signal);
+    const loadEnd = now();
+
+    const lastFault = faults.length ? faults[faults.length - 1]! : undefined;
+    const reference = lastFault ? Math.max(...faults.map((f) => f.endedAt)) : stats.stoppedAt;
+    const quietUntil = Math.max(loadEnd, reference) + quietPeriodMs;
+    log(`load stopped after ${stats.total} operations; waiting ${quietPeriodMs} ms, then up to ${convergenceTimeoutMs / 1000} s for convergence...`);
+
+    const checker = new Redis(redis.url, { maxRetriesPerRequest: 3 });
+    checker.on('error', () => {});
+    let convergence;
+    let lost: Report['lostAcknowledgedWrites'];
+    try {
+      convergence = await waitForConvergence(checker, database.pool, NAMESPACE, { quietUntil, deadline: quietUntil + convergenceTimeoutMs, signal });
+      throwIfAborted(signal);
+      lost = await lostAcknowledgedWrites(database, observer);
+    } finally {
+      checker.disconnect();
+    }
+
+    const staleReads = observer.summary(faults, { origin: t0 });
+    const byInstance: Record<string, number> = {};
+    for (const perInstance of Object.values(stats.operations)) {
+      for (const [name, c] of Object.entries(perInstance)) byInstance[name] = (byInstance[name] ?? 0) + c.ok + c.refused + c.unknown + c.failed;
+    }
+    const sum = (record: Record<string, number>) => Object.values(record).reduce((a, b) => a + b, 0);
+    const faultsByKind: Record<string, number> = {};
+    for (const f of faults) faultsByKind[f.kind] = (faultsByKind[f.kind] ?? 0) + 1;
+    const loadDurationMs = stats.stoppedAt - stats.startedAt;
+
+    passed = staleReads.total === 0 && convergence.final.divergent === 0 && lost.count === 0;
+    report = {
+      passed,
+      settings: {
+        seed,
+        clients,
+        durationSeconds,
+        maxOperations: options.maxOperations ?? null,
+        faults: faultKinds,
+        instances: apis.map((a) => ({ name: a.name, port: a.port })),
+        redisPort: redis.port,
+        database: database.name,
+        namespace: NAMESPACE,
+        source: `${options.liveSource ? 'live' : 'snapshot of'} ${path.join(sourceRoot, 'src')} (sha256 ${sourceHash(path.join(root, 'src'))}${options.liveSource ? ' at the end' : ''})`,
+        quietPeriodMs,
+        convergenceTimeoutMs,
+      },
+      runDurationMs: 0,
+      loadDurationMs: Math.round(loadDurationMs),
+      operations: { total: stats.total, byKind: stats.operations, byInstance, perSecond: stats.total / Math.max(loadDurationMs / 1000, 0.001) },
+      // Those of the load (the setup's ~25 acknowledgements are left out of the count, not out of the bookkeeping).
+      acknowledgedWrites: MUTATION_KINDS.reduce((n, kind) => n + Object.values(stats.operations[kind] ?? {}).reduce((m, c) => m + c.ok, 0), 0),
+      unknownOutcomes: { total: sum(stats.unknownOutcomes), byReason: stats.unknownOutcomes },
+      refusals: { total: sum(stats.refusals), byCode: stats.refusals },
+      queryFailures: { total: sum(stats.queryFailures), byReason: stats.queryFailures },
+      faults: {
+        total: faults.length,
+        byKind: faultsByKind,
+        lastFaultEndedAt: lastFault ? Math.round(reference - t0) : null,
+        log: faults.map((f) => ({ ...f, startedAt: Math.round(f.startedAt - t0), endedAt: Math.round(f.endedAt - t0) })),
+      },
+      instances: apis.map((a) => ({ name: a.name, starts: a.starts, kills: a.kills, logFile: a.logFile })),
+      staleReads,
+      divergence: {
+        afterQuietPeriod: convergence.afterQuietPeriod,
+        final: convergence.final,
+        divergentEntries: convergence.final.divergent,
+        inFlightAfterQuietPeriod: convergence.afterQuietPeriod.inFlight,
+        converged: convergence.converged,
+        convergenceMs: convergence.convergedAt === null ? null : Math.max(0, Math.round(convergence.convergedAt - reference)),
+        convergenceMeasuredFrom: lastFault ? 'last fault' : 'end of load',
+        convergenceAfterLoadMs: convergence.convergedAt === null ? null : Math.max(0, Math.round(convergence.convergedAt - loadEnd)),
+        loadAfterLastFaultMs: lastFault ? Math.max(0, Math.round(stats.stoppedAt - reference)) : null,
+        checks: convergence.checks,
+      },
+      lostAcknowledgedWrites: lost,
+      apiLogErrors: logErrors(apis.map((a) => a.logFile)),
+      logDir,
+    };
+    report.runDurationMs = Math.round(now() - t0);
+    return report;
+  } catch (error) {
+    if (signal.aborted && !external?.aborted) throw error; // the fault injector's own error
+    if (external?.aborted) throw new AbortedError();
+    throw error;
+  } finally {
+    external?.removeEventListener('abort', onAbort);
+    await Promise.allSettled(apis.map((api) => api.stop()));
+    await redis?.stop().catch(() => {});
+    await database?.drop().catch((error: Error) => log(`could not drop database ${database?.name}: ${error.message}`));
+    rmSync(path.join(logDir, 'app'), { recursive: true, force: true });
+    const keep = (keepLogs === true || (keepLogs === 'on-failure' && !passed && !external?.aborted)) && readdirSync(logDir).length > 0;
+    if (!keep) {
+      rmSync(logDir, { recursive: true, force: true });
+      if (report) report.logDir = null;
+    } else {
+      log(`logs kept in ${logDir} (${readdirSync(logDir).join(', ')})`);
+    }
+  }
+}
+
+/** Every acknowledged version must be in the database (no deletes in this workload, so the row must exist). */
+async function lostAcknowledgedWrites(database: RunDatabase, observer: Observer): Promise<Report['lostAcknowledgedWrites']> {
+  const { rows } = await database.pool.query<{ key: string; version: number }>(
+    `SELECT 'User:' || id AS key, version FROM "User"
+     UNION ALL SELECT 'Product:' || id, version FROM "Product"
+     UNION ALL SELECT 'Cart:' || "userId", version FROM "Cart"`,
+  );
+  const versions = new Map(rows.map((r) => [r.key, r.version]));
+  const examples: string[] = [];
+  let count = 0;
+  for (const [entity, ack] of observer.highestAcknowledged()) {
+    const version = versions.get(entity);
+    if (version === undefined || version < ack.version) {
+      count++;
+      if (examples.length < 10) examples.push(`${entity}: v${ack.version} acknowledged, ${version === undefined ? 'no row' : `v${version}`} in the database`);
+    }
+  }
+  return { count, examples };
+}

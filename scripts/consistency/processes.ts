@@ -1,0 +1,239 @@
+/**
+ * The processes a run owns: one `redis-server` and the API instances
+ * (`node --import tsx src/main.ts`). Each can be killed and started again on
+ * the same port. Every child is registered, so it is killed when the run ends,
+ * on SIGINT, on an error, and (synchronously, as a last resort) when the
+ * checker's own process exits.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, createWriteStream, openSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { now, sleep } from './time.js';
+
+const children = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function register(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', killAllChildrenNow);
+  }
+}
+
+/** SIGKILLs every child still running (synchronous: usable from an 'exit' handler). */
+export function killAllChildrenNow(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+/** A TCP port free on the loopback interface right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function running(child: ChildProcess | undefined): boolean {
+  return child !== undefined && child.exitCode === null && child.signalCode === null;
+}
+
+/** Sends `signal`, waits for the exit; SIGKILL after `graceMs`. */
+async function terminate(child: ChildProcess | undefined, signal: NodeJS.Signals, graceMs = 5000): Promise<void> {
+  if (!child || !running(child)) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill(signal);
+  if (signal !== 'SIGKILL') {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  } else {
+    await exited;
+  }
+}
+
+function tail(file: string, lines = 20): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** A private `redis-server` on a loopback port, without persistence. */
+export class RedisServer {
+  readonly url: string;
+  private child: ChildProcess | undefined;
+  /** Times started (1 after the first start). */
+  starts = 0;
+
+  constructor(
+    readonly port: number,
+    private readonly logFile: string,
+  ) {
+    this.url = `redis://127.0.0.1:${port}`;
+  }
+
+  get isRunning(): boolean {
+    return running(this.child);
+  }
+
+  /** Starts it and resolves once it accepts connections. */
+  async start(timeoutMs = 10_000): Promise<void> {
+    if (this.isRunning) throw new Error(`redis-server on port ${this.port} is already running`);
+    const log = openSync(this.logFile, 'a');
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', ''],
+      { stdio: ['ignore', 'pipe', log] },
+    );
+    closeSync(log);
+    register(child);
+    this.child = child;
+    this.starts++;
+    let output = '';
+    const logStream = createWriteStream(this.logFile, { flags: 'a' });
+    child.stdout!.pipe(logStream);
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`redis-server on port ${this.port} was not ready within ${timeoutMs} ms:\n${output.slice(-2000)}`));
+      }, timeoutMs);
+      child.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new Error(`cannot start redis-server (is it installed and on PATH?): ${error.message}`));
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`redis-server on port ${this.port} exited with ${code ?? signal} before it was ready:\n${output.slice(-2000)}`));
+      });
+      child.stdout!.on('data', (chunk: Buffer) => {
+        if (output.length > 100_000) return;
+        output += chunk.toString();
+        if (output.includes('Ready to accept connections')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
+    output = '';
+  }
+
+  /** Kills it with `signal` (SIGKILL: no chance to do anything) and waits for the exit. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    await terminate(this.child, signal);
+  }
+
+  /** Waits for the process to exit by itself (after `SHUTDOWN NOSAVE`); SIGKILL after `timeoutMs`. */
+  async waitForExit(timeoutMs = 5000): Promise<void> {
+    const child = this.child;
+    if (!child || !running(child)) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    await exited;
+    clearTimeout(timer);
+  }
+
+  async stop(): Promise<void> {
+    await terminate(this.child, 'SIGTERM');
+  }
+}
+
+export interface ApiInstanceOptions {
+  /** Short name used in the report: `A`, `B`, ... */
+  name: string;
+  port: number;
+  /** Project root (holds `src/main.ts` and `node_modules/tsx`). */
+  root: string;
+  env: Record<string, string>;
+  logFile: string;
+}
+
+/** One API process, `node --import tsx src/main.ts`, on a fixed port. */
+export class ApiInstance {
+  readonly name: string;
+  readonly port: number;
+  readonly baseUrl: string;
+  readonly logFile: string;
+  private child: ChildProcess | undefined;
+  /** False from the moment it is killed until it is ready again: clients send nothing then. */
+  up = false;
+  /** Mutations sent to this instance and not answered yet (the API-kill fault aims at these). */
+  inFlightMutations = 0;
+  starts = 0;
+  kills = 0;
+
+  constructor(private readonly options: ApiInstanceOptions) {
+    this.name = options.name;
+    this.port = options.port;
+    this.baseUrl = `http://127.0.0.1:${options.port}`;
+    this.logFile = options.logFile;
+  }
+
+  get isRunning(): boolean {
+    return running(this.child);
+  }
+
+  /** Starts the process and resolves once `/readyz` answers 200 (PostgreSQL and Redis reachable). */
+  async start(timeoutMs = 60_000): Promise<void> {
+    if (this.isRunning) throw new Error(`API ${this.name} is already running`);
+    const log = openSync(this.logFile, 'a');
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join('src', 'main.ts')], {
+      cwd: this.options.root,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...this.options.env, PORT: String(this.port), HOST: '127.0.0.1' },
+      stdio: ['ignore', log, log],
+    });
+    closeSync(log);
+    register(child);
+    this.child = child;
+    this.starts++;
+    let spawnError: Error | undefined;
+    child.once('error', (error) => (spawnError = error));
+    const deadline = now() + timeoutMs;
+    for (;;) {
+      if (spawnError) throw new Error(`cannot start API ${this.name}: ${spawnError.message}`);
+      if (!running(child)) {
+        throw new Error(`API ${this.name} (port ${this.port}) exited with ${child.exitCode ?? child.signalCode} before it was ready:\n${tail(this.logFile)}`);
+      }
+      if (await this.ready()) break;
+      if (now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`API ${this.name} (port ${this.port}) was not ready within ${timeoutMs} ms:\n${tail(this.logFile)}`);
+      }
+      await sleep(100);
+    }
+    this.up = true;
+  }
+
+  /** True if `/readyz` answers 200 now. */
+  async ready(): Promise<boolean> {
+    try {
+      const response = await fetch(`${this.baseUrl}/readyz`, { signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
+      return response.status === 200;
+    } catch {
+      return false;
+    }
+  }
+
+  /** SIGKILL: the process gets no chance to finish anything (a crash between COMMIT and the cache write). */
+  async kill(): Promise<void> {
+    this.up = false;
+    this.kills++;
+    await terminate(this.child, 'SIGKILL');
+  }
+
+  /** Graceful stop (SIGTERM: drains requests), SIGKILL after 5 s. */
+  async stop(): Promise<void> {
+    this.up = false;
+    await terminate(this.child, 'SIGTERM');
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * An in-process cache store with the Redis store's semantics (versions,
+ * compare-and-set, leases, tombstones, TTL), for a single API process with
+ * no Redis. test/cache-store.test.ts runs one contract against both stores.
+ *
+ * Expired entries are dropped when touched; beyond `maxEntries`, the least
+ * recently used are evicted (a miss is always safe).
+ */
+import type { CacheHit, CacheRelease, CacheStats, CacheStore, CacheWrite, WriteOutcome } from './types.js';
+
+interface Best {
+  version: number;
+  json: string;
+  ttlSeconds: number;
+}
+
+type Slot =
+  | { kind: 'entry'; version: number; json: string; expiresAt: number }
+  | { kind: 'lease'; tokens: Set<string>; best?: Best; expiresAt: number };
+
+export interface MemoryStoreOptions {
+  stats: CacheStats;
+  /** Largest number of keys kept. @default 100000 */
+  maxEntries?: number;
+  /** Compare versions on every write (tests turn it off, as with Redis). @default true */
+  compareAndSet?: boolean;
+  /** Clock, in ms (tests). @default Date.now */
+  now?: () => number;
+}
+
+export function createMemoryStore({ stats, maxEntries = 100_000, compareAndSet = true, now = Date.now }: MemoryStoreOptions): CacheStore {
+  const slots = new Map<string, Slot>();
+
+  function get(key: string): Slot | undefined {
+    const slot = slots.get(key);
+    if (!slot) return undefined;
+    if (slot.expiresAt <= now()) {
+      slots.delete(key);
+      return undefined;
+    }
+    // Re-insert: Map order is then least recently used first.
+    slots.delete(key);
+    slots.set(key, slot);
+    return slot;
+  }
+
+  function set(key: string, slot: Slot) {
+    slots.delete(key);
+    slots.set(key, slot);
+    while (slots.size > maxEntries) slots.delete(slots.keys().next().value!);
+  }
+
+  const newer = (slot: Slot | undefined, version: number) => !compareAndSet || slot?.kind !== 'entry' || slot.version < version;
+  const entry = (version: number, json: string, ttlSeconds: number): Slot => ({ kind: 'entry', version, json, expiresAt: now() + ttlSeconds * 1000 });
+
+  function writeOne(write: CacheWrite): WriteOutcome {
+    const slot = get(write.key);
+    if (slot?.kind === 'lease') return 'leased';
+    if (!newer(slot, write.version)) return 'older';
+    set(write.key, entry(write.version, write.json ?? '', write.ttlSeconds));
+    return 'written';
+  }
+
+  function releaseOne(token: string, { key, write }: CacheRelease): WriteOutcome {
+    const slot = get(key);
+    if (slot?.kind !== 'lease') return write ? writeOne(write) : 'older';
+    slot.tokens.delete(token);
+    if (write && (!compareAndSet || !slot.best || slot.best.version < write.version)) {
+      slot.best = { version: write.version, json: write.json ?? '', ttlSeconds: write.ttlSeconds };
+    }
+    if (slot.tokens.size > 0) return 'leased';
+    slots.delete(key);
+    if (slot.best) set(key, entry(slot.best.version, slot.best.json, slot.best.ttlSeconds));
+    return 'written';
+  }
+
+  return {
+    async read(keys) {
+      if (keys.length === 0) return [];
+      stats.readRoundTrips++;
+      return keys.map((key): CacheHit | undefined => {
+        const slot = get(key);
+        if (slot?.kind !== 'entry') return undefined;
+        return slot.json === '' ? { kind: 'tombstone', version: slot.version } : { kind: 'value', version: slot.version, json: slot.json };
+      });
+    },
+
+    async write(writes) {
+      if (writes.length === 0) return [];
+      stats.writeRoundTrips++;
+      return writes.map(writeOne);
+    },
+
+    async lease(keys, token, leaseMs, ttlSeconds) {
+      if (keys.length === 0) return;
+      stats.writeRoundTrips++;
+      for (const key of keys) {
+        const slot = get(key);
+        const lease: Extract<Slot, { kind: 'lease' }> =
+          slot?.kind === 'lease'
+            ? slot
+            : { kind: 'lease', tokens: new Set(), best: slot ? { version: slot.version, json: slot.json, ttlSeconds } : undefined, expiresAt: 0 };
+        lease.tokens.add(token);
+        lease.expiresAt = now() + leaseMs;
+        set(key, lease);
+      }
+    },
+
+    async release(token, items) {
+      if (items.length === 0) return [];
+      stats.writeRoundTrips++;
+      return items.map((item) => releaseOne(token, item));
+    },
+
+    async remove(keys) {
+      for (const key of keys) slots.delete(key);
+    },
+
+    async ping() {},
+
+    async close() {
+      slots.clear();
+    },
+  };
+}
