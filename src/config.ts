@@ -2,6 +2,11 @@
  * Configuration from the environment, validated once at start with messages
  * that say what was expected and what was received.
  */
+import { isIP } from 'node:net';
+
+/** Caching strategies: `write-through` is the product, the others benchmark baselines (src/baselines.ts). */
+export const API_MODES = ['write-through', 'no-cache', 'naive', 'cache-aside', 'ceiling'] as const;
+export type ApiMode = (typeof API_MODES)[number];
 
 /** The development signing secret: refused when NODE_ENV=production. */
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production';
@@ -32,6 +37,50 @@ export interface Config {
   reconcileIntervalMs: number;
   /** Outbox rows younger than this are left to their writer, in ms. @default 2000 */
   outboxReplayAfterMs: number;
+  /** The caching strategy; anything but `write-through` is a benchmark baseline (src/baselines.ts). @default "write-through" */
+  apiMode: ApiMode;
+  /** Express `trust proxy`: which hops may set X-Forwarded-For (the client IP for rate limits). @default false */
+  trustProxy: boolean | number | string;
+  /** Largest request body accepted, in bytes. @default 102400 */
+  bodyLimitBytes: number;
+  /** How long one GraphQL operation may run before it is answered with TIMEOUT, in ms. @default 10000 */
+  requestTimeoutMs: number;
+  /** Query limits, checked before anything runs. */
+  queryLimits: QueryLimits;
+  /** Rate limits of logIn, signUp and email changes; `null` when RATE_LIMITS=off. */
+  rateLimits: RateLimits | null;
+}
+
+export interface QueryLimits {
+  /** Deepest selection (`{ me { id } }` is 2). @default 10 */
+  maxDepth: number;
+  /** Aliases per operation. @default 15 */
+  maxAliases: number;
+  /** Directives per operation. @default 20 */
+  maxDirectives: number;
+  /** Lexical tokens per document. @default 1000 */
+  maxTokens: number;
+  /** Estimated cost (objects returned, lists multiplied by their page size). @default 5000 */
+  maxCost: number;
+}
+
+/** `points` attempts per `seconds`, per key. */
+export interface Rate {
+  points: number;
+  seconds: number;
+}
+
+export interface RateLimits {
+  /** Failed logIns per client IP. @default 50 per 900 s */
+  logInPerIp: Rate;
+  /** Failed logIns per email (existing or not); a success resets it. @default 10 per 900 s */
+  logInPerAccount: Rate;
+  /** signUp attempts per client IP. @default 20 per 3600 s */
+  signUpPerIp: Rate;
+  /** signUp attempts per email. @default 5 per 3600 s */
+  signUpPerAccount: Rate;
+  /** Email changes (updateProfile with an email) per signed-in user. @default 10 per 3600 s */
+  emailChangePerUser: Rate;
 }
 
 export class ConfigError extends Error {
@@ -64,6 +113,41 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
   return raw;
 }
 
+/** `<points>/<seconds>`, e.g. `10/900`: ten per fifteen minutes. */
+function rate(env: Env, name: string, fallback: Rate): Rate {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const match = /^([0-9]{1,7})\/([0-9]{1,8})$/.exec(raw.trim());
+  const points = Number(match?.[1]);
+  const seconds = Number(match?.[2]);
+  if (!match || points < 1 || seconds < 1 || seconds > 30 * 24 * 3600) {
+    throw new ConfigError(`${name} must be <attempts>/<seconds> like ${fallback.points}/${fallback.seconds} (at least 1/1, at most 30 days), got ${JSON.stringify(raw)}`);
+  }
+  return { points, seconds };
+}
+
+/** Express's `trust proxy`: off, a hop count, or a comma-separated list of addresses, subnets or loopback/linklocal/uniquelocal. */
+function trustProxy(env: Env): boolean | number | string {
+  const raw = (env.TRUST_PROXY ?? '').trim();
+  if (raw === '' || raw === 'false') return false;
+  if (/^[0-9]{1,2}$/.test(raw)) return Number(raw);
+  const parts = raw.split(',').map((p) => p.trim());
+  const valid = (part: string) =>
+    ['loopback', 'linklocal', 'uniquelocal'].includes(part) ||
+    (/^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/.test(part) && isIP(part.split('/')[0]!) !== 0);
+  if (!parts.every(valid)) {
+    throw new ConfigError(`TRUST_PROXY must be false, a hop count, or a comma-separated list of IPs, subnets, loopback, linklocal or uniquelocal, got ${JSON.stringify(raw)}`);
+  }
+  return parts.join(',');
+}
+
+function onOff(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw === 'on' || raw === 'off') return raw === 'on';
+  throw new ConfigError(`${name} must be on or off, got ${JSON.stringify(raw)}`);
+}
+
 /** Reads and validates the configuration; throws `ConfigError` with a clear message. */
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV || 'development';
@@ -85,8 +169,11 @@ export function loadConfig(env: Env = process.env): Config {
   if (cacheWritePolicy !== 'fail' && cacheWritePolicy !== 'repair') {
     throw new ConfigError(`CACHE_WRITE_POLICY must be fail or repair, got ${JSON.stringify(cacheWritePolicy)}`);
   }
+  const apiMode = (env.API_MODE || 'write-through') as ApiMode;
+  if (!API_MODES.includes(apiMode)) throw new ConfigError(`API_MODE must be one of ${API_MODES.join(', ')}, got ${JSON.stringify(apiMode)}`);
   return {
     nodeEnv,
+    apiMode,
     databaseUrl: url(env, 'DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/storefront', ['postgresql:', 'postgres:']),
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     port: integer(env, 'PORT', 4000, 0, 65535),
@@ -99,5 +186,25 @@ export function loadConfig(env: Env = process.env): Config {
     redisCommandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 250, 10, 60_000),
     reconcileIntervalMs: integer(env, 'RECONCILE_INTERVAL_MS', 1000, 50, 600_000),
     outboxReplayAfterMs: integer(env, 'OUTBOX_REPLAY_AFTER_MS', 2000, 0, 3_600_000),
+    trustProxy: trustProxy(env),
+    bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 102_400, 1024, 10_485_760),
+    requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 10_000, 100, 300_000),
+    queryLimits: {
+      maxDepth: integer(env, 'QUERY_MAX_DEPTH', 10, 2, 100),
+      maxAliases: integer(env, 'QUERY_MAX_ALIASES', 15, 0, 1000),
+      maxDirectives: integer(env, 'QUERY_MAX_DIRECTIVES', 20, 0, 1000),
+      maxTokens: integer(env, 'QUERY_MAX_TOKENS', 1000, 50, 100_000),
+      maxCost: integer(env, 'QUERY_MAX_COST', 5000, 10, 10_000_000),
+    },
+    // Off by default only under NODE_ENV=test, whose many sign-ups come from one address.
+    rateLimits: onOff(env, 'RATE_LIMITS', nodeEnv !== 'test')
+      ? {
+          logInPerIp: rate(env, 'RATE_LIMIT_LOGIN_PER_IP', { points: 50, seconds: 900 }),
+          logInPerAccount: rate(env, 'RATE_LIMIT_LOGIN_PER_ACCOUNT', { points: 10, seconds: 900 }),
+          signUpPerIp: rate(env, 'RATE_LIMIT_SIGNUP_PER_IP', { points: 20, seconds: 3600 }),
+          signUpPerAccount: rate(env, 'RATE_LIMIT_SIGNUP_PER_ACCOUNT', { points: 5, seconds: 3600 }),
+          emailChangePerUser: rate(env, 'RATE_LIMIT_EMAIL_CHANGE_PER_USER', { points: 10, seconds: 3600 }),
+        }
+      : null,
   };
 }

@@ -22,6 +22,7 @@ import { createRedisClient, whenReady } from './db/redis.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { createTokenService, type TokenService } from './auth/tokens.js';
 import { logger, type Logger } from './logger.js';
+import { preloadMemoryStore, withoutDatabase } from './baselines.js';
 
 export interface Services {
   config: Config;
@@ -35,12 +36,16 @@ export interface Services {
   outbox: Outbox;
   /** Replays the outbox; started with the services. */
   reconciler: Reconciler;
+  /** The store the per-request loaders read (null: straight to PostgreSQL), per `API_MODE`. */
+  loaderStore: CacheStore | null;
+  /** Whether loaders batch and memoize (off only in `API_MODE=naive`). */
+  batching: boolean;
   stats: CacheStats;
   /** SQL statements sent to PostgreSQL since start (BEGIN and COMMIT included). */
   dbStats: { queries: number };
   tokens: TokenService;
   log: Logger;
-  /** Resolves when Redis is connected (true), or after `timeoutMs` without it (false). */
+  /** Resolves when Redis is connected (true), or after `timeoutMs` without it (false); in ceiling mode, also once preloaded. */
   ready(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
 }
@@ -58,13 +63,6 @@ export function createServices(config: Config, log: Logger = logger): Services {
   const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
   const outbox = createOutbox(rawDb, {}, (error) => log.warn({ err: errorText(error) }, 'outbox cleanup failed; the reconciler will replay'));
   const cache = { entities: cachedEntities, store, stats, namespace: config.cacheNamespace, ttlSeconds: config.cacheTtlSeconds };
-  const db = withWriteThrough(rawDb, {
-    ...cache,
-    outbox,
-    writePolicy: config.cacheWritePolicy,
-    leaseMs: config.cacheLeaseMs,
-    onWriteError: (error, keys) => log.warn({ err: errorText(error), keys: keys.length }, 'cache write failed; the outbox will repair it'),
-  });
   const reconciler = createReconciler({
     ...cache,
     db: rawDb,
@@ -73,8 +71,42 @@ export function createServices(config: Config, log: Logger = logger): Services {
     replayAfterMs: config.outboxReplayAfterMs,
     onError: (error) => log.debug({ err: errorText(error) }, 'reconciler pass failed; retrying'),
   });
-  reconciler.start();
-  return {
+
+  // The product is write-through; the other modes are the benchmark's baselines (src/baselines.ts).
+  let db: PrismaClient = rawDb;
+  let loaderStore: CacheStore | null = store;
+  let preloaded: Promise<unknown> = Promise.resolve();
+  switch (config.apiMode) {
+    case 'write-through':
+      db = withWriteThrough(rawDb, {
+        ...cache,
+        outbox,
+        writePolicy: config.cacheWritePolicy,
+        leaseMs: config.cacheLeaseMs,
+        onWriteError: (error, keys) => log.warn({ err: errorText(error), keys: keys.length }, 'cache write failed; the outbox will repair it'),
+      });
+      reconciler.start();
+      break;
+    case 'no-cache':
+    case 'naive':
+      loaderStore = null;
+      break;
+    case 'cache-aside': {
+      const plain = createRedisStore({ redis, stats, compareAndSet: false });
+      db = withWriteThrough(rawDb, { ...cache, store: plain, outbox: null, remedies: { leases: false, tombstones: false }, publish: 'invalidate' });
+      loaderStore = plain;
+      break;
+    }
+    case 'ceiling':
+      db = withoutDatabase(rawDb);
+      loaderStore = null;
+      preloaded = preloadMemoryStore(rawDb, stats, config.cacheNamespace).then((memory) => {
+        services.loaderStore = memory;
+      });
+      break;
+  }
+
+  const services: Services = {
     config,
     db,
     rawDb,
@@ -82,11 +114,16 @@ export function createServices(config: Config, log: Logger = logger): Services {
     store,
     outbox,
     reconciler,
+    loaderStore,
+    batching: config.apiMode !== 'naive',
     stats,
     dbStats,
     tokens: createTokenService({ secret: config.jwtSecret, ttlSeconds: config.jwtTtlSeconds }),
     log,
-    ready: (timeoutMs = 5000) => whenReady(redis, timeoutMs),
+    ready: async (timeoutMs = 5000) => {
+      await preloaded;
+      return whenReady(redis, timeoutMs);
+    },
     async close() {
       await reconciler.stop();
       await outbox.close();
@@ -94,4 +131,5 @@ export function createServices(config: Config, log: Logger = logger): Services {
       await store.close();
     },
   };
+  return services;
 }

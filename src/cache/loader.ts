@@ -29,6 +29,11 @@ export interface EntityLoaderOptions<Db, Row extends object> {
   onStoreError?: (error: unknown) => void;
   /** Largest batch. @default 1000 */
   maxBatchSize?: number;
+  /**
+   * Batch and memoize loads. Off gives the N+1 baseline of the benchmark:
+   * every load is its own round trip and query. @default true
+   */
+  batching?: boolean;
   /** Test-only pause point: after the misses were read from the database, before they are filled. */
   hooks?: { afterDatabaseRead?: (ids: EntityId[]) => Promise<void> | void };
 }
@@ -93,5 +98,6 @@ export function createEntityLoader<Db, Row extends object>(
     return results;
   }
 
+  if (options.batching === false) return new DataLoader(batch, { batch: false, cache: false });
   return new DataLoader(batch, { maxBatchSize: options.maxBatchSize ?? 1000 });
 }

@@ -113,6 +113,8 @@ export function createMemoryStore({ stats, maxEntries = 100_000, compareAndSet =
     },
 
     async remove(keys) {
+      if (keys.length === 0) return;
+      stats.writeRoundTrips++;
       for (const key of keys) slots.delete(key);
     },
 

@@ -166,7 +166,9 @@ export function createRedisStore({ redis, stats, compareAndSet = true }: RedisSt
     },
 
     async remove(keys) {
-      if (keys.length > 0) await redis.del(...keys);
+      if (keys.length === 0) return;
+      stats.writeRoundTrips++;
+      await redis.del(...keys);
     },
 
     async ping() {

@@ -276,9 +276,10 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
     /**
      * Just before COMMIT: increments the version of aggregates whose members
      * changed, then reads back every changed entity inside the transaction,
-     * which captures exactly what will commit.
+     * which captures exactly what will commit (without `readBack`, only which
+     * entities changed: rows come back null).
      */
-    async collect(changes: ChangeSet): Promise<Change[]> {
+    async collect(changes: ChangeSet, { readBack = true } = {}): Promise<Change[]> {
       for (const [entity, ids] of changes.bumped) {
         const pending = [...ids].filter((id) => !changes.touched.get(entity)?.has(id) && !changes.deleted.get(entity)?.has(id));
         if (pending.length === 0) continue;
@@ -294,6 +295,10 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
         const cfg = entities[entity]!;
         const idField = cfg.idField ?? 'id';
         const live = [...ids].filter((id) => !changes.deleted.get(entity)?.has(id));
+        if (!readBack) {
+          for (const id of live) result.push({ entity, id, row: null });
+          continue;
+        }
         const rows: Args[] = live.length ? await cfg.load(changes.tx, live) : [];
         const found = new Set<EntityId>();
         for (const row of rows) {

@@ -44,6 +44,13 @@ export interface WriteThroughOptions extends CacheSettings {
    * restart that this writer's connection has not yet noticed. @default 1000
    */
   publishRetryMs?: number;
+  /**
+   * `values`: publish the committed entities (write-through). `invalidate`:
+   * only delete their keys after COMMIT (cache-aside, for the benchmark's
+   * baseline; with leases and the outbox off, it has the races they close).
+   * @default "values"
+   */
+  publish?: 'values' | 'invalidate';
   /** The transactional outbox; `null` turns it off (tests only). */
   outbox: Outbox | null;
   /** Test-only switches that turn a remedy off, to prove what breaks without it. */
@@ -79,6 +86,7 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
   const entries = createEntries(options);
   const leaseMs = options.leaseMs ?? 5000;
   const publishRetryMs = options.publishRetryMs ?? 1000;
+  const invalidate = options.publish === 'invalidate';
   const writePolicy = options.writePolicy ?? 'fail';
   if (writePolicy !== 'fail' && writePolicy !== 'repair') throw new TypeError(`writePolicy must be "fail" or "repair", got ${JSON.stringify(writePolicy)}`);
   const useLeases = options.remedies?.leases ?? true;
@@ -99,7 +107,7 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
 
   /** Inside the transaction, after the caller's work: outbox row, then leases. */
   async function beforeCommit(unit: UnitOfWork, tx: any) {
-    unit.changed = await tracker.collect(unit.changes!);
+    unit.changed = await tracker.collect(unit.changes!, { readBack: !invalidate });
     if (unit.changed.length === 0) return;
     unit.keys = unit.changed.map((c) => entries.keyOf(c.entity, c.id));
     if (outbox) unit.outboxId = await outbox.record(tx, unit.changed.map((c) => [c.entity, c.id]));
@@ -141,6 +149,10 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
 
   async function publishOnce(unit: UnitOfWork, entries: (CacheWrite | null)[]): Promise<boolean> {
     try {
+      if (invalidate) {
+        await store.remove(unit.keys);
+        return true;
+      }
       let outcomes: WriteOutcome[];
       if (unit.leased) {
         outcomes = await store.release(unit.token, unit.keys.map((key, i): CacheRelease => ({ key, write: entries[i] ?? undefined })));

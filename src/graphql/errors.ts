@@ -16,6 +16,12 @@ export const ErrorCode = {
   OUT_OF_STOCK: 'OUT_OF_STOCK',
   /** Redis could not take part in a write under the `fail` policy: nothing was committed. */
   CACHE_UNAVAILABLE: 'CACHE_UNAVAILABLE',
+  /** The benchmark's ceiling mode (API_MODE=ceiling) cannot answer this: it needs the database. */
+  NOT_SUPPORTED_IN_MODE: 'NOT_SUPPORTED_IN_MODE',
+  /** A rate limit (logIn, signUp, email change) is used up: `extensions.retryAfterSeconds` says when to retry (HTTP 429). */
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  /** The operation ran longer than REQUEST_TIMEOUT_MS and was answered before it finished. */
+  TIMEOUT: 'TIMEOUT',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

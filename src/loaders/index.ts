@@ -16,10 +16,11 @@ export interface Loaders {
   order: DataLoader<number, OrderRecord | null>;
 }
 
-export function createLoaders({ db, store, stats, config, log }: Services): Loaders {
+export function createLoaders({ db, loaderStore, batching, stats, config, log }: Services): Loaders {
   const common = {
     db,
-    store,
+    store: loaderStore,
+    batching,
     stats,
     namespace: config.cacheNamespace,
     ttlSeconds: config.cacheTtlSeconds,

@@ -16,6 +16,7 @@ import { createContext, type GraphQLContext } from '../graphql/context.js';
 import { createErrorFormatter } from '../graphql/errors.js';
 import { resolvers } from '../graphql/resolvers/index.js';
 import { typeDefs } from '../graphql/schema.js';
+import { createMetrics } from './metrics.js';
 import type { Services } from '../services.js';
 
 export interface ApiServer {
@@ -50,6 +51,7 @@ export async function startServer(services: Services, { port = services.config.p
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  const metrics = createMetrics(services);
 
   const apollo = new ApolloServer<GraphQLContext>({
     typeDefs,
@@ -61,6 +63,7 @@ export async function startServer(services: Services, { port = services.config.p
     formatError: createErrorFormatter((error) => services.log.error({ err: error }, 'unexpected error in a resolver')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      metrics.plugin,
       production
         ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
         : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
@@ -70,6 +73,9 @@ export async function startServer(services: Services, { port = services.config.p
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get('/readyz', async (_req, res) => {
     const checks = await readiness(services);
