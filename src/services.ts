@@ -23,6 +23,7 @@ import type { PrismaClient } from './generated/prisma/client.js';
 import { createTokenService, type TokenService } from './auth/tokens.js';
 import { logger, type Logger } from './logger.js';
 import { preloadMemoryStore, withoutDatabase } from './baselines.js';
+import { createMetrics, type Metrics } from './metrics.js';
 
 export interface Services {
   config: Config;
@@ -44,6 +45,7 @@ export interface Services {
   /** SQL statements sent to PostgreSQL since start (BEGIN and COMMIT included). */
   dbStats: { queries: number };
   tokens: TokenService;
+  metrics: Metrics;
   log: Logger;
   /** Resolves when Redis is connected (true), or after `timeoutMs` without it (false); in ceiling mode, also once preloaded. */
   ready(timeoutMs?: number): Promise<boolean>;
@@ -57,12 +59,18 @@ export function createServices(config: Config, log: Logger = logger): Services {
   // Without a listener, ioredis reports connection errors as unhandled; they are expected while Redis is down.
   redis.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
   const stats = createCacheStats();
+  const metrics = createMetrics({
+    mode: config.apiMode,
+    stats,
+    dbStats,
+    outboxBacklog: () => (config.apiMode === 'write-through' ? outbox.backlog(rawDb) : Promise.resolve(null)),
+  });
   const store = withCircuitBreaker(createRedisStore({ redis, stats }), {
     onChange: (state) => log.warn({ state }, state === 'open' ? 'cache circuit open: Redis is failing, using PostgreSQL' : 'cache circuit closed: Redis answers again'),
   });
   const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
   const outbox = createOutbox(rawDb, {}, (error) => log.warn({ err: errorText(error) }, 'outbox cleanup failed; the reconciler will replay'));
-  const cache = { entities: cachedEntities, store, stats, namespace: config.cacheNamespace, ttlSeconds: config.cacheTtlSeconds };
+  const cache = { entities: cachedEntities, store, stats, namespace: config.cacheNamespace, ttlSeconds: config.cacheTtlSeconds, observer: metrics.observer };
   const reconciler = createReconciler({
     ...cache,
     db: rawDb,
@@ -119,6 +127,7 @@ export function createServices(config: Config, log: Logger = logger): Services {
     stats,
     dbStats,
     tokens: createTokenService({ secret: config.jwtSecret, ttlSeconds: config.jwtTtlSeconds }),
+    metrics,
     log,
     ready: async (timeoutMs = 5000) => {
       await preloaded;

@@ -3,7 +3,7 @@
  * write-through after COMMIT, the loaders' read-fills and the reconciler.
  */
 import { createKeyBuilder } from './keys.js';
-import type { CacheStats, CacheStore, CacheWrite, CachedEntity, EntityId } from './types.js';
+import type { CacheObserver, CacheStats, CacheStore, CacheWrite, CachedEntity, EntityId } from './types.js';
 
 /** Settings shared by the write-through, the loaders and the reconciler: they must agree. */
 export interface CacheSettings {
@@ -17,6 +17,8 @@ export interface CacheSettings {
   ttlSeconds?: number;
   /** Time to live of tombstones, in seconds; longer than any read can take. @default 3600 */
   tombstoneTtlSeconds?: number;
+  /** Timings and sizes, for metrics. */
+  observer?: CacheObserver;
 }
 
 /** Version written into a tombstone: above any version a row can reach, so no fill ever replaces it. */

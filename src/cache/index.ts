@@ -18,4 +18,5 @@ export {
   type CachedEntity,
   type EntityId,
   type WriteOutcome,
+  type CacheObserver,
 } from './types.js';

@@ -1,6 +1,6 @@
 import DataLoader from 'dataloader';
 import { createEntries } from './entries.js';
-import type { CacheHit, CacheStats, CacheStore, CachedEntity, EntityId } from './types.js';
+import type { CacheHit, CacheObserver, CacheStats, CacheStore, CachedEntity, EntityId } from './types.js';
 
 /** What an entity looks like once it went through JSON: dates are ISO strings. */
 export type Cached<T> = T extends Date
@@ -34,6 +34,8 @@ export interface EntityLoaderOptions<Db, Row extends object> {
    * every load is its own round trip and query. @default true
    */
   batching?: boolean;
+  /** Timings and sizes, for metrics. */
+  observer?: CacheObserver;
   /** Test-only pause point: after the misses were read from the database, before they are filled. */
   hooks?: { afterDatabaseRead?: (ids: EntityId[]) => Promise<void> | void };
 }
@@ -73,8 +75,12 @@ export function createEntityLoader<Db, Row extends object>(
     const results: (Cached<Row> | null)[] = hits.map((hit) => (hit?.kind === 'value' ? (JSON.parse(hit.json) as Cached<Row>) : null));
 
     const missing = ids.filter((_, i) => hits[i] === undefined);
+    const byEntity = (stats.entities[name] ??= { hits: 0, misses: 0 });
     stats.hits += ids.length - missing.length;
+    byEntity.hits += ids.length - missing.length;
     stats.misses += missing.length;
+    byEntity.misses += missing.length;
+    options.observer?.loaderBatch?.(name, ids.length, ids.length - missing.length);
     if (missing.length === 0) return results;
 
     const rows = (await entity.load(db, missing)) as Record<string, any>[];

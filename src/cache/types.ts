@@ -97,6 +97,19 @@ export interface CachedEntity<Db = unknown, Row extends object = object> {
   load(db: Db, ids: EntityId[]): Promise<Row[]>;
 }
 
+/**
+ * Timings and sizes the cache core reports as they happen (metrics plug in
+ * here; the core knows nothing of Prometheus).
+ */
+export interface CacheObserver {
+  /** One loader batch of `keys` keys for `entity`, `hits` of them found in the cache. */
+  loaderBatch?(entity: string, keys: number, hits: number): void;
+  /** One write transaction, from its start to COMMIT (or rollback), in seconds. */
+  transaction?(seconds: number, committed: boolean): void;
+  /** One cache write after COMMIT (with its retries), in seconds. */
+  publish?(seconds: number, ok: boolean): void;
+}
+
 /** Counters the cache core moves; read by tests, metrics and the benchmark. */
 export interface CacheStats {
   /** Round trips to the store for reads. */
@@ -113,8 +126,10 @@ export interface CacheStats {
   leaseFailures: number;
   /** Outbox entries replayed by the reconciler. */
   repairs: number;
+  /** Hits and misses by entity. */
+  entities: Record<string, { hits: number; misses: number }>;
 }
 
 export function createCacheStats(): CacheStats {
-  return { readRoundTrips: 0, writeRoundTrips: 0, hits: 0, misses: 0, readFailures: 0, writeFailures: 0, leaseFailures: 0, repairs: 0 };
+  return { readRoundTrips: 0, writeRoundTrips: 0, hits: 0, misses: 0, readFailures: 0, writeFailures: 0, leaseFailures: 0, repairs: 0, entities: {} };
 }

@@ -136,15 +136,18 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
     if (unit.changed.length === 0) return;
     await hooks?.afterCommit?.(unit.keys);
     const writes = unit.changed.map(entryOf);
+    const started = performance.now();
     const deadline = Date.now() + publishRetryMs;
     while (!(await publishOnce(unit, writes))) {
       if (Date.now() >= deadline) {
         // The commit stands. The leases expire by themselves; the outbox row stays for the reconciler.
         stats.writeFailures++;
+        options.observer?.publish?.((performance.now() - started) / 1000, false);
         return;
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    options.observer?.publish?.((performance.now() - started) / 1000, true);
   }
 
   async function publishOnce(unit: UnitOfWork, entries: (CacheWrite | null)[]): Promise<boolean> {
@@ -214,6 +217,8 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
         if (current?.changes) return (input as (tx: any) => unknown)(current.changes.tx);
 
         let result: unknown;
+        const started = performance.now();
+        const timed = (committed: boolean) => options.observer?.transaction?.((performance.now() - started) / 1000, committed);
         try {
           result = await hooked.$transaction(
             (tx: any) =>
@@ -226,9 +231,11 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
             txOptions,
           );
         } catch (error) {
+          timed(false);
           await abandon(unit);
           throw error;
         }
+        timed(true);
         // `hooked.$transaction` resolved: COMMIT succeeded. Only now may the cache see the change.
         await publish(unit);
         return result;

@@ -16,7 +16,7 @@ export interface Loaders {
   order: DataLoader<number, OrderRecord | null>;
 }
 
-export function createLoaders({ db, loaderStore, batching, stats, config, log }: Services): Loaders {
+export function createLoaders({ db, loaderStore, batching, stats, config, log, metrics }: Services): Loaders {
   const common = {
     db,
     store: loaderStore,
@@ -24,6 +24,7 @@ export function createLoaders({ db, loaderStore, batching, stats, config, log }:
     stats,
     namespace: config.cacheNamespace,
     ttlSeconds: config.cacheTtlSeconds,
+    observer: metrics.observer,
     onStoreError: (error: unknown) => log.warn({ err: error instanceof Error ? error.message : String(error) }, 'cache unavailable, reading PostgreSQL'),
   };
   return {

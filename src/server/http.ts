@@ -16,7 +16,6 @@ import { createContext, type GraphQLContext } from '../graphql/context.js';
 import { createErrorFormatter } from '../graphql/errors.js';
 import { resolvers } from '../graphql/resolvers/index.js';
 import { typeDefs } from '../graphql/schema.js';
-import { createMetrics } from './metrics.js';
 import type { Services } from '../services.js';
 
 export interface ApiServer {
@@ -51,7 +50,7 @@ export async function startServer(services: Services, { port = services.config.p
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
-  const metrics = createMetrics(services);
+  const { metrics } = services;
 
   const apollo = new ApolloServer<GraphQLContext>({
     typeDefs,

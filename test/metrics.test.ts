@@ -1,0 +1,50 @@
+/** /metrics in Prometheus format: the counters move with the traffic that should move them. */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startTestApi, type TestApi } from './support/api.js';
+
+let api: TestApi;
+beforeAll(async () => {
+  api = await startTestApi();
+});
+afterAll(() => api?.close());
+
+/** The value of one sample line (`name{labels} value`), summing if several match; 0 when absent. */
+async function sample(name: string, labels: Record<string, string> = {}): Promise<number> {
+  const text = await (await fetch(api.url.replace(/\/graphql$/, '/metrics'))).text();
+  let total = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
+}
+
+it('serves Prometheus text with the counters moving', async () => {
+  const product = await api.product({ priceCents: 700 });
+  const admin = await api.admin();
+  await api.services.store.remove([`${api.namespace}Product:${product.id}`]);
+  const before = {
+    misses: await sample('storefront_cache_entity_misses_total', { entity: 'Product' }),
+    hits: await sample('storefront_cache_entity_hits_total', { entity: 'Product' }),
+    batches: await sample('storefront_dataloader_batch_size_count', { entity: 'Product' }),
+    requests: await sample('storefront_graphql_requests_total', { operation: 'OneProduct', outcome: 'ok' }),
+    writes: await sample('storefront_db_write_seconds_count', { outcome: 'committed' }),
+    publishes: await sample('storefront_cache_write_seconds_count', { outcome: 'ok' }),
+    queries: await sample('storefront_db_queries_total'),
+  };
+  const read = `query OneProduct($id: ID!) { product(id: $id) { priceCents } }`;
+  await api.gql(read, { id: product.globalId }); // miss
+  await api.gql(read, { id: product.globalId }); // hit
+  await api.gql(`mutation($id: ID!) { updateProduct(input: { id: $id, priceCents: 800 }) { version } }`, { id: product.globalId }, admin.token);
+
+  expect(await sample('storefront_cache_entity_misses_total', { entity: 'Product' })).toBe(before.misses + 1);
+  expect(await sample('storefront_cache_entity_hits_total', { entity: 'Product' })).toBeGreaterThanOrEqual(before.hits + 1);
+  expect(await sample('storefront_dataloader_batch_size_count', { entity: 'Product' })).toBeGreaterThanOrEqual(before.batches + 2);
+  expect(await sample('storefront_graphql_requests_total', { operation: 'OneProduct', outcome: 'ok' })).toBe(before.requests + 2);
+  expect(await sample('storefront_db_write_seconds_count', { outcome: 'committed' })).toBe(before.writes + 1);
+  expect(await sample('storefront_cache_write_seconds_count', { outcome: 'ok' })).toBe(before.publishes + 1);
+  expect(await sample('storefront_db_queries_total')).toBeGreaterThan(before.queries);
+  expect(await sample('storefront_cache_hit_ratio')).toBeGreaterThan(0);
+  expect(await sample('storefront_outbox_backlog_rows')).toBeGreaterThanOrEqual(0);
+});
