@@ -1,8 +1,48 @@
-/** Structured JSON logs (pino). `LOG_LEVEL` sets the level; tests default to silent. */
-import { pino } from 'pino';
+/**
+ * Structured JSON logs (pino). `LOG_LEVEL` sets the level; tests default to silent.
+ *
+ * Secrets never reach a log line: fields named like one are censored
+ * (`password`, `passwordHash`, `token`, `authorization`, `jwtSecret`, at any
+ * of the first three levels), and every string logged, error messages and
+ * stacks included, is scrubbed of password hashes, bearer tokens, URL
+ * credentials and the JWT secret (src/security/redact.ts).
+ */
+import { pino, stdSerializers, type DestinationStream, type LoggerOptions } from 'pino';
+import { redactSecrets } from './security/redact.js';
 
-export const logger = pino({
-  level: process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'test' || process.env.VITEST ? 'silent' : 'info'),
-  redact: { paths: ['*.password', '*.passwordHash', '*.token', 'req.headers.authorization'], censor: '[redacted]' },
-});
+const SECRET_FIELDS = ['password', 'passwordHash', 'token', 'authorization', 'jwtSecret'];
+
+function scrub(value: unknown, depth = 0): unknown {
+  if (typeof value === 'string') return redactSecrets(value);
+  if (depth > 6 || value === null || typeof value !== 'object' || value instanceof Error) return value;
+  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, depth + 1)]));
+}
+
+export function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    redact: {
+      paths: [...SECRET_FIELDS, ...SECRET_FIELDS.map((f) => `*.${f}`), ...SECRET_FIELDS.map((f) => `*.*.${f}`), 'req.headers.authorization'],
+      censor: '[redacted]',
+    },
+    // pino's serialized error has a prototype of its own: copy it to a plain object to scrub every field.
+    serializers: { err: (error: Error) => scrub({ ...stdSerializers.err(error) }) as ReturnType<typeof stdSerializers.err> },
+    formatters: { log: (object) => scrub(object) as Record<string, unknown> },
+    hooks: {
+      logMethod(args, method) {
+        method.apply(this, args.map((arg) => (typeof arg === 'string' ? redactSecrets(arg) : arg)) as Parameters<typeof method>);
+      },
+    },
+  };
+}
+
+/** A logger with the API's options writing to `destination` (tests capture logs this way). */
+export function createLogger(level: string, destination?: DestinationStream) {
+  return destination ? pino(loggerOptions(level), destination) : pino(loggerOptions(level));
+}
+
+export const logger = createLogger(process.env.LOG_LEVEL ?? (process.env.NODE_ENV === 'test' || process.env.VITEST ? 'silent' : 'info'));
 export type Logger = typeof logger;

@@ -61,6 +61,12 @@ export function createErrorFormatter(log: (error: unknown) => void) {
     if (typeof code === 'string' && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
     }
+    // A few of Apollo's refusals of the request itself (a persisted query's version or hash) come
+    // with an HTTP 4xx status but no code: the client's mistake, said as it is.
+    const status = (original as { extensions?: { http?: { status?: unknown } } } | undefined)?.extensions?.http?.status;
+    if (!formatted.path && typeof status === 'number' && status >= 400 && status < 500) {
+      return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
+    }
     log(original);
     return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };
   };

@@ -27,8 +27,6 @@ export interface RateLimiter {
   reward(limit: LimitName, subject: string): Promise<void>;
   /** Forgets every attempt of `subject` (a successful logIn resets its account's count). */
   reset(limit: LimitName, subject: string): Promise<void>;
-  /** The Redis key of a subject's counter (tests and operators). */
-  keyOf(limit: LimitName, subject: string): string;
 }
 
 /** The clear error a limited request gets: code, seconds to wait, and HTTP 429 with Retry-After. */
@@ -66,7 +64,6 @@ export const unlimited: RateLimiter = {
   consume: async () => undefined,
   reward: async () => undefined,
   reset: async () => undefined,
-  keyOf: () => '',
 };
 
 export function createRateLimiter({
@@ -114,6 +111,5 @@ export function createRateLimiter({
     async reset(limit, subject) {
       await limiters[limit].delete(digest(limit, subject)).then(() => undefined, tolerate);
     },
-    keyOf: (limit, subject) => `${namespace}rl:${limit}:${digest(limit, subject)}`,
   };
 }

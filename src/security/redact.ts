@@ -4,7 +4,8 @@
  * the process registers (the JWT signing secret).
  */
 
-const ARGON2_HASH = /\$argon2(?:id|i|d)\$[^\s"'`,;)}\]]*/g;
+/** PHC strings: `$argon2id$v=19$m=19456,t=2,p=1$<salt>$<hash>`. */
+const ARGON2_HASH = /\$argon2(?:id|i|d)\$(?:v=\d+\$)?(?:m=\d+,t=\d+,p=\d+)?[A-Za-z0-9+/=$.-]*/g;
 /** A JWS compact serialization: base64url header (always starts `eyJ`), payload, signature. */
 const JWT = /\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}/g;
 /** `scheme://user:password@`: keep the user, drop the password. */

@@ -7,15 +7,16 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import {
-  ApolloServerPluginLandingPageLocalDefault,
-  ApolloServerPluginLandingPageProductionDefault,
-} from '@apollo/server/plugin/landingPage/default';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import express from 'express';
 import { createContext, type GraphQLContext } from '../graphql/context.js';
 import { createErrorFormatter } from '../graphql/errors.js';
 import { resolvers } from '../graphql/resolvers/index.js';
 import { typeDefs } from '../graphql/schema.js';
+import { decoyHash } from '../auth/passwords.js';
+import { createSecurity, jsonErrors, requireJsonBody } from '../security/index.js';
+import { redactSecrets } from '../security/redact.js';
 import type { Services } from '../services.js';
 
 export interface ApiServer {
@@ -26,16 +27,13 @@ export interface ApiServer {
   stop(): Promise<void>;
 }
 
-/** Largest request body accepted, in bytes. */
-const BODY_LIMIT = '100kb';
-
 async function readiness(services: Services) {
   const check = async (probe: () => Promise<unknown>) => {
     try {
       await probe();
       return 'ok';
     } catch (error) {
-      return `unavailable: ${error instanceof Error ? error.message : String(error)}`;
+      return `unavailable: ${redactSecrets(error instanceof Error ? error.message : String(error))}`;
     }
   };
   const [postgres, redis] = await Promise.all([
@@ -49,23 +47,31 @@ export async function startServer(services: Services, { port = services.config.p
   const production = services.config.nodeEnv === 'production';
   const app = express();
   app.disable('x-powered-by');
+  // Which proxies may name the client (X-Forwarded-For): the address rate limits count by.
+  app.set('trust proxy', services.config.trustProxy);
   const httpServer = http.createServer(app);
+  // A client gets 10 s to send its headers and 30 s for the whole request (slow-loris).
+  httpServer.headersTimeout = 10_000;
+  httpServer.requestTimeout = 30_000;
+  const security = createSecurity(services);
+  if (!services.config.rateLimits) services.log.warn('RATE_LIMITS=off: logIn and signUp are not rate limited');
+  // The decoy hash that unknown emails are verified against exists before the first logIn (same timing).
+  await decoyHash();
   const { metrics } = services;
 
   const apollo = new ApolloServer<GraphQLContext>({
     typeDefs,
-    resolvers,
-    introspection: !production,
-    includeStacktraceInErrorResponses: false,
+    resolvers: security.resolvers(resolvers, typeDefs),
+    // Introspection and Sandbox off in production; CSRF prevention on; no batching; query limits.
+    ...security.apollo,
     // main.ts owns signal handling: it drains Apollo, then closes PostgreSQL and Redis.
     stopOnTerminationSignals: false,
     formatError: createErrorFormatter((error) => services.log.error({ err: error }, 'unexpected error in a resolver')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       metrics.plugin,
-      production
-        ? ApolloServerPluginLandingPageProductionDefault({ footer: false })
-        : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+      production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
+      ...security.apollo.plugins,
     ],
   });
   await apollo.start();
@@ -83,8 +89,10 @@ export async function startServer(services: Services, { port = services.config.p
   });
   app.use(
     '/graphql',
-    express.json({ limit: BODY_LIMIT }),
-    expressMiddleware(apollo, { context: ({ req }) => createContext(services, req.headers.authorization) }),
+    express.json({ limit: services.config.bodyLimitBytes }),
+    requireJsonBody,
+    expressMiddleware(apollo, { context: async ({ req }) => security.attach(await createContext(services, req.headers.authorization), req) }),
+    jsonErrors({ bodyLimitBytes: services.config.bodyLimitBytes, log: (error) => services.log.error({ err: error }, 'unexpected error at /graphql') }),
   );
 
   await new Promise<void>((resolve, reject) => {

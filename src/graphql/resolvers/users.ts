@@ -5,6 +5,7 @@ import { ErrorCode, SafeError } from '../errors.js';
 import { fromGlobalId, toGlobalId } from '../ids.js';
 import { isUniqueViolation } from '../prisma-errors.js';
 import { LIMITS, email, password, someFields, text } from '../validate.js';
+import { ipSubject, securityOf } from '../../security/index.js';
 
 const emailTaken = () => new SafeError(ErrorCode.CONFLICT, 'An account with this email already exists');
 
@@ -34,6 +35,10 @@ export const userResolvers: Resolvers = {
   },
   Mutation: {
     async signUp(_, { input }, ctx) {
+      // Every attempt counts, per client and per email: sign-ups cost a hash and can probe for taken emails.
+      const { ip, limiter } = securityOf(ctx);
+      await limiter.consume('signUpPerIp', ipSubject(ip));
+      await limiter.consume('signUpPerAccount', input.email.trim().toLowerCase().slice(0, 254));
       const data = {
         email: email(input.email),
         name: text('name', input.name, { max: LIMITS.name }),
@@ -54,8 +59,15 @@ export const userResolvers: Resolvers = {
     },
 
     async logIn(_, { input }, ctx) {
+      const normalizedEmail = input.email.trim().toLowerCase().slice(0, 254);
+      // Counted before any work, per client and per email (whether or not it has an account, so the
+      // limit says nothing about which emails exist); a success gives both back below.
+      const { ip, limiter } = securityOf(ctx);
+      const client = ipSubject(ip);
+      await limiter.consume('logInPerIp', client);
+      await limiter.consume('logInPerAccount', normalizedEmail);
       const account = await ctx.services.rawDb.user.findUnique({
-        where: { email: input.email.trim().toLowerCase().slice(0, 254) },
+        where: { email: normalizedEmail },
         select: { id: true, passwordHash: true },
       });
       // Verify against a decoy when there is no account or the password is too long to be
@@ -64,6 +76,7 @@ export const userResolvers: Resolvers = {
       const hash = plausible && account ? account.passwordHash : await decoyHash();
       const ok = (await verifyPassword(hash, plausible ? input.password : '')) && plausible;
       if (!account || !ok) throw new SafeError(ErrorCode.UNAUTHENTICATED, 'Email or password is incorrect');
+      await Promise.all([limiter.reward('logInPerIp', client), limiter.reset('logInPerAccount', normalizedEmail)]);
       return signedIn(ctx, account.id);
     },
 
@@ -76,6 +89,8 @@ export const userResolvers: Resolvers = {
       };
       // Nothing really changes: no write, no new version.
       if (Object.entries(data).every(([field, value]) => viewer[field as keyof typeof viewer] === value)) return viewer;
+      // Trying emails is a way to find out which are taken (CONFLICT): limited per user.
+      if (data.email !== undefined && data.email !== viewer.email) await securityOf(ctx).limiter.consume('emailChangePerUser', String(viewer.id));
       try {
         await ctx.services.db.user.update({ where: { id: viewer.id }, data, select: { id: true } });
       } catch (error) {

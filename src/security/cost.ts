@@ -1,0 +1,91 @@
+/**
+ * Query cost, computed with graphql-query-complexity before anything runs,
+ * with the variables of the request: every object returned costs 1, scalars
+ * cost nothing, and a list multiplies the cost of what it holds by its size:
+ * `first` for a connection (default 20, capped at the page size), the number
+ * of `ids` for `nodes`, and a declared estimate for the other lists.
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+// `graphql/index.js`, not `graphql`: the CommonJS build that Apollo Server and graphql-query-complexity
+// load, under every loader (vitest resolves a bare `graphql` to the ESM build, a second copy whose
+// `isObjectType` refuses the schema's types).
+import { GraphQLError, getNamedType, getNullableType, isLeafType, isListType, isObjectType, type GraphQLSchema } from 'graphql/index.js';
+import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
+import { LIMITS } from '../graphql/validate.js';
+
+/** Lists without a size argument, and what one is assumed to hold. */
+export const LIST_SIZES: Record<string, number> = {
+  // A connection's `first` already multiplies its edges.
+  'ProductConnection.edges': 1,
+  'OrderConnection.edges': 1,
+  // Carts and orders are usually small; the cap on a cart is far above this (LIMITS.cartLines).
+  'Cart.items': 20,
+  'Order.items': 20,
+  // `nodes(ids)` is sized by its argument; this is only its fallback.
+  'Query.nodes': LIMITS.pageSize,
+};
+
+/** The connection fields sized by `first` (default 20, at most LIMITS.pageSize). */
+const DEFAULT_PAGE = 20;
+
+/** Every list field of the schema must have a size rule here: a new list without one fails at start. */
+export function checkListSizes(schema: GraphQLSchema): void {
+  const missing: string[] = [];
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    for (const field of Object.values(type.getFields())) {
+      const sized = field.args.some((a) => a.name === 'first' || a.name === 'ids');
+      if (isListType(getNullableType(field.type)) && !sized && !(`${type.name}.${field.name}` in LIST_SIZES)) missing.push(`${type.name}.${field.name}`);
+    }
+  }
+  if (missing.length) throw new Error(`no cost size for the list fields ${missing.join(', ')}: add them to LIST_SIZES in src/security/cost.ts`);
+}
+
+const clampPage = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? Math.min(Math.max(Math.trunc(n), 1), LIMITS.pageSize) : DEFAULT_PAGE);
+
+export const estimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
+  if (isLeafType(getNamedType(field.type))) return 0;
+  let size = 1;
+  if (field.args.some((a) => a.name === 'first')) size = clampPage(args.first);
+  else if (Array.isArray(args.ids)) size = Math.min(args.ids.length, LIMITS.pageSize);
+  else if (isListType(getNullableType(field.type))) size = LIST_SIZES[`${type.name}.${field.name}`] ?? DEFAULT_PAGE;
+  return size * (1 + childComplexity);
+};
+
+export function costLimitPlugin(maxCost: number): ApolloServerPlugin<object> {
+  return {
+    async serverWillStart({ schema }) {
+      checkListSizes(schema);
+    },
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ request, document, schema, operationName }) {
+          let cost: number;
+          try {
+            cost = getComplexity({
+              schema,
+              query: document,
+              variables: request.variables ?? {},
+              ...(operationName ? { operationName } : {}),
+              estimators: [estimator],
+              maxQueryNodes: 5000,
+            });
+          } catch (error) {
+            // Bad variables are refused by execution itself, with GraphQL's own message.
+            if (error instanceof GraphQLError && /maximum allowed number of nodes/.test(error.message)) {
+              throw new GraphQLError('The query expands to too many fields (fragments spread too often)', {
+                extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+              });
+            }
+            return;
+          }
+          if (cost > maxCost) {
+            throw new GraphQLError(`Query cost ${cost} exceeds the limit of ${maxCost}: ask for fewer items per page (first) or fewer nested lists`, {
+              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', cost, maxCost, http: { status: 400 } },
+            });
+          }
+        },
+      };
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The security layer, assembled from the configuration: query limits, the
+ * execution timeout, rate limits, secret redaction, and the HTTP edge. The
+ * server (src/server/http.ts) plugs these parts into Express and Apollo.
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Request } from 'express';
+import type { Services } from '../services.js';
+import { refuseNulCharacters } from './input.js';
+import { queryLimits } from './limits.js';
+import { createRateLimiter, unlimited, type RateLimiter } from './rate-limit.js';
+import { redactValues, registerSecret, secretValuesIn } from './redact.js';
+import { attachSecurity } from './request.js';
+import { Deadline, timeoutPlugin, withDeadlines } from './timeout.js';
+
+export { jsonErrors, requireJsonBody } from './http.js';
+export { securityOf } from './request.js';
+export { ipSubject, tooManyRequests, type RateLimiter } from './rate-limit.js';
+
+/** Cuts the request's passwords (and other secret-named variables) out of error messages that echo them. */
+function redactEchoedSecrets(): ApolloServerPlugin<object> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ request, errors }) {
+          const secrets = secretValuesIn(request.variables);
+          if (secrets.length === 0) return;
+          for (const error of errors) {
+            const redacted = redactValues(error.message, secrets);
+            if (redacted !== error.message) error.message = redacted;
+          }
+        },
+      };
+    },
+  };
+}
+
+export function createSecurity(services: Services) {
+  const { config } = services;
+  const production = config.nodeEnv === 'production';
+  registerSecret(config.jwtSecret);
+  const limiter: RateLimiter = config.rateLimits
+    ? createRateLimiter({
+        redis: services.redis,
+        namespace: config.cacheNamespace,
+        limits: config.rateLimits,
+        keySecret: config.jwtSecret,
+        onStoreError: (error) => services.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'rate limiter store failed; request allowed'),
+      })
+    : unlimited;
+  const limits = queryLimits(config.queryLimits, { production });
+
+  return {
+    /** Options for `new ApolloServer(...)`. */
+    apollo: {
+      introspection: !production,
+      csrfPrevention: true,
+      includeStacktraceInErrorResponses: false,
+      allowBatchedHttpRequests: limits.allowBatchedHttpRequests,
+      parseOptions: limits.parseOptions,
+      validationRules: limits.validationRules,
+      plugins: [...limits.plugins, refuseNulCharacters, timeoutPlugin(), redactEchoedSecrets()],
+    },
+    /** Wraps a resolver map so every resolver respects the request's deadline. */
+    resolvers: <T extends object>(resolvers: T, typeDefs: string) => withDeadlines(resolvers, typeDefs),
+    /** Attaches the request's security state (address, limiter, deadline) to its GraphQL context. */
+    attach<T extends object>(context: T, req: Request): T {
+      attachSecurity(context, { ip: req.ip, limiter, deadline: new Deadline(config.requestTimeoutMs) });
+      return context;
+    },
+  };
+}

@@ -1,0 +1,56 @@
+/**
+ * Query limits, all checked before a resolver runs (so a refused document
+ * costs no database query and no Redis round trip):
+ *
+ * - tokens: graphql-js's own parser stops at QUERY_MAX_TOKENS (Apollo's
+ *   `parseOptions.maxTokens`), before building any AST beyond the limit;
+ * - depth, aliases, directives: GraphQL Armor's validation rules;
+ * - cost: src/security/cost.ts, with the request's variables;
+ * - field suggestions ("Did you mean ...?"): removed in production, where
+ *   introspection is off too, so that they cannot map the schema.
+ */
+import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+// The CommonJS build, as Apollo and Armor load it (see src/security/cost.ts).
+import { GraphQLError, type ValidationContext, type ValidationRule } from 'graphql/index.js';
+import type { QueryLimits } from '../config.js';
+import { costLimitPlugin } from './cost.js';
+
+/** Armor prefixes its messages with "Syntax Error: "; these are validation errors, reported as such. */
+function report(context: ValidationContext | null, error: GraphQLError) {
+  context?.reportError(new GraphQLError(error.message.replace(/^Syntax Error: /, '')));
+}
+
+/** Removes GraphQL's "Did you mean ...?" sentences from every error message. */
+const hideSuggestions: ApolloServerPlugin<object> = {
+  async requestDidStart() {
+    return {
+      async didEncounterErrors({ errors }) {
+        for (const error of errors) {
+          if (error.message.includes('Did you mean')) error.message = error.message.replace(/\s*Did you mean [^?]*\?/g, '');
+        }
+      },
+    };
+  },
+};
+
+export function queryLimits(limits: QueryLimits, { production }: { production: boolean }) {
+  const reject = { exposeLimits: true, propagateOnRejection: false, onReject: [report] };
+  const armor = new ApolloArmor({
+    maxDepth: { n: limits.maxDepth, ignoreIntrospection: false, ...reject },
+    maxAliases: { n: limits.maxAliases, ...reject },
+    maxDirectives: { n: limits.maxDirectives, ...reject },
+    // Tokens are counted by graphql-js's parser itself (parseOptions below): one parse, not two.
+    maxTokens: { enabled: false },
+    // Cost multiplies by page size with the request's variables: src/security/cost.ts.
+    costLimit: { enabled: false },
+    // Armor's version leaves a dangling "?" behind; hideSuggestions below removes the whole sentence.
+    blockFieldSuggestion: { enabled: false },
+  }).protect();
+  return {
+    parseOptions: { maxTokens: limits.maxTokens },
+    validationRules: armor.validationRules as ValidationRule[],
+    plugins: [...(armor.plugins as ApolloServerPlugin<object>[]), costLimitPlugin(limits.maxCost), ...(production ? [hideSuggestions] : [])],
+    allowBatchedHttpRequests: false,
+  };
+}
