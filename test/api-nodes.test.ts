@@ -84,9 +84,11 @@ describe('order(id)', () => {
     expect(res.data).toEqual({ order: null });
   });
 
-  it('is null for an order that does not exist; a malformed or wrong-type id is BAD_USER_INPUT', async () => {
+  it('an order that does not exist: FORBIDDEN for a customer (as for another\'s), null for an admin; a malformed or wrong-type id is BAD_USER_INPUT', async () => {
     const customer = await api.signUp();
-    expect(ok(await api.gql(ORDER, { id: globalId('Order', 2_000_000_000) }, customer.token))).toEqual({ order: null });
+    const missing = await api.gql(ORDER, { id: globalId('Order', 2_000_000_000) }, customer.token);
+    expect(missing.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(ok(await api.gql(ORDER, { id: globalId('Order', 2_000_000_000) }, admin.token))).toEqual({ order: null });
     for (const id of ['garbage', customer.globalId]) {
       const res = await api.gql(ORDER, { id }, customer.token);
       expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');

@@ -61,6 +61,11 @@ export function createErrorFormatter(log: (error: unknown) => void) {
     if (typeof code === 'string' && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
       return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions: { code } };
     }
+    // graphql-js stops coercing variables after 50 bad values with an error that Apollo leaves
+    // without a code: it is about the variables, like the 50 before it.
+    if (!formatted.path && formatted.message.startsWith('Too many errors processing variables')) {
+      return { message: formatted.message, extensions: { code: ErrorCode.BAD_USER_INPUT } };
+    }
     // A few of Apollo's refusals of the request itself (a persisted query's version or hash) come
     // with an HTTP 4xx status but no code: the client's mistake, said as it is.
     const status = (original as { extensions?: { http?: { status?: unknown } } } | undefined)?.extensions?.http?.status;

@@ -4,8 +4,14 @@
  */
 import { badInput } from './errors.js';
 
+/** PostgreSQL text cannot hold U+0000: refuse it as bad input rather than fail in the database. */
+function noNul(field: string, value: string): string {
+  if (value.includes('\u0000')) throw badInput(`${field} must not contain the NUL character (U+0000)`, { field });
+  return value;
+}
+
 export function text(field: string, value: string, { min = 1, max }: { min?: number; max: number }): string {
-  const trimmed = value.trim();
+  const trimmed = noNul(field, value).trim();
   if (trimmed.length < min || trimmed.length > max) {
     throw badInput(`${field} must be ${min} to ${max} characters, got ${trimmed.length}`, { field });
   }
@@ -13,7 +19,7 @@ export function text(field: string, value: string, { min = 1, max }: { min?: num
 }
 
 export function email(value: string): string {
-  const normalized = value.trim().toLowerCase();
+  const normalized = noNul('email', value).trim().toLowerCase();
   if (normalized.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(normalized)) {
     throw badInput('email must be a valid address like name@example.com', { field: 'email' });
   }

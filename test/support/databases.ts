@@ -7,7 +7,8 @@ import pg from 'pg';
 
 /** The server the tests use; TEST_DATABASE_URL overrides it. */
 export const SERVER_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-export const TEMPLATE = 'sf_test_template';
+/** One migrated template per test run (global-setup names it), so overlapping runs do not drop each other's. */
+export const TEMPLATE = process.env.SF_TEST_TEMPLATE ?? 'sf_test_template';
 
 export function databaseUrl(name: string): string {
   const url = new URL(SERVER_URL);

@@ -13,7 +13,9 @@ export async function findVisibleOrder(ctx: GraphQLContext, id: number) {
 
 async function findOrderAs(ctx: GraphQLContext, viewer: UserRecord, id: number) {
   const order = await ctx.loaders.order.load(id);
-  if (order && order.userId !== viewer.id && viewer.role !== 'ADMIN') throw forbidden('You may only see your own orders');
+  // A customer gets the same answer for someone else's order and for one that does not
+  // exist: order ids are sequential, and telling them apart would let anyone count orders.
+  if (viewer.role !== 'ADMIN' && order?.userId !== viewer.id) throw forbidden('You may only see your own orders');
   return order;
 }
 
