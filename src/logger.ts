@@ -7,6 +7,7 @@
  * stacks included, is scrubbed of password hashes, bearer tokens, URL
  * credentials and the JWT secret (src/security/redact.ts).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { pino, stdSerializers, type DestinationStream, type LoggerOptions } from 'pino';
 import { redactSecrets } from './security/redact.js';
 
@@ -21,9 +22,16 @@ function scrub(value: unknown, depth = 0): unknown {
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, scrub(v, depth + 1)]));
 }
 
+/**
+ * The request being served, if any: every log line written while serving it
+ * carries its `requestId` (set by the HTTP layer, echoed in `x-request-id`).
+ */
+export const requestContext = new AsyncLocalStorage<{ requestId: string }>();
+
 export function loggerOptions(level: string): LoggerOptions {
   return {
     level,
+    mixin: () => requestContext.getStore() ?? {},
     redact: {
       paths: [...SECRET_FIELDS, ...SECRET_FIELDS.map((f) => `*.${f}`), ...SECRET_FIELDS.map((f) => `*.*.${f}`), 'req.headers.authorization'],
       censor: '[redacted]',

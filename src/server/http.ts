@@ -4,12 +4,14 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import express from 'express';
+import { randomUUID } from 'node:crypto';
+import { requestContext } from '../logger.js';
 import { createContext, type GraphQLContext } from '../graphql/context.js';
 import { createErrorFormatter } from '../graphql/errors.js';
 import { resolvers } from '../graphql/resolvers/index.js';
@@ -43,6 +45,21 @@ async function readiness(services: Services) {
   return { postgres, redis };
 }
 
+/** One log line per GraphQL operation: its name, duration and error codes (with the request id). */
+function accessLog({ log }: Services): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      const started = performance.now();
+      return {
+        async willSendResponse({ operationName, errors }) {
+          const codes = errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
+          log.info({ operation: operationName ?? null, ms: Math.round(performance.now() - started), ...(codes?.length && { errors: codes }) }, 'graphql operation');
+        },
+      };
+    },
+  };
+}
+
 export async function startServer(services: Services, { port = services.config.port, host = '127.0.0.1' } = {}): Promise<ApiServer> {
   const production = services.config.nodeEnv === 'production';
   const app = express();
@@ -70,6 +87,7 @@ export async function startServer(services: Services, { port = services.config.p
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       metrics.plugin,
+      accessLog(services),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
       ...security.apollo.plugins,
     ],
@@ -86,6 +104,14 @@ export async function startServer(services: Services, { port = services.config.p
     const checks = await readiness(services);
     const ready = checks.postgres === 'ok' && checks.redis === 'ok';
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+  });
+  // A request id on every log line of the request: the caller's `x-request-id` if it is a
+  // plain token, a new one otherwise; sent back in the response either way.
+  app.use((req, res, next) => {
+    const given = req.get('x-request-id');
+    const requestId = given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    res.set('x-request-id', requestId);
+    requestContext.run({ requestId }, next);
   });
   app.use(
     '/graphql',

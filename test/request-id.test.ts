@@ -1,0 +1,46 @@
+/** Every log line written while serving a request carries its id, which the response echoes. */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { createLogger } from '../src/logger.js';
+import { startServer, type ApiServer } from '../src/server/http.js';
+import { createServices, type Services } from '../src/services.js';
+import { createTestDatabase } from './support/databases.js';
+
+const lines: string[] = [];
+let services: Services;
+let server: ApiServer;
+let drop: () => Promise<void>;
+
+beforeAll(async () => {
+  const database = await createTestDatabase();
+  drop = database.drop;
+  const config = loadConfig({ ...process.env, NODE_ENV: 'test', DATABASE_URL: database.url, CACHE_NAMESPACE: `t${randomBytes(4).toString('hex')}:` });
+  services = createServices(config, createLogger('info', { write: (line: string) => void lines.push(line) }));
+  await services.ready();
+  server = await startServer(services, { port: 0 });
+});
+afterAll(async () => {
+  await server?.stop();
+  await services?.close();
+  await drop?.();
+});
+
+const post = (headers: Record<string, string>) =>
+  fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: 'query Who { me { id } }' }) });
+
+it('keeps a well-formed x-request-id, logs it with the operation, and echoes it', async () => {
+  const response = await post({ 'x-request-id': 'client-chosen-42' });
+  expect(response.headers.get('x-request-id')).toBe('client-chosen-42');
+  await response.json();
+  const line = lines.map((l) => JSON.parse(l)).find((entry) => entry.msg === 'graphql operation' && entry.requestId === 'client-chosen-42');
+  expect(line).toMatchObject({ operation: 'Who', level: 30 });
+});
+
+it('replaces a malformed one with a fresh id', async () => {
+  const response = await post({ 'x-request-id': 'bad id\twith spaces' });
+  const id = response.headers.get('x-request-id');
+  expect(id).toMatch(/^[0-9a-f-]{36}$/);
+  await response.json();
+  expect(lines.some((l) => JSON.parse(l).requestId === id)).toBe(true);
+});
