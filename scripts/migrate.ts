@@ -5,12 +5,17 @@
  *   npx tsx scripts/migrate.ts deploy          apply pending migrations (like `prisma migrate deploy`)
  *   npx tsx scripts/migrate.ts create <name>   write a migration for schema changes (like `prisma migrate dev --create-only`)
  *
- * The database is DATABASE_URL (read from the environment or .env), by
- * default postgresql://postgres@127.0.0.1:5432/storefront. `deploy` creates
- * the database if it does not exist. Exits 1 on any failure, 2 on bad usage.
+ * The database is DATABASE_URL (read from the environment or .env); without
+ * it, `deploy` migrates the embedded database in DATA_DIR (.data/pglite), as
+ * the API uses then. `deploy` creates the database if it does not exist.
+ * `create` needs a PostgreSQL server: DATABASE_URL, by default
+ * postgresql://postgres@127.0.0.1:5432/storefront. Exits 1 on any failure,
+ * 2 on bad usage.
  */
 import path from 'node:path';
 import dotenv from 'dotenv';
+import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { closeEmbeddedDatabase, embeddedDatabase } from '../src/db/client.js';
 import { MigrationError, applyMigrations, createMigration, projectPaths } from '../src/db/migrations.js';
 
 const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/storefront';
@@ -35,8 +40,13 @@ async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
 
   if (command === 'deploy' && rest.length === 0) {
-    console.log(`Applying migrations to ${redact(databaseUrl)}`);
-    const { applied } = await applyMigrations({ databaseUrl, log: (line) => console.log(`  ${line}`) });
+    const dataDir = process.env.DATA_DIR || '.data/pglite';
+    const embedded = !process.env.DATABASE_URL;
+    console.log(`Applying migrations to ${embedded ? `the embedded database in ${dataDir} (DATABASE_URL not set)` : redact(databaseUrl)}`);
+    const log = (line: string) => console.log(`  ${line}`);
+    const { applied } = embedded
+      ? await applyMigrations({ adapter: new PrismaPGlite(embeddedDatabase(dataDir)), log }).finally(() => closeEmbeddedDatabase(dataDir))
+      : await applyMigrations({ databaseUrl, log });
     console.log(
       applied.length === 0
         ? 'No pending migrations: the database is up to date.'

@@ -22,7 +22,7 @@
 import { performance } from 'node:perf_hooks';
 import dotenv from 'dotenv';
 import { hashPassword } from '../src/auth/passwords.js';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, describeBackends, loadConfig } from '../src/config.js';
 import type { Prisma } from '../src/generated/prisma/client.js';
 import { createServices, type Services } from '../src/services.js';
 
@@ -347,11 +347,13 @@ async function seedCustomers(services: Services, total: number, hash: (p: string
 
 /** Waits until Redis answers: the seed refuses to write while the cache cannot follow. */
 async function waitForRedis(services: Services, timeoutMs = 5000): Promise<void> {
+  const { redis } = services;
+  if (!redis) return; // the in-process store answers always
   const deadline = Date.now() + timeoutMs;
   // While disconnected, a command fails with "Stream isn't writeable"; the connection error says why.
   let connectionError: unknown;
   const remember = (error: unknown) => void (connectionError = error);
-  services.redis.on('error', remember);
+  redis.on('error', remember);
   try {
     for (;;) {
       try {
@@ -360,7 +362,7 @@ async function waitForRedis(services: Services, timeoutMs = 5000): Promise<void>
       } catch (error) {
         if (Date.now() >= deadline) {
           throw new SeedError(
-            `Redis does not answer at ${redact(services.config.redisUrl)} (${errorMessage(connectionError ?? error)}): ` +
+            `Redis does not answer at ${redact(services.config.redisUrl ?? '')} (${errorMessage(connectionError ?? error)}): ` +
               'start it (or set REDIS_URL) and rerun; the seed writes nothing while the cache cannot be kept up to date',
           );
         }
@@ -368,7 +370,7 @@ async function waitForRedis(services: Services, timeoutMs = 5000): Promise<void>
       }
     }
   } finally {
-    services.redis.off('error', remember);
+    redis.off('error', remember);
   }
 }
 
@@ -376,7 +378,7 @@ async function checkDatabase(services: Services): Promise<void> {
   try {
     await services.db.$queryRaw`SELECT 1`;
   } catch (error) {
-    throw new SeedError(`Cannot reach PostgreSQL at ${redact(services.config.databaseUrl)}: ${errorMessage(error)} (is it running? is DATABASE_URL right?)`);
+    throw new SeedError(`Cannot reach ${describeBackends(services.config).database}: ${errorMessage(error)} (is it running? is DATABASE_URL right?)`);
   }
   const [row] = await services.db.$queryRaw<{ ok: boolean }[]>`SELECT to_regclass('"Product"') IS NOT NULL AS ok`;
   if (!row?.ok) throw new SeedError('The database has no tables yet: run `npm run db:migrate` first');
@@ -407,7 +409,8 @@ async function main(): Promise<void> {
   const started = performance.now();
   const services = createServices(config);
   try {
-    console.log(`Seeding ${redact(config.databaseUrl)} (cache: ${redact(config.redisUrl)}, keys ${config.cacheNamespace}*)`);
+    const backends = describeBackends(config);
+    console.log(`Seeding ${backends.database} (cache: ${backends.cache}, keys ${config.cacheNamespace}*)`);
     await checkDatabase(services);
     await waitForRedis(services);
 

@@ -13,10 +13,12 @@ export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-pro
 
 export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
-  /** PostgreSQL connection URL. */
-  databaseUrl: string;
-  /** Redis connection URL. */
-  redisUrl: string;
+  /** PostgreSQL connection URL; null (DATABASE_URL unset): the embedded PostgreSQL (PGlite) in `dataDir`. */
+  databaseUrl: string | null;
+  /** Redis connection URL; null (REDIS_URL unset): the in-process cache store (one API process). */
+  redisUrl: string | null;
+  /** Where the embedded database keeps its files. @default ".data/pglite" */
+  dataDir: string;
   /** HTTP port; 0 picks a free one. @default 4000 */
   port: number;
   /** Secret used to sign bearer tokens (HS256); at least 32 characters in production. */
@@ -99,13 +101,14 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-function url(env: Env, name: string, fallback: string, protocols: string[]): string {
-  const raw = env[name] || fallback;
+function url(env: Env, name: string, example: string, protocols: string[]): string | null {
+  const raw = env[name];
+  if (!raw) return null;
   let parsed: URL;
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(`${name} must be a URL like ${fallback}, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(`${name} must be a URL like ${example}, got ${JSON.stringify(raw)}`);
   }
   if (!protocols.includes(parsed.protocol)) {
     throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}, got ${parsed.protocol}//`);
@@ -148,6 +151,18 @@ function onOff(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be on or off, got ${JSON.stringify(raw)}`);
 }
 
+/** Says which database and cache a configuration uses, without credentials (for start-up logs). */
+export function describeBackends(config: Pick<Config, 'databaseUrl' | 'redisUrl' | 'dataDir'>): { database: string; cache: string } {
+  const where = (raw: string) => {
+    const url = new URL(raw);
+    return `${url.protocol}//${url.host}${url.pathname}`;
+  };
+  return {
+    database: config.databaseUrl ? `PostgreSQL at ${where(config.databaseUrl)}` : `embedded PostgreSQL (PGlite) in ${config.dataDir} (DATABASE_URL not set)`,
+    cache: config.redisUrl ? `Redis at ${where(config.redisUrl)}` : 'in-process cache store (REDIS_URL not set; one API process only)',
+  };
+}
+
 /** Reads and validates the configuration; throws `ConfigError` with a clear message. */
 export function loadConfig(env: Env = process.env): Config {
   const nodeEnv = env.NODE_ENV || 'development';
@@ -176,6 +191,7 @@ export function loadConfig(env: Env = process.env): Config {
     apiMode,
     databaseUrl: url(env, 'DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/storefront', ['postgresql:', 'postgres:']),
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    dataDir: env.DATA_DIR || '.data/pglite',
     port: integer(env, 'PORT', 4000, 0, 65535),
     jwtSecret,
     jwtTtlSeconds: integer(env, 'JWT_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),

@@ -3,7 +3,7 @@
  * gracefully on SIGTERM or SIGINT.
  */
 import 'dotenv/config';
-import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from './config.js';
+import { ConfigError, DEVELOPMENT_JWT_SECRET, describeBackends, loadConfig } from './config.js';
 import { logger } from './logger.js';
 import { startServer } from './server/http.js';
 import { createServices } from './services.js';
@@ -14,10 +14,11 @@ async function main() {
   const services = createServices(config);
   // Serve only once Redis is connected, unless it takes too long: then start
   // degraded (reads from PostgreSQL, writes per CACHE_WRITE_POLICY) and say so.
-  if (!(await services.ready())) logger.warn({ redis: new URL(config.redisUrl).host }, 'Redis is not reachable: starting without it for now');
+  const backends = describeBackends(config);
+  if (!(await services.ready())) logger.warn({ cache: backends.cache }, 'Redis is not reachable: starting without it for now');
   const server = await startServer(services, { host: process.env.HOST ?? '127.0.0.1' });
   logger.info(
-    { url: `${server.url}/graphql`, postgres: new URL(config.databaseUrl).host, redis: new URL(config.redisUrl).host, env: config.nodeEnv },
+    { url: `${server.url}/graphql`, ...backends, env: config.nodeEnv, mode: config.apiMode },
     `storefront API ready at ${server.url}/graphql`,
   );
 

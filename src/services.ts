@@ -19,6 +19,7 @@ import type { Config } from './config.js';
 import { createPrismaClient } from './db/client.js';
 import { cachedEntities } from './db/entities.js';
 import { createRedisClient, whenReady } from './db/redis.js';
+import { createMemoryStore } from './cache/memory-store.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { createTokenService, type TokenService } from './auth/tokens.js';
 import { logger, type Logger } from './logger.js';
@@ -31,7 +32,8 @@ export interface Services {
   db: PrismaClient;
   /** The same database without the extension, for readiness checks and tests. */
   rawDb: PrismaClient;
-  redis: Redis;
+  /** The Redis client, or null when the in-process store is used (no REDIS_URL). */
+  redis: Redis | null;
   /** The Redis store behind a circuit breaker. */
   store: CacheStore;
   outbox: Outbox;
@@ -54,10 +56,10 @@ export interface Services {
 
 export function createServices(config: Config, log: Logger = logger): Services {
   const dbStats = { queries: 0 };
-  const rawDb = createPrismaClient({ databaseUrl: config.databaseUrl, onQuery: () => void dbStats.queries++ });
-  const redis = createRedisClient({ redisUrl: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs });
+  const rawDb = createPrismaClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onQuery: () => void dbStats.queries++ });
+  const redis = config.redisUrl ? createRedisClient({ redisUrl: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs }) : null;
   // Without a listener, ioredis reports connection errors as unhandled; they are expected while Redis is down.
-  redis.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
+  redis?.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
   const stats = createCacheStats();
   const metrics = createMetrics({
     mode: config.apiMode,
@@ -65,9 +67,12 @@ export function createServices(config: Config, log: Logger = logger): Services {
     dbStats,
     outboxBacklog: () => (config.apiMode === 'write-through' ? outbox.backlog(rawDb) : Promise.resolve(null)),
   });
-  const store = withCircuitBreaker(createRedisStore({ redis, stats }), {
-    onChange: (state) => log.warn({ state }, state === 'open' ? 'cache circuit open: Redis is failing, using PostgreSQL' : 'cache circuit closed: Redis answers again'),
-  });
+  // Without REDIS_URL, the in-process store: the same semantics, for a single API process.
+  const store = redis
+    ? withCircuitBreaker(createRedisStore({ redis, stats }), {
+        onChange: (state) => log.warn({ state }, state === 'open' ? 'cache circuit open: Redis is failing, using PostgreSQL' : 'cache circuit closed: Redis answers again'),
+      })
+    : createMemoryStore({ stats });
   const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
   const outbox = createOutbox(rawDb, {}, (error) => log.warn({ err: errorText(error) }, 'outbox cleanup failed; the reconciler will replay'));
   const cache = { entities: cachedEntities, store, stats, namespace: config.cacheNamespace, ttlSeconds: config.cacheTtlSeconds, observer: metrics.observer };
@@ -100,7 +105,7 @@ export function createServices(config: Config, log: Logger = logger): Services {
       loaderStore = null;
       break;
     case 'cache-aside': {
-      const plain = createRedisStore({ redis, stats, compareAndSet: false });
+      const plain = redis ? createRedisStore({ redis, stats, compareAndSet: false }) : createMemoryStore({ stats, compareAndSet: false });
       db = withWriteThrough(rawDb, { ...cache, store: plain, outbox: null, remedies: { leases: false, tombstones: false }, publish: 'invalidate' });
       loaderStore = plain;
       break;
@@ -131,7 +136,7 @@ export function createServices(config: Config, log: Logger = logger): Services {
     log,
     ready: async (timeoutMs = 5000) => {
       await preloaded;
-      return whenReady(redis, timeoutMs);
+      return redis ? whenReady(redis, timeoutMs) : true;
     },
     async close() {
       await reconciler.stop();

@@ -63,7 +63,7 @@ interface Remedies {
 
 /** A store over the test API's Redis (no circuit breaker), with compare-and-set on or off. */
 function storeFor(remedies: Remedies, target: TestApi = api): CacheStore {
-  return createRedisStore({ redis: target.services.redis, stats: target.services.stats, compareAndSet: remedies.compareAndSet ?? true });
+  return createRedisStore({ redis: target.services.redis!, stats: target.services.stats, compareAndSet: remedies.compareAndSet ?? true });
 }
 
 /** A write-through client on the test database, with the given remedies and hooks. */
@@ -268,7 +268,7 @@ describe('Redis unreachable during a write: the writer cannot reach Redis, which
     const product = await newProduct();
     await freshRead(product.id); // v1 is cached
     // The writer's own connection to Redis, cut: a partition between this writer and Redis.
-    const cut = createRedisClient({ redisUrl: api.services.config.redisUrl });
+    const cut = createRedisClient({ redisUrl: api.services.config.redisUrl! });
     cut.on('error', () => {});
     cut.disconnect();
     const w = withWriteThrough(api.services.rawDb, {

@@ -171,12 +171,12 @@ describe('rate limits', () => {
   });
 
   it('keeps its counters under the namespace, keyed by hashes: no email or address in Redis', async () => {
-    const keys = await api.services.redis.keys(`${api.namespace}rl:*`);
+    const keys = await api.services.redis!.keys(`${api.namespace}rl:*`);
     expect(keys.length).toBeGreaterThan(5);
     for (const key of keys) {
       expect(key).toMatch(new RegExp(`^${api.namespace}rl:(logInPerIp|logInPerAccount|signUpPerIp|signUpPerAccount|emailChangePerUser):[A-Za-z0-9_-]{32}$`));
-      expect(Number.isInteger(Number(await api.services.redis.get(key)))).toBe(true);
-      expect(await api.services.redis.pttl(key)).toBeGreaterThan(0);
+      expect(Number.isInteger(Number(await api.services.redis!.get(key)))).toBe(true);
+      expect(await api.services.redis!.pttl(key)).toBeGreaterThan(0);
     }
     expect(keys.join(' ')).not.toMatch(/@|example|198\.51|2001/);
   });
@@ -277,7 +277,7 @@ describe('secrets', () => {
     const database = await createTestDatabase();
     const namespace = `t${randomBytes(4).toString('hex')}:`;
     const lines: string[] = [];
-    const config = loadConfig({ ...process.env, NODE_ENV: 'test', DATABASE_URL: database.url, CACHE_NAMESPACE: namespace, JWT_SECRET: jwtSecret, RATE_LIMITS: 'on' });
+    const config = loadConfig({ ...process.env, NODE_ENV: 'test', REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', DATABASE_URL: database.url, CACHE_NAMESPACE: namespace, JWT_SECRET: jwtSecret, RATE_LIMITS: 'on' });
     const services = createServices(config, createLogger('trace', { write: (line: string) => void lines.push(line) }));
     const server = await startServer(services, { port: 0 });
     const url = `${server.url}/graphql`;
@@ -314,9 +314,9 @@ describe('secrets', () => {
       let cursor = '0';
       const redisText: string[] = [];
       do {
-        const [next, keys] = await services.redis.scan(cursor, 'MATCH', `${namespace}*`, 'COUNT', 500);
+        const [next, keys] = await services.redis!.scan(cursor, 'MATCH', `${namespace}*`, 'COUNT', 500);
         cursor = next;
-        for (const key of keys) redisText.push(key, (await services.redis.type(key)) === 'string' ? ((await services.redis.get(key)) ?? '') : JSON.stringify(await services.redis.hgetall(key)));
+        for (const key of keys) redisText.push(key, (await services.redis!.type(key)) === 'string' ? ((await services.redis!.get(key)) ?? '') : JSON.stringify(await services.redis!.hgetall(key)));
       } while (cursor !== '0');
       expect(redisText.length).toBeGreaterThan(0);
 

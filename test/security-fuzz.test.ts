@@ -350,7 +350,7 @@ async function cacheFingerprint(): Promise<string> {
     end
     table.sort(out)
     return redis.sha1hex(table.concat(out, '\\n'))`;
-  return (await api.services.redis.eval(script, 0, api.namespace)) as string;
+  return (await api.services.redis!.eval(script, 0, api.namespace)) as string;
 }
 
 const fingerprint = async () => `${await databaseFingerprint()}/${await cacheFingerprint()}`;

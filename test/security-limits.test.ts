@@ -36,7 +36,7 @@ afterAll(async () => {
 
 /** Commands Redis has processed so far (the INFO that asks counts as one). */
 async function redisCommands(): Promise<number> {
-  const info = await api.services.redis.info('stats');
+  const info = await api.services.redis!.info('stats');
   return Number(/total_commands_processed:(\d+)/.exec(info)![1]);
 }
 
@@ -199,7 +199,7 @@ describe('hard caps', () => {
 describe('execution timeout', () => {
   it('answers TIMEOUT on time when the database hangs, and the server keeps serving', async () => {
     const slow = await startTestApi({ REQUEST_TIMEOUT_MS: '300', REDIS_URL: redisUrl });
-    const locker = new pg.Client({ connectionString: slow.services.config.databaseUrl });
+    const locker = new pg.Client({ connectionString: slow.services.config.databaseUrl! });
     await locker.connect();
     try {
       await locker.query('BEGIN');

@@ -105,7 +105,7 @@ describe('the entry point', () => {
   });
 
   it('starts, serves, and shuts down gracefully on SIGTERM', async () => {
-    const run = runMain({ NODE_ENV: 'development', PORT: '0', DATABASE_URL: api.services.config.databaseUrl, CACHE_NAMESPACE: api.namespace });
+    const run = runMain({ NODE_ENV: 'development', PORT: '0', DATABASE_URL: api.services.config.databaseUrl!, REDIS_URL: api.services.config.redisUrl!, CACHE_NAMESPACE: api.namespace });
     await expect.poll(() => run.output(), { timeout: 20_000 }).toMatch(/ready at (http:\/\/[0-9.:]+)\/graphql/);
     const url = /ready at (http:\/\/[0-9.:]+)\/graphql/.exec(run.output())![1];
     expect((await fetch(`${url}/healthz`)).status).toBe(200);

@@ -57,7 +57,12 @@ import pg from 'pg';
 
 export interface ApplyMigrationsOptions {
   /** PostgreSQL connection URL of the database to migrate. */
-  databaseUrl: string;
+  databaseUrl?: string;
+  /**
+   * Or a migration-aware driver adapter to migrate through instead of a URL
+   * (the embedded PGlite database). The caller owns and closes it.
+   */
+  adapter?: SqlMigrationAwareDriverAdapterFactory;
   /** Create the database named in the URL if it does not exist. @default true */
   createDatabase?: boolean;
   /** Receives human-readable progress lines (and engine warnings). */
@@ -86,16 +91,17 @@ export class MigrationError extends Error {
  * when the database was already up to date).
  */
 export async function applyMigrations(options: ApplyMigrationsOptions): Promise<{ applied: string[] }> {
-  const { databaseUrl, createDatabase = true, log = () => {} } = options;
+  const { databaseUrl, adapter, createDatabase = true, log = () => {} } = options;
+  if (!databaseUrl === !adapter) throw new MigrationError('applyMigrations needs either a databaseUrl or an adapter');
   const paths = projectPaths();
-  await ensureDatabase(databaseUrl, { create: createDatabase, log });
+  if (databaseUrl) await ensureDatabase(databaseUrl, { create: createDatabase, log });
 
   const migrationsList = await readMigrationsList(paths.migrationsDir);
   const onDisk = migrationsList.migrationDirectories.length;
   log(`${onDisk} migration${onDisk === 1 ? '' : 's'} found in ${path.relative(paths.root, paths.migrationsDir)}`);
   if (onDisk === 0) return { applied: [] };
 
-  const applied = await withEngine(databaseUrl, log, async (engine) => {
+  const applied = await withEngine(databaseUrl ?? adapter!, log, async (engine) => {
     const output = await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
     // `prisma migrate deploy` says nothing about applied migrations whose file
     // changed since; `migrate status` would. Warn, since it means drift.
@@ -325,13 +331,17 @@ function installPanicRegistry(): void {
  * engine and closes every connection pool and shadow database it opened.
  * Engine errors are rethrown as `MigrationError` without the Rust backtrace.
  */
-async function withEngine<T>(databaseUrl: string, log: (line: string) => void, work: (engine: SchemaEngine) => Promise<T>): Promise<T> {
+async function withEngine<T>(
+  target: string | SqlMigrationAwareDriverAdapterFactory,
+  log: (line: string) => void,
+  work: (engine: SchemaEngine) => Promise<T>,
+): Promise<T> {
   const { SchemaEngine } = await loadSchemaEngine();
   const resources = new Resources();
   const keepAlive = setInterval(() => {}, 60_000); // see the unref'd timers in `loadSchemaEngine`
   let engine: SchemaEngine | undefined;
   try {
-    const factory = bindMigrationAwareSqlAdapterFactory(createAdapterFactory(databaseUrl, resources));
+    const factory = bindMigrationAwareSqlAdapterFactory(typeof target === 'string' ? createAdapterFactory(target, resources) : target);
     // The engine needs no datamodel for diff/apply: both get their inputs as parameters.
     engine = await SchemaEngine.new({ datamodels: undefined }, engineLogger(log), factory);
     return await work(engine);

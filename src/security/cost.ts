@@ -44,7 +44,8 @@ export function checkListSizes(schema: GraphQLSchema): void {
 const clampPage = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? Math.min(Math.max(Math.trunc(n), 1), LIMITS.pageSize) : DEFAULT_PAGE);
 
 export const estimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
-  if (isLeafType(getNamedType(field.type))) return 0;
+  // Introspection reads the schema, not data (and production refuses it altogether).
+  if (isLeafType(getNamedType(field.type)) || field.name.startsWith('__')) return 0;
   let size = 1;
   if (field.args.some((a) => a.name === 'first')) size = clampPage(args.first);
   else if (Array.isArray(args.ids)) size = Math.min(args.ids.length, LIMITS.pageSize);

@@ -37,7 +37,8 @@ const hideSuggestions: ApolloServerPlugin<object> = {
 export function queryLimits(limits: QueryLimits, { production }: { production: boolean }) {
   const reject = { exposeLimits: true, propagateOnRejection: false, onReject: [report] };
   const armor = new ApolloArmor({
-    maxDepth: { n: limits.maxDepth, ignoreIntrospection: false, ...reject },
+    // Introspection (Sandbox, GraphiQL, codegen) is deep by nature; it is off in production anyway.
+    maxDepth: { n: limits.maxDepth, ignoreIntrospection: !production, ...reject },
     maxAliases: { n: limits.maxAliases, ...reject },
     maxDirectives: { n: limits.maxDirectives, ...reject },
     // Tokens are counted by graphql-js's parser itself (parseOptions below): one parse, not two.

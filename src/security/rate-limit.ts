@@ -73,7 +73,8 @@ export function createRateLimiter({
   keySecret,
   onStoreError,
 }: {
-  redis: Redis;
+  /** Counters in Redis, shared by every instance; null: in process (a single instance). */
+  redis: Redis | null;
   namespace: string;
   limits: RateLimits;
   /** Keys the hash of subjects (derived from, never equal to, the JWT secret). */
@@ -84,7 +85,7 @@ export function createRateLimiter({
   const digest = (limit: LimitName, subject: string) => createHmac('sha256', hashKey).update(`${limit}\0${subject}`).digest('base64url').slice(0, 32);
 
   const build = (name: LimitName, rate: Rate) =>
-    new RateLimiterRedis({
+    !redis ? new RateLimiterMemory({ keyPrefix: `${name}`, points: rate.points, duration: rate.seconds }) : new RateLimiterRedis({
       storeClient: redis,
       keyPrefix: `${namespace}rl:${name}`,
       points: rate.points,
@@ -93,7 +94,7 @@ export function createRateLimiter({
       rejectIfRedisNotReady: true,
       insuranceLimiter: new RateLimiterMemory({ keyPrefix: `${name}`, points: rate.points, duration: rate.seconds }),
     });
-  const limiters = Object.fromEntries(LIMIT_NAMES.map((name) => [name, build(name, limits[name])])) as Record<LimitName, RateLimiterRedis>;
+  const limiters = Object.fromEntries(LIMIT_NAMES.map((name) => [name, build(name, limits[name])])) as Record<LimitName, RateLimiterRedis | RateLimiterMemory>;
 
   /** A store error that even the insurance limiter could not absorb: allow, and say so. */
   const tolerate = (error: unknown) => {

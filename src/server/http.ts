@@ -20,6 +20,7 @@ import { decoyHash } from '../auth/passwords.js';
 import { createSecurity, jsonErrors, requireJsonBody } from '../security/index.js';
 import { redactSecrets } from '../security/redact.js';
 import type { Services } from '../services.js';
+import { graphiqlRouter } from './graphiql.js';
 
 export interface ApiServer {
   /** Base URL once listening, e.g. `http://127.0.0.1:4000`. */
@@ -40,7 +41,7 @@ async function readiness(services: Services) {
   };
   const [postgres, redis] = await Promise.all([
     check(() => services.rawDb.$queryRaw`SELECT 1`),
-    check(() => services.store.ping()),
+    services.redis ? check(() => services.store.ping()) : Promise.resolve('in-process'),
   ]);
   return { postgres, redis };
 }
@@ -102,7 +103,7 @@ export async function startServer(services: Services, { port = services.config.p
   });
   app.get('/readyz', async (_req, res) => {
     const checks = await readiness(services);
-    const ready = checks.postgres === 'ok' && checks.redis === 'ok';
+    const ready = checks.postgres === 'ok' && (checks.redis === 'ok' || checks.redis === 'in-process');
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
   });
   // A request id on every log line of the request: the caller's `x-request-id` if it is a
@@ -113,6 +114,7 @@ export async function startServer(services: Services, { port = services.config.p
     res.set('x-request-id', requestId);
     requestContext.run({ requestId }, next);
   });
+  if (!production) app.use('/graphiql', graphiqlRouter({ endpoint: '/graphql' }));
   app.use(
     '/graphql',
     express.json({ limit: services.config.bodyLimitBytes }),
