@@ -1,6 +1,7 @@
 /**
- * The run's own PostgreSQL database: `consistency_<random>`, created and
- * migrated with the project's `applyMigrations`, dropped at the end.
+ * The run's own PostgreSQL database: `consistency_<random>` (or another
+ * prefix, e.g. the benchmark's `bench_<random>`), created and migrated with
+ * the project's `applyMigrations`, dropped at the end.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -31,8 +32,15 @@ function withDatabase(serverUrl: string, database: string): string {
   return url.toString();
 }
 
-export async function createRunDatabase(serverUrl = DEFAULT_POSTGRES_URL): Promise<RunDatabase> {
-  const name = `consistency_${randomBytes(5).toString('hex')}`;
+export interface RunDatabaseOptions {
+  /** Name prefix: the database is `<prefix>_<random>`. @default 'consistency' */
+  prefix?: string;
+  /** Connections in `pool`. @default 4 */
+  poolSize?: number;
+}
+
+export async function createRunDatabase(serverUrl = DEFAULT_POSTGRES_URL, options: RunDatabaseOptions = {}): Promise<RunDatabase> {
+  const name = `${options.prefix ?? 'consistency'}_${randomBytes(5).toString('hex')}`;
   const url = withDatabase(serverUrl, name);
   let created = false;
   const drop = async () => {
@@ -47,7 +55,7 @@ export async function createRunDatabase(serverUrl = DEFAULT_POSTGRES_URL): Promi
       await admin.end();
     }
   };
-  const pool = new pg.Pool({ connectionString: url, max: 4, types });
+  const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 4, types });
   try {
     created = true; // from here on, drop() must run even if the migration fails halfway
     await applyMigrations({ databaseUrl: url, createDatabase: true });

@@ -78,7 +78,7 @@ const NAMESPACE = 'cc:';
 const JWT_SECRET = 'consistency-check-jwt-secret-shared-by-every-instance';
 
 /** Error and warning lines of the API logs (pino JSON), counted by message. */
-function logErrors(files: string[]): Record<string, number> {
+export function logErrors(files: string[]): Record<string, number> {
   const counts: Record<string, number> = {};
   for (const file of files) {
     let text = '';

@@ -131,6 +131,16 @@ export class Observer {
     return result;
   }
 
+  /** Stale reads counted so far (cheap, unlike `summary`: a caller can take differences around a measurement). */
+  get staleCount(): number {
+    return this.staleTotal;
+  }
+
+  /** Entity versions checked so far. */
+  get checkedCount(): number {
+    return this.checked;
+  }
+
   /** Checks one entity version returned by a read; returns true if it is stale. */
   read(entity: string, version: number, context: ReadContext): boolean {
     this.checked++;

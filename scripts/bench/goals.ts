@@ -1,0 +1,135 @@
+/**
+ * The issue's goals, as ratios between modes measured in the same run, each
+ * with its target, the measured value, and met / missed / n/a.
+ */
+import type { LoadResult } from './load.js';
+import type { ProbeName, OperationName } from './operations.js';
+import type { Mode, ModeResult } from './run-mode.js';
+import { assessScaling } from './scaling.js';
+
+export type GoalStatus = 'met' | 'missed' | 'n/a';
+
+export interface Goal {
+  id: string;
+  /** What is compared, e.g. "Read-heavy, one product by id: throughput vs the ceiling". */
+  title: string;
+  target: string;
+  /** The measured value, formatted. */
+  measured: string;
+  value: number | null;
+  status: GoalStatus;
+  /** Where the number comes from. */
+  basis: string;
+  /** Set when a measurement behind it ran while other processes used more CPU than allowed (even after retries). */
+  noisy: string | null;
+}
+
+const fmt = (value: number, digits = 2) => `${value.toFixed(digits)}x`;
+
+export function evaluateGoals(modes: readonly ModeResult[], maxOtherCpus = Number.POSITIVE_INFINITY): Goal[] {
+  const of = (mode: Mode) => modes.find((m) => m.mode === mode && m.error === null);
+  const op = (mode: Mode, name: OperationName): LoadResult | undefined => of(mode)?.operations[name];
+  const probe = (mode: Mode, name: ProbeName) => of(mode)?.probes[name]?.counts ?? null;
+  const goals: Goal[] = [];
+
+  /** The measurements behind a ratio that ran with too much other CPU. */
+  const noise = (...loads: { mode: Mode; load: LoadResult | undefined }[]): string | null => {
+    const noisy = loads.filter((l) => l.load?.cpu && l.load.cpu.otherCpus > maxOtherCpus);
+    return noisy.length ? `other processes used ${noisy.map((l) => `${l.load!.cpu!.otherCpus} CPUs during ${l.mode}'s`).join(' and ')} measurement` : null;
+  };
+  const ratio = (
+    id: string,
+    title: string,
+    basis: string,
+    a: number | undefined,
+    b: number | undefined,
+    target: number,
+    atLeast: boolean,
+    noisy: string | null = null,
+  ) => {
+    const value = a !== undefined && b !== undefined && b > 0 && Number.isFinite(a) && Number.isFinite(b) ? a / b : null;
+    goals.push({
+      id,
+      title,
+      target: `${atLeast ? '≥' : '≤'} ${target}x`,
+      measured: value === null ? 'n/a' : fmt(value),
+      value,
+      status: value === null ? 'n/a' : (atLeast ? value >= target : value <= target) ? 'met' : 'missed',
+      basis,
+      noisy,
+    });
+  };
+  const exact = (id: string, title: string, basis: string, value: number | null | undefined, target: number) => {
+    goals.push({
+      id,
+      title,
+      target: `= ${target}`,
+      measured: value === null || value === undefined ? 'n/a' : String(value),
+      value: value ?? null,
+      status: value === null || value === undefined ? 'n/a' : value === target ? 'met' : 'missed',
+      basis,
+      noisy: null,
+    });
+  };
+
+  const rps = (mode: Mode, name: OperationName) => op(mode, name)?.rps;
+  const p50 = (mode: Mode, name: OperationName) => op(mode, name)?.latencyMs.p50;
+  const noisyPair = (name: OperationName, other: Mode) => noise({ mode: 'write-through', load: op('write-through', name) }, { mode: other, load: op(other, name) });
+  const alone = 'the operation alone under load, req/s';
+  ratio('product-vs-ceiling', 'Read-heavy, one product by id: write-through throughput vs ceiling', alone, rps('write-through', 'product'), rps('ceiling', 'product'), 0.8, true, noisyPair('product', 'ceiling'));
+  ratio('product-vs-no-cache', 'Read-heavy, one product by id: write-through throughput vs no-cache', alone, rps('write-through', 'product'), rps('no-cache', 'product'), 1.5, true, noisyPair('product', 'no-cache'));
+
+  const cart = probe('write-through', 'cart');
+  const cartOnly = probe('write-through', 'cartOnly');
+  const productTrips = cart?.cacheReadRoundTrips != null && cartOnly?.cacheReadRoundTrips != null ? cart.cacheReadRoundTrips - cartOnly.cacheReadRoundTrips : null;
+  exact(
+    'cart-product-round-trips',
+    'Cart of 20 items: Redis round trips for its products (write-through)',
+    'exact, warm: read round trips of the cart with its products minus those of the cart alone (median of single requests)',
+    productTrips,
+    1,
+  );
+  exact('cart-db-queries', 'Cart of 20 items: database queries when warm (write-through)', 'exact, warm: median of single requests', cart?.dbQueries, 0);
+  ratio('cart-vs-no-cache', 'Cart of 20 items: write-through throughput vs no-cache', alone, rps('write-through', 'cart'), rps('no-cache', 'cart'), 2, true, noisyPair('cart', 'no-cache'));
+
+  const p50Basis = 'the operation alone under load, p50';
+  ratio('addToCart-p50', 'Mutation addToCart: write-through p50 latency vs no-cache', p50Basis, p50('write-through', 'addToCart'), p50('no-cache', 'addToCart'), 1.3, false, noisyPair('addToCart', 'no-cache'));
+  ratio('updateProduct-p50', 'Mutation updateProduct: write-through p50 latency vs no-cache', p50Basis, p50('write-through', 'updateProduct'), p50('no-cache', 'updateProduct'), 1.3, false, noisyPair('updateProduct', 'no-cache'));
+
+  const wt = of('write-through');
+  exact('write-through-stale', 'Stale reads seen by clients, write-through (every measurement of the mode)', 'versions, as in the consistency checker', wt ? wt.staleReads.total : null, 0);
+  const aside = of('cache-aside');
+  goals.push({
+    id: 'cache-aside-stale',
+    title: 'Stale reads seen by clients, cache-aside (shown, no target)',
+    target: 'shown',
+    measured: aside ? `${aside.staleReads.total} of ${aside.staleReads.checked.toLocaleString('en-US')} versions read` : 'n/a',
+    value: aside ? aside.staleReads.total : null,
+    status: aside ? 'met' : 'n/a',
+    basis: 'versions, as in the consistency checker',
+    noisy: null,
+  });
+
+  const scaling = wt ? assessScaling(wt.scaling) : null;
+  goals.push({
+    id: 'scaling-round-trips',
+    title: 'Scaling, cart of 1 to 1,000 items: round trips flat (write-through)',
+    target: 'flat',
+    measured: scaling?.roundTripsFlat == null ? 'n/a' : scaling.roundTripsFlat ? 'flat' : 'grows',
+    value: scaling?.roundTripsFlat == null ? null : scaling.roundTripsFlat ? 1 : 0,
+    status: scaling?.roundTripsFlat == null ? 'n/a' : scaling.roundTripsFlat ? 'met' : 'missed',
+    basis: 'exact DB queries and Redis round trips per request at each size',
+    noisy: null,
+  });
+  goals.push({
+    id: 'scaling-time',
+    title: 'Scaling, cart of 1 to 1,000 items: time grows at most linearly (write-through)',
+    target: '≤ 1x per size step (±20%)',
+    measured: scaling?.worstGrowth == null ? 'n/a' : `${fmt(scaling.worstGrowth)} of linear at worst`,
+    value: scaling?.worstGrowth ?? null,
+    status: scaling?.atMostLinear == null ? 'n/a' : scaling.atMostLinear ? 'met' : 'missed',
+    basis: 'p50 of single requests; (t2/t1)/(n2/n1) between consecutive sizes',
+    noisy: null,
+  });
+  return goals;
+}
