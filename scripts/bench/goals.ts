@@ -103,7 +103,7 @@ export function evaluateGoals(modes: readonly ModeResult[], maxOtherCpus = Numbe
     id: 'cache-aside-stale',
     title: 'Stale reads seen by clients, cache-aside (shown, no target)',
     target: 'shown',
-    measured: aside ? `${aside.staleReads.total} of ${aside.staleReads.checked.toLocaleString('en-US')} versions read` : 'n/a',
+    measured: aside ? `${aside.staleReads.total.toLocaleString('en-US')} of ${aside.staleReads.checked.toLocaleString('en-US')} versions read` : 'n/a',
     value: aside ? aside.staleReads.total : null,
     status: aside ? 'met' : 'n/a',
     basis: 'versions, as in the consistency checker',

@@ -158,7 +158,8 @@ export async function seedDataset(options: SeedOptions): Promise<Dataset> {
         }
       }
       const started = now();
-      await pipeline(Readable.from(chunks()), client.query(copyFrom(sql)));
+      // One chunk ahead at most, so the bar follows what PostgreSQL has taken.
+      await pipeline(Readable.from(chunks(), { highWaterMark: 1 }), client.query(copyFrom(sql)));
       if (!tty) log(`  ${phase}: ${count.toLocaleString('en-US')} rows in ${((now() - started) / 1000).toFixed(1)} s`);
     };
 
@@ -202,6 +203,7 @@ export async function seedDataset(options: SeedOptions): Promise<Dataset> {
       const j = i - offsets[ownerIndex]!;
       return `${owner.userId}\t${owner.products[j]}\t${1 + ((i * 31) % 3)}\t${timestamp(EPOCH + j)}\n`;
     });
+    bar?.update(done, { phase: 'analyzing'.padEnd(10) });
     await client.query(`SELECT setval(pg_get_serial_sequence('"Product"', 'id'), $1)`, [P]);
     await client.query(`SELECT setval(pg_get_serial_sequence('"User"', 'id'), $1)`, [userCount]);
     await client.query('ANALYZE "Product", "User", "Cart", "CartItem"');
