@@ -15,6 +15,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectPaths } from '../src/db/migrations.js';
+import { integer } from './consistency/cli.js';
 import { killAllChildrenNow } from './consistency/processes.js';
 import { AbortedError, MODES, WORKLOADS, parseModes, parseWorkloads, runBenchmark, type BenchmarkOptions } from './bench/index.js';
 import { formatGoals, updateProjectReadme } from './bench/report.js';
@@ -41,13 +42,6 @@ const USAGE = `usage: npm run bench -- [options]
   --keep                  keep the benchmark database
   --live-source           run the API from the working tree instead of a snapshot of src/ taken at the start
   --rev <rev>             run the API from a git revision (e.g. HEAD: the committed code, not the working tree's edits)`;
-
-function integer(name: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer of at least ${min}, got ${JSON.stringify(value)}`);
-  return n;
-}
 
 async function main(): Promise<number> {
   let values;

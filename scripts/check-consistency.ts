@@ -16,6 +16,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AbortedError, FAULT_KINDS, formatReport, parseFaultKinds, runConsistencyCheck, type ConsistencyOptions } from './consistency/index.js';
+import { integer } from './consistency/cli.js';
 import { killAllChildrenNow } from './consistency/processes.js';
 
 const USAGE = `usage: npm run check:consistency -- [options]
@@ -33,13 +34,6 @@ const USAGE = `usage: npm run check:consistency -- [options]
   --keep-logs                 keep the redis and API logs even if the run passes
   --live-source               run the APIs from the working tree at each (re)start, not a copy of src/ taken at the start
   --source <dir>              test the code in <dir> (src/ and schema.graphql, e.g. another revision) instead of this project's`;
-
-function integer(name: string, value: string | undefined, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer of at least ${min}, got ${JSON.stringify(value)}`);
-  return n;
-}
 
 async function main(): Promise<number> {
   let values;
