@@ -7,7 +7,7 @@
  *
  *   npm run bench -- [--duration 10] [--warmup 5] [--connections 16] [--products 100000] [--users 10000]
  *                    [--modes write-through,no-cache,naive,cache-aside,ceiling] [--workloads read-heavy,balanced,write-heavy]
- *                    [--no-operation-runs] [--scaling 1,10,100,1000] [--seed 1] [--smoke] [--out docs/benchmarks] [--no-readme] [--keep] [--rev HEAD]
+ *                    [--no-operation-runs] [--operations product,updateProduct] [--profile] [--scaling 1,10,100,1000] [--seed 1] [--smoke] [--out docs/benchmarks] [--no-readme] [--keep] [--rev HEAD]
  *
  * Exit code: 0 when the run completed (whether or not each goal was met: the
  * report says), 2 if it could not run, 130 on SIGINT.
@@ -15,9 +15,10 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { projectPaths } from '../src/db/migrations.js';
-import { integer } from './consistency/cli.js';
+import { integer, names } from './consistency/cli.js';
 import { killAllChildrenNow } from './consistency/processes.js';
-import { AbortedError, MODES, WORKLOADS, parseModes, parseWorkloads, runBenchmark, type BenchmarkOptions } from './bench/index.js';
+import { AbortedError, MODES, WORKLOADS, runBenchmark, type BenchmarkOptions } from './bench/index.js';
+import { OPERATIONS } from './bench/operations.js';
 import { formatGoals, updateProjectReadme } from './bench/report.js';
 
 const USAGE = `usage: npm run bench -- [options]
@@ -29,8 +30,11 @@ const USAGE = `usage: npm run bench -- [options]
   --working-set <n>       products the load reads (default min(10000, products))
   --active-users <n>      users the load signs in as (default min(1000, users))
   --modes <a,b>           modes to run, in order (default ${MODES.join(',')})
-  --workloads <a,b>       workload mixes (default ${WORKLOADS.join(',')})
+  --workloads <a,b>       workload mixes (default ${WORKLOADS.join(',')}; '' for none)
   --no-operation-runs     skip measuring each operation alone under load (the goals need them)
+  --operations <a,b>      operations measured alone (default ${OPERATIONS.join(',')})
+  --profile               run each API under node --cpu-prof: CPU per request by category, top functions,
+                          flame graphs in the report (slows the API a little; for diagnosis, not for publishing)
   --scaling <sizes>       cart sizes of the scaling measurement (default 1,10,100,1000; smoke 1,10,100)
   --seed <n>              seed of every random choice (default 1)
   --smoke                 a tiny, quick run that checks the benchmark works (not speed)
@@ -58,6 +62,8 @@ async function main(): Promise<number> {
         modes: { type: 'string' },
         workloads: { type: 'string' },
         'no-operation-runs': { type: 'boolean' },
+        operations: { type: 'string' },
+        profile: { type: 'boolean' },
         scaling: { type: 'string' },
         seed: { type: 'string' },
         smoke: { type: 'boolean' },
@@ -106,8 +112,8 @@ async function main(): Promise<number> {
     set('workingSetProducts', integer('working-set', values['working-set'], 20));
     set('activeUsers', integer('active-users', values['active-users'], 1));
     set('seed', integer('seed', values.seed, 0));
-    if (values.modes) options.modes = parseModes(values.modes);
-    if (values.workloads) options.workloads = parseWorkloads(values.workloads);
+    if (values.modes) options.modes = names('mode', values.modes, MODES);
+    if (values.workloads !== undefined) options.workloads = names('workload', values.workloads, WORKLOADS);
     set('retries', integer('retries', values.retries, 0));
     set('quietWaitSeconds', integer('quiet-wait', values['quiet-wait'], 0));
     if (values['max-other-cpu'] !== undefined) {
@@ -116,6 +122,8 @@ async function main(): Promise<number> {
       options.maxOtherCpus = n;
     }
     if (values['no-operation-runs']) options.operationRuns = false;
+    if (values.operations !== undefined) options.operations = names('operation', values.operations, OPERATIONS);
+    if (values.profile) options.profile = true;
     if (values.scaling) options.scalingSizes = values.scaling.split(',').map((s) => integer('scaling', s.trim(), 1)!);
     if (values.keep) options.keep = true;
     if (values['live-source']) options.liveSource = true;
@@ -146,7 +154,8 @@ async function main(): Promise<number> {
     console.log(`\nGoals (ratios measured in this run):\n${formatGoals(results.goals)}`);
     if (results.files) {
       console.log(`\nreport: ${path.relative(process.cwd(), results.files.readme)} (also ${path.basename(results.files.throughputChart)}, ${path.basename(results.files.scalingChart)}, ${path.basename(results.files.json)})`);
-      if (!values['no-readme'] && !smoke) {
+      // A profiled run is for diagnosis: it never becomes the published one.
+      if (!values['no-readme'] && !smoke && !values.profile) {
         const reportPath = path.relative(root, results.files.readme).split(path.sep).join('/');
         if (!reportPath.startsWith('..') && updateProjectReadme(path.join(root, 'README.md'), results, reportPath)) console.log('README.md: benchmark link updated');
       }

@@ -84,4 +84,34 @@ describe('the benchmark, smoke run', () => {
       rmSync(out, { recursive: true, force: true });
     }
   }, 150_000);
+
+  it('with --profile, tells where the API spent its CPU during each measurement, with a flame graph', async () => {
+    const out = mkdtempSync(path.join(tmpdir(), 'bench-profile-'));
+    try {
+      const results = await runBenchmark({
+        smoke: true,
+        modes: ['write-through'],
+        workloads: ['balanced'],
+        scalingSizes: [1],
+        profile: true,
+        out,
+        ...(process.env.TEST_DATABASE_URL && { postgresUrl: process.env.TEST_DATABASE_URL }),
+        ...(process.env.TEST_REDIS_URL && { redisUrl: process.env.TEST_REDIS_URL }),
+      });
+      const wt = results.modes[0]!;
+      expect(wt.error).toBeNull();
+      // The window of the measurement found its samples: CPU in the layers this mix goes through.
+      const profile = wt.profiles.balanced!;
+      expect(profile.requests).toBe(wt.workloads.balanced!.load!.requests);
+      expect(profile.cpuMsPerRequest).toBeGreaterThan(0);
+      for (const layer of ['Prisma Client', 'ioredis', 'GraphQL execution (graphql-js)', 'cache core (src/cache)'] as const) expect(profile.byCategory[layer], layer).toBeGreaterThan(0);
+      expect(profile.topFunctions.length).toBeGreaterThan(5);
+      const svg = readFileSync(path.join(out, profile.flameGraph), 'utf8');
+      expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+      expect(svg).toContain('processGraphQLRequest');
+      expect(readFileSync(path.join(out, 'README.md'), 'utf8')).toContain('## Profiles');
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -4,7 +4,9 @@
  * and what never does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOMBSTONE_VERSION } from '../src/cache/index.js';
+import { TOMBSTONE_VERSION, withWriteThrough } from '../src/cache/index.js';
+import { createPrismaClient } from '../src/db/client.js';
+import { cachedEntities } from '../src/db/entities.js';
 import { createLoaders } from '../src/loaders/index.js';
 import { startTestApi, type TestApi } from './support/api.js';
 
@@ -100,6 +102,58 @@ describe.each([
       expect(value).toContain(user.email);
       expect(value).not.toContain('passwordHash');
       expect(value).not.toContain('secret-hash-value');
+    });
+  });
+
+  describe("a write's own result is the read-back of an entity that is one row", () => {
+    /** The same write-through, on a client that records every SQL statement. */
+    function recording() {
+      const statements: string[] = [];
+      const client = createPrismaClient({ databaseUrl: api.services.config.databaseUrl, onQuery: (sql) => statements.push(sql) });
+      const { store, stats, outbox, config } = api.services;
+      const wt = withWriteThrough(client, { entities: cachedEntities, store, stats, outbox, namespace: config.cacheNamespace, ttlSeconds: config.cacheTtlSeconds });
+      return { db: wt, statements, close: () => client.$disconnect() };
+    }
+
+    it('caches the row the UPDATE returned, reads nothing back, and still answers the caller with what it selected', async () => {
+      const product = await newProduct();
+      const { db: wt, statements, close } = recording();
+      try {
+        const answer = await wt.product.update({ where: { id: product.id }, data: { name: 'Narrow' }, select: { id: true, name: true } });
+        expect(answer).toEqual({ id: product.id, name: 'Narrow' });
+        expect(statements.filter((sql) => /^SELECT/i.test(sql))).toEqual([]);
+        expect(statements.some((sql) => /^UPDATE/i.test(sql) && /RETURNING/.test(sql) && /"priceCents"/.test(sql))).toBe(true);
+      } finally {
+        await close();
+      }
+      const row = await raw().product.findUniqueOrThrow({ where: { id: product.id } });
+      expect((await api.cached('Product', product.id))?.value).toEqual(JSON.parse(JSON.stringify(row)));
+      expect(row).toMatchObject({ version: 2, name: 'Narrow' });
+    });
+
+    it("keeps the caller's view of secrets as Prisma gives it, and the cache's without them", async () => {
+      const user = await newUser();
+      const answer = await db().user.update({ where: { id: user.id }, data: { name: 'Renamed' } });
+      expect(answer.passwordHash).toBe('secret-hash-value');
+      const cached = await api.cached('User', user.id);
+      expect(cached).toMatchObject({ version: 2, value: { name: 'Renamed' } });
+      expect(cached?.value).not.toHaveProperty('passwordHash');
+    });
+
+    it('a later write that does not return the whole row makes the entity read back again', async () => {
+      const product = await newProduct();
+      const { db: wt, statements, close } = recording();
+      try {
+        const answer = await wt.$transaction(async (tx) => {
+          await tx.product.update({ where: { id: product.id }, data: { stock: 1 } });
+          return tx.product.update({ where: { id: product.id }, data: { stock: 2 }, include: { cartItems: true } });
+        });
+        expect(answer).toMatchObject({ stock: 2, cartItems: [] });
+        expect(statements.some((sql) => /^SELECT/i.test(sql) && /"Product"/.test(sql))).toBe(true);
+      } finally {
+        await close();
+      }
+      expect(await api.cached('Product', product.id)).toMatchObject({ version: 3, value: { stock: 2, version: 3 } });
     });
   });
 

@@ -29,11 +29,12 @@ import { machineInfo, revision, type MachineInfo, type Revision } from './machin
 import { CpuMeter } from './noise.js';
 import { writeReport, type WrittenFiles } from './report.js';
 import { MODES, runMode, type Mode, type ModeResult } from './run-mode.js';
+import { OPERATIONS, type OperationName } from './operations.js';
 import { seedDataset, type SeedSummary } from './seed.js';
 import { WORKLOADS, type WorkloadName } from './workloads.js';
 
-export { MODES, parseModes, type Mode } from './run-mode.js';
-export { WORKLOADS, parseWorkloads, type WorkloadName } from './workloads.js';
+export { MODES, type Mode } from './run-mode.js';
+export { WORKLOADS, type WorkloadName } from './workloads.js';
 export { AbortedError } from '../consistency/time.js';
 
 export interface BenchmarkOptions {
@@ -53,6 +54,14 @@ export interface BenchmarkOptions {
   workloads?: readonly WorkloadName[];
   /** Measure each operation alone under load. @default true (smoke: false) */
   operationRuns?: boolean;
+  /** The operations measured alone. @default every operation */
+  operations?: readonly OperationName[];
+  /**
+   * Run each mode's API under the V8 CPU profiler (`node --cpu-prof`): the
+   * report gets each measurement's CPU per request by category, its top
+   * functions and a flame graph. Profiling slows the API a little. @default false
+   */
+  profile?: boolean;
   /** Cart sizes of the scaling measurement. @default [1, 10, 100, 1000] (smoke: [1, 10, 100]) */
   scalingSizes?: readonly number[];
   /** Products the load reads. @default min(10000, products) */
@@ -99,6 +108,8 @@ export interface BenchmarkSettings {
   modes: Mode[];
   workloads: WorkloadName[];
   operationRuns: boolean;
+  operations: OperationName[];
+  profile: boolean;
   scalingSizes: number[];
   seed: number;
   source: string;
@@ -160,6 +171,8 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
     modes: [...(options.modes ?? MODES)],
     workloads: [...(options.workloads ?? WORKLOADS)],
     operationRuns: options.operationRuns ?? !smoke,
+    operations: [...(options.operations ?? OPERATIONS)],
+    profile: options.profile === true,
     scalingSizes: [...(options.scalingSizes ?? (smoke ? [1, 10, 100] : [1, 10, 100, 1000]))],
     seed: options.seed ?? 1,
     source: '',
@@ -225,6 +238,7 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
         mode,
         root,
         logDir,
+        profileDir: options.out ?? logDir,
         databaseUrl: database.url,
         pool: database.pool,
         redisUrl,
@@ -236,6 +250,8 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
           durationSeconds: settings.durationSeconds,
           warmupSeconds: settings.warmupSeconds,
           operationRuns: settings.operationRuns,
+          operations: settings.operations,
+          profile: settings.profile,
           workloads: settings.workloads,
           scalingBudgetMs: smoke ? 1000 : 3000,
           seed: settings.seed,

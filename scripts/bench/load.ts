@@ -77,6 +77,8 @@ export interface LoadResult {
   perRequest: PerRequest | null;
   /** CPU used meanwhile by the benchmark and by other processes (null where not measured). */
   cpu: CpuUsage | null;
+  /** When the load ran, in µs on the monotonic clock of CPU profiles (set by the caller). */
+  window?: { fromMicros: number; toMicros: number };
   /** Times this measurement was taken (it is taken again when other processes used too much CPU). */
   attempts: number;
 }

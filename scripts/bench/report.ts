@@ -12,6 +12,7 @@ import type { Goal } from './goals.js';
 import type { BenchmarkResults } from './index.js';
 import type { LoadResult } from './load.js';
 import { REQUIRED_COUNTERS, type CounterName, type PerRequest } from './metrics.js';
+import { profileSection } from './profile-report.js';
 import { OPERATIONS, OPERATION_LABELS, type OperationName, type ProbeName } from './operations.js';
 import { BASELINE, MODE_LABELS, type Mode, type ModeResult } from './run-mode.js';
 import { assessScaling } from './scaling.js';
@@ -363,6 +364,7 @@ export function formatMarkdown(results: BenchmarkResults): string {
       operationsSection(results),
       scalingSection(results),
       staleSection(results),
+      profileSection(results.modes).join('\n'),
       problemsSection(results),
       methodSection(),
     ]

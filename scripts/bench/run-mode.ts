@@ -31,6 +31,8 @@ import { ADMIN_EMAIL, BENCH_PASSWORD, type Dataset } from './seed.js';
 import { VersionBook, hotVersions } from './versions.js';
 import type { CpuMeter } from './noise.js';
 import { deck, operationsOf, type WorkloadName } from './workloads.js';
+import { monotonicMicros } from './profile.js';
+import { profileMeasurements, type ProfileResult } from './profile-report.js';
 
 export const MODES = ['write-through', 'no-cache', 'naive', 'cache-aside', 'ceiling'] as const;
 export type Mode = (typeof MODES)[number];
@@ -46,13 +48,6 @@ export const MODE_LABELS: Record<Mode, string> = {
 /** The mode every ratio is taken against. */
 export const BASELINE: Mode = 'no-cache';
 
-export function parseModes(text: string): Mode[] {
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const name of names) {
-    if (!(MODES as readonly string[]).includes(name)) throw new Error(`unknown mode ${JSON.stringify(name)}: expected some of ${MODES.join(', ')}`);
-  }
-  return names as Mode[];
-}
 
 export interface ModeSettings {
   connections: number;
@@ -60,6 +55,10 @@ export interface ModeSettings {
   warmupSeconds: number;
   /** Measure each operation alone under load (besides its exact costs). */
   operationRuns: boolean;
+  /** The operations measured alone (when `operationRuns`). */
+  operations: readonly OperationName[];
+  /** Run the API under the V8 CPU profiler and summarize each measurement's samples. */
+  profile: boolean;
   workloads: readonly WorkloadName[];
   /** Time budget of the timed requests per scaling size, in ms. */
   scalingBudgetMs: number;
@@ -77,6 +76,8 @@ export interface ModeContext {
   /** Where `src/main.ts` is run from (a snapshot of the sources). */
   root: string;
   logDir: string;
+  /** Where flame graphs go (with `settings.profile`). */
+  profileDir: string;
   databaseUrl: string;
   /** The run's database, read directly only for the versions of the hot entities before the mode starts. */
   pool: pg.Pool;
@@ -116,6 +117,8 @@ export interface ModeResult {
   /** Each operation alone under load. */
   operations: Partial<Record<OperationName, LoadResult>>;
   workloads: Partial<Record<WorkloadName, WorkloadResult>>;
+  /** With `profile`: where the API's CPU went during each measurement, by operation or workload name. */
+  profiles: Partial<Record<OperationName | WorkloadName, ProfileResult>>;
   scaling: ScalingPoint[];
   /**
    * Entity types whose acknowledged writes are counted (see versions.ts): those whose
@@ -184,6 +187,7 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
     probes: {},
     operations: {},
     workloads: {},
+    profiles: {},
     scaling: [],
     countedVersions: [],
     staleMutationAnswers: 0,
@@ -197,6 +201,7 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
     port: await freePort(),
     root: ctx.root,
     logFile: path.join(ctx.logDir, `api-${mode}.log`),
+    ...(settings.profile && { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', path.join(ctx.logDir, `cpu-${mode}`)] }),
     env: {
       API_MODE: mode,
       DATABASE_URL: ctx.databaseUrl,
@@ -210,8 +215,12 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
   const base = api.baseUrl;
   let overhead: Snapshot | null = null;
   const meter = ctx.meter;
-  const once = (next: () => PreparedRequest, durationSeconds: number) =>
-    runLoad({ baseUrl: base, instance: mode, connections: settings.connections, durationSeconds, next, versions: book, overhead, ...(signal && { signal }) });
+  const once = async (next: () => PreparedRequest, durationSeconds: number) => {
+    const fromMicros = monotonicMicros();
+    const r = await runLoad({ baseUrl: base, instance: mode, connections: settings.connections, durationSeconds, next, versions: book, overhead, ...(signal && { signal }) });
+    r.window = { fromMicros, toMicros: monotonicMicros() };
+    return r;
+  };
   /** One measurement; taken again (keeping the quietest) when other processes took too much CPU meanwhile. */
   const load = async (next: () => PreparedRequest, durationSeconds = settings.durationSeconds, label = ''): Promise<LoadResult> => {
     let best: LoadResult | undefined;
@@ -307,7 +316,7 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
 
     // 5. Each operation alone, then each workload.
     if (settings.operationRuns) {
-      for (const op of OPERATIONS) {
+      for (const op of settings.operations) {
         if (!result.supported[op]) continue;
         const r = await load(() => generator.next(op), settings.durationSeconds, op);
         result.operations[op] = r;
@@ -353,6 +362,13 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
     log(`  ${mode}: FAILED: ${result.error}`);
   } finally {
     await api.stop();
+    if (settings.profile) {
+      try {
+        result.profiles = profileMeasurements(result, path.join(ctx.logDir, `cpu-${mode}`), ctx.profileDir);
+      } catch (error) {
+        log(`    could not read the CPU profile: ${(error as Error).message}`);
+      }
+    }
     await deleteNamespace(ctx.redisUrl, ctx.namespace).catch((error: Error) => log(`    could not clean Redis namespace ${ctx.namespace}: ${error.message}`));
     const summary = observer.summary([], { examples: 5 });
     result.staleReads = {

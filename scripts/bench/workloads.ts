@@ -51,10 +51,3 @@ export function deck(workload: WorkloadName, random: Random): OperationName[] {
   return steps;
 }
 
-export function parseWorkloads(text: string): WorkloadName[] {
-  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
-  for (const name of names) {
-    if (!(WORKLOADS as readonly string[]).includes(name)) throw new Error(`unknown workload ${JSON.stringify(name)}: expected some of ${WORKLOADS.join(', ')}`);
-  }
-  return names as WorkloadName[];
-}

@@ -7,3 +7,12 @@ export function integer(name: string, value: string | undefined, min: number): n
   if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer of at least ${min}, got ${JSON.stringify(value)}`);
   return n;
 }
+
+/** A comma-separated list of names, each one of `allowed`. */
+export function names<T extends string>(what: string, text: string, allowed: readonly T[]): T[] {
+  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const name of list) {
+    if (!(allowed as readonly string[]).includes(name)) throw new Error(`unknown ${what} ${JSON.stringify(name)}: expected some of ${allowed.join(', ')}`);
+  }
+  return list as T[];
+}

@@ -18,10 +18,15 @@ export interface ChangeSet {
   bumped: Map<string, Set<EntityId>>;
   /** Entities deleted. */
   deleted: Map<string, Set<EntityId>>;
+  /**
+   * Entities (with `row`) as their last write in this transaction returned
+   * them: their read-back. A later write that does not return the row drops it.
+   */
+  rows: Map<string, Map<EntityId, Args>>;
 }
 
 export function createChangeSet(tx: any): ChangeSet {
-  return { tx, touched: new Map(), bumped: new Map(), deleted: new Map() };
+  return { tx, touched: new Map(), bumped: new Map(), deleted: new Map(), rows: new Map() };
 }
 
 /** One changed entity as it will commit; `row` is null when it no longer exists. */
@@ -66,6 +71,15 @@ export function delegateOf(tx: any, model: string) {
   return tx[model.charAt(0).toLowerCase() + model.slice(1)];
 }
 
+/** Records entities written directly, with the rows the write returned (whole, as the entity) or without. */
+function touch(changes: ChangeSet, entity: string, ids: Iterable<EntityId>, rows?: Args[]) {
+  const list = [...ids];
+  add(changes.touched, entity, list);
+  let known = changes.rows.get(entity);
+  if (!known) changes.rows.set(entity, (known = new Map()));
+  list.forEach((id, i) => (rows ? known.set(id, rows[i]!) : known.delete(id)));
+}
+
 /** Adds `version: { increment: 1 }` unless the write sets the version itself. */
 function bumpVersion(data: Args | undefined): Args {
   if (!data || 'version' in data) return data ?? {};
@@ -96,6 +110,7 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
   const cascades = new Map<string, Cascade[]>();
   for (const [entity, cfg] of Object.entries(entities)) {
     const idField = cfg.idField ?? 'id';
+    if (cfg.row && cfg.members) throw new Error(`${entity}: an entity with members is more than one row; remove its \`row\` option`);
     roles.set(cfg.model, { kind: 'root', entity, idField });
     for (const [model, field] of Object.entries(cfg.members ?? {})) roles.set(model, { kind: 'member', entity, field });
     for (const [from, to] of Object.entries(cfg.cascades ?? {})) {
@@ -141,8 +156,29 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
         where: { [c.field]: { in: ids } },
         select: { [c.rootField]: true },
       });
-      add(c.isRoot ? changes.touched : changes.bumped, c.entity, rows.map((r) => r[c.rootField] as EntityId));
+      const roots = rows.map((r) => r[c.rootField] as EntityId);
+      if (c.isRoot) touch(changes, c.entity, roots);
+      else add(changes.bumped, c.entity, roots);
     }
+  }
+
+  /**
+   * Whether a write's result can be widened to the whole row and narrowed back
+   * for its caller: no relations in it (no `include`, a `select` or `omit` of
+   * this model's scalar fields only).
+   */
+  function scalarsOnly(model: string, args: Args): boolean {
+    if (args.include) return false;
+    const fields = dataModel.models[model]?.fields;
+    const scalar = (name: string) => fields?.some((f) => f.name === name && f.kind !== 'object') ?? false;
+    return [args.select, args.omit].every((shape) => !shape || Object.entries(shape).every(([name, on]) => typeof on === 'boolean' && scalar(name)));
+  }
+
+  /** The caller's view of a whole row: its `select` or `omit` applied. */
+  function narrow(row: Args, args: Args): Args {
+    if (args.select) return Object.fromEntries(Object.entries(row).filter(([name]) => args.select[name] === true));
+    if (args.omit) return Object.fromEntries(Object.entries(row).filter(([name]) => args.omit[name] !== true));
+    return row;
   }
 
   async function writeRoot(changes: ChangeSet, role: Extract<ModelRole, { kind: 'root' }>, model: string, operation: string, args: Args, query: Query) {
@@ -154,14 +190,25 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
       case 'update':
       case 'updateManyAndReturn':
       case 'upsert': {
-        let next = selecting(args, idField);
+        // An entity that is one row: the write returns it whole, and that is its read-back.
+        const row = entities[entity]!.row;
+        const whole = row !== undefined && scalarsOnly(model, args);
+        const { select: _select, omit: _omit, ...wholeRow } = args;
+        let next = whole ? wholeRow : selecting(args, idField);
         if (operation === 'update' || operation === 'updateManyAndReturn') next = { ...next, data: bumpVersion(args.data) };
         if (operation === 'upsert') next = { ...next, update: bumpVersion(args.update) };
         const result = await query(next);
-        add(changes.touched, entity, (Array.isArray(result) ? result : [result]).map((r: Args) => r[idField]));
-        return result;
+        const rows: Args[] = Array.isArray(result) ? result : [result];
+        const ids = rows.map((r) => r[idField] as EntityId);
+        if (!whole) {
+          touch(changes, entity, ids);
+          return result;
+        }
+        const omitted = new Set(row.omit ?? []);
+        touch(changes, entity, ids, rows.map((r) => Object.fromEntries(Object.entries(r).filter(([name]) => !omitted.has(name)))));
+        return Array.isArray(result) ? rows.map((r) => narrow(r, args)) : narrow(result, args);
       }
-      // Counting forms run in their returning form, so the changed rows are known exactly.
+      // Counting forms run in their returning form (through these hooks again), so the changed rows are known exactly.
       case 'createMany': {
         const rows = await delegate.createManyAndReturn({ ...args, select: { [idField]: true } });
         return { count: rows.length };
@@ -189,7 +236,7 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
         const left: Args[] = await delegate.findMany({ where: { [idField]: { in: ids } }, select: { [idField]: true } });
         const kept = new Set(left.map((r) => r[idField] as EntityId));
         add(changes.deleted, entity, ids.filter((id) => !kept.has(id)));
-        add(changes.touched, entity, kept);
+        touch(changes, entity, kept);
         return result;
       }
     }
@@ -288,7 +335,7 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
           where: { [cfg.idField ?? 'id']: { in: pending } },
           data: { version: { increment: 1 } },
         });
-        add(changes.touched, entity, pending); // also covers roots that no longer exist
+        touch(changes, entity, pending); // also covers roots that no longer exist
       }
       const result: Change[] = [];
       for (const [entity, ids] of changes.touched) {
@@ -299,7 +346,10 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
           for (const id of live) result.push({ entity, id, row: null });
           continue;
         }
-        const rows: Args[] = live.length ? await cfg.load(changes.tx, live) : [];
+        // Rows their last write returned whole need no second read.
+        const returned = changes.rows.get(entity);
+        const unread = live.filter((id) => !returned?.has(id));
+        const rows: Args[] = [...live.filter((id) => returned?.has(id)).map((id) => returned!.get(id)!), ...(unread.length ? await cfg.load(changes.tx, unread) : [])];
         const found = new Set<EntityId>();
         for (const row of rows) {
           found.add(row[idField]);

@@ -89,6 +89,14 @@ export interface CachedEntity<Db = unknown, Row extends object = object> {
    */
   cascades?: Record<string, { model: string; field: string }>;
   /**
+   * Set when the entity is one row of `model` exactly as a plain query returns
+   * it, minus the fields in `omit` (e.g. `{ omit: ["passwordHash"] }`, or `{}`),
+   * which is what `load` must then read. A write then returns the whole row
+   * and that result is the read-back of what it committed: one query fewer per
+   * write. Not for entities with `members` (their `load` reads more than the row).
+   */
+  row?: { omit?: readonly string[] };
+  /**
    * Reads the entities with these ids, in any order, exactly as they are to be
    * cached and served: with `version`, without secrets. Ids must never be
    * reused once deleted (a tombstone keeps the id deleted for its TTL). Used by the read path

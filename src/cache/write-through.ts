@@ -13,10 +13,11 @@ import type { CacheRelease, CacheWrite, WriteOutcome } from './types.js';
  * transaction; a write outside one gets its own). The unit records which
  * entities change and increments their versions (tracking.ts). Then, still
  * inside the transaction, just before COMMIT:
- *   1. it reads the changed entities back, exactly as they will commit;
- *   2. it records their keys in the outbox table, in the same transaction;
- *   3. it takes a lease on their cache keys, so no read can fill an older value
- *      while the write is in flight (policy `fail`: no lease, no commit).
+ *   1. it reads the changed entities back, exactly as they will commit (an
+ *      entity that is one row needs no read: its write returned it whole);
+ *   2. it records their keys in the outbox table, in the same transaction, and
+ *      at the same time takes a lease on their cache keys, so no read can fill
+ *      an older value while the write is in flight (policy `fail`: no lease, no commit).
  * After COMMIT, and only then, it releases the leases with the new values, in
  * one pipelined round trip, and marks its outbox row done. A rollback releases
  * the leases without values. A crash leaves leases that expire, and an outbox
@@ -105,12 +106,18 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
     return useTombstones ? entries.tombstone(change.entity, change.id) : null;
   }
 
-  /** Inside the transaction, after the caller's work: outbox row, then leases. */
+  /** Inside the transaction, after the caller's work: the outbox row and the leases, at the same time. */
   async function beforeCommit(unit: UnitOfWork, tx: any) {
     unit.changed = await tracker.collect(unit.changes!, { readBack: !invalidate });
     if (unit.changed.length === 0) return;
     unit.keys = unit.changed.map((c) => entries.keyOf(c.entity, c.id));
-    if (outbox) unit.outboxId = await outbox.record(tx, unit.changed.map((c) => [c.entity, c.id]));
+    const [recorded, leased] = await Promise.allSettled([outbox?.record(tx, unit.changed.map((c) => [c.entity, c.id])), lease(unit)]);
+    if (recorded.status === 'rejected') throw recorded.reason;
+    unit.outboxId = recorded.value;
+    if (leased.status === 'rejected') throw leased.reason;
+  }
+
+  async function lease(unit: UnitOfWork) {
     if (!useLeases) return;
     // Marked before the call: a lease that timed out may still have been taken, and must be released.
     unit.leased = true;
@@ -182,27 +189,26 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
 
   let client: any;
 
+  /** Every write on any model: cached ones are tracked inside a unit of work. */
+  async function onWrite({ model, operation, args, query }: { model: string; operation: string; args: Args; query: (a: Args) => Promise<any> }) {
+    tracker.checkNestedWrites(model, args);
+    if (!tracker.involves(model)) return query(args);
+    const unit = units.getStore();
+    // A write outside a transaction gets one of its own, so that its
+    // bookkeeping, its outbox row and its leases commit with it.
+    if (!unit) return client.$transaction((tx: any) => delegateOf(tx, model)[operation](args));
+    if (!unit.changes) {
+      throw new Error(
+        `write-through: ${model}.${operation} inside a batch $transaction([...]) is not supported; use an interactive $transaction(async (tx) => ...)`,
+      );
+    }
+    return tracker.track(unit.changes, model, operation, args, query);
+  }
+
+  // Hooks on the write operations only: reads go straight through, without the extension's cost.
   const hooked = base.$extends({
     name: 'write-through:hooks',
-    query: {
-      $allModels: {
-        async $allOperations({ model, operation, args, query }: { model: string; operation: string; args: Args; query: (a: Args) => Promise<any> }) {
-          if (!WRITE_OPERATIONS.has(operation)) return query(args);
-          tracker.checkNestedWrites(model, args);
-          if (!tracker.involves(model)) return query(args);
-          const unit = units.getStore();
-          // A write outside a transaction gets one of its own, so that its
-          // bookkeeping, its outbox row and its leases commit with it.
-          if (!unit) return client.$transaction((tx: any) => delegateOf(tx, model)[operation](args));
-          if (!unit.changes) {
-            throw new Error(
-              `write-through: ${model}.${operation} inside a batch $transaction([...]) is not supported; use an interactive $transaction(async (tx) => ...)`,
-            );
-          }
-          return tracker.track(unit.changes, model, operation, args, query);
-        },
-      },
-    },
+    query: { $allModels: Object.fromEntries([...WRITE_OPERATIONS].map((operation) => [operation, onWrite])) },
   });
 
   client = hooked.$extends({

@@ -14,11 +14,13 @@ const ids = (list: EntityId[]) => list as number[];
 export const cachedEntities = {
   User: {
     model: 'User',
+    row: { omit: ['passwordHash'] },
     // The password hash never leaves the database: not in the cache, not in resolvers.
     load: (db, list) => db.user.findMany({ where: { id: { in: ids(list) } }, omit: { passwordHash: true } }),
   },
   Product: {
     model: 'Product',
+    row: {},
     load: (db, list) => db.product.findMany({ where: { id: { in: ids(list) } } }),
   },
   Cart: {

@@ -1,4 +1,6 @@
+import { primeWritten } from '../../cache/index.js';
 import type { Resolvers } from '../../generated/graphql.js';
+import type { Product } from '../../generated/prisma/client.js';
 import { requireAdmin, type GraphQLContext } from '../context.js';
 import { ErrorCode, SafeError, notFound } from '../errors.js';
 import { fromGlobalId, toGlobalId } from '../ids.js';
@@ -9,12 +11,12 @@ import { LIMITS, int, sku, someFields, text } from '../validate.js';
 const skuTaken = (value: string) => new SafeError(ErrorCode.CONFLICT, `A product with sku ${value} already exists`);
 const productNotFound = (id: number) => notFound(`Product ${toGlobalId('Product', id)} does not exist`);
 
-/** A product after a write: the per-request memo is dropped, the cache already holds the new version. */
-async function reloadProduct(ctx: GraphQLContext, id: number) {
-  const product = await ctx.loaders.product.clear(id).load(id);
-  if (!product) throw productNotFound(id);
-  return product;
-}
+/**
+ * A product as its write returned it, committed (the write-through published
+ * that same row): the answer, and what the rest of the request reads, with no
+ * second read.
+ */
+const written = (ctx: GraphQLContext, product: Product) => primeWritten(ctx.loaders.product, product.id, product);
 
 export const productResolvers: Resolvers = {
   Query: {
@@ -47,8 +49,7 @@ export const productResolvers: Resolvers = {
         stock: int('stock', input.stock ?? 0, 0, LIMITS.stock),
       };
       try {
-        const { id } = await ctx.services.db.product.create({ data, select: { id: true } });
-        return reloadProduct(ctx, id);
+        return written(ctx, await ctx.services.db.product.create({ data }));
       } catch (error) {
         if (isUniqueViolation(error)) throw skuTaken(data.sku);
         throw error;
@@ -66,13 +67,12 @@ export const productResolvers: Resolvers = {
         ...(changes.priceCents !== undefined && { priceCents: int('priceCents', changes.priceCents, 0, LIMITS.priceCents) }),
       };
       try {
-        await ctx.services.db.product.update({ where: { id }, data, select: { id: true } });
+        return written(ctx, await ctx.services.db.product.update({ where: { id }, data }));
       } catch (error) {
         if (isRecordNotFound(error)) throw productNotFound(id);
         if (isUniqueViolation(error)) throw skuTaken(data.sku ?? '');
         throw error;
       }
-      return reloadProduct(ctx, id);
     },
 
     async deleteProduct(_, { id: globalId }, ctx) {
@@ -95,20 +95,19 @@ export const productResolvers: Resolvers = {
       const delta = int('delta', input.delta, -LIMITS.stock, LIMITS.stock);
       if (delta === 0) throw new SafeError(ErrorCode.BAD_USER_INPUT, 'delta must not be 0');
       // The condition and the change are one statement: no read-modify-write race.
-      const { count } = await ctx.services.db.product.updateMany({
+      const [product] = await ctx.services.db.product.updateManyAndReturn({
         where: { id, stock: delta < 0 ? { gte: -delta } : { lte: LIMITS.stock - delta } },
         data: { stock: { increment: delta } },
       });
-      if (count === 0) {
-        const product = await ctx.loaders.product.clear(id).load(id);
-        if (!product) throw productNotFound(id);
-        if (delta > 0) throw new SafeError(ErrorCode.BAD_USER_INPUT, `stock may not exceed ${LIMITS.stock}`);
-        throw new SafeError(ErrorCode.OUT_OF_STOCK, `Cannot remove ${-delta} units of ${product.sku}: only ${product.stock} in stock`, {
-          productId: input.productId,
-          available: product.stock,
-        });
-      }
-      return reloadProduct(ctx, id);
+      if (product) return written(ctx, product);
+      // Nothing changed: say why.
+      const current = await ctx.loaders.product.clear(id).load(id);
+      if (!current) throw productNotFound(id);
+      if (delta > 0) throw new SafeError(ErrorCode.BAD_USER_INPUT, `stock may not exceed ${LIMITS.stock}`);
+      throw new SafeError(ErrorCode.OUT_OF_STOCK, `Cannot remove ${-delta} units of ${current.sku}: only ${current.stock} in stock`, {
+        productId: input.productId,
+        available: current.stock,
+      });
     },
   },
 };
