@@ -347,7 +347,7 @@ function methodSection(): string {
     '',
     '- `npm run bench` (scripts/bench.ts, library in scripts/bench/) creates its own database `bench_<random>`, migrates it, bulk-loads it with `COPY FROM STDIN`, and drops it at the end (`--keep` keeps it).',
     '- Before each mode the tables are vacuumed and analyzed and a checkpoint is taken, so no mode inherits the previous one\'s dead rows or dirty pages.',
-    '- Each mode is its own API process (`node --import tsx src/main.ts`, `API_MODE=<mode>`, `NODE_ENV=development`, `LOG_LEVEL=warn`) with a fresh Redis namespace on the local Redis, started after the previous one stopped.',
+    '- Each mode is its own API process (`node --import tsx src/main.ts`, `API_MODE=<mode>`, `NODE_ENV=production`, as deployed, `LOG_LEVEL=warn`) with a fresh Redis namespace on the local Redis, started after the previous one stopped.',
     '- Per mode, in this order: the operations it supports are found (a mode answers `NOT_SUPPORTED_IN_MODE` for the others: **n/a** cells); every page of the working set and every active cart is read once (the cache warm, as in steady state); the balanced mix runs unmeasured for the warm-up; the exact costs are taken; each operation runs alone under load, then each workload; then the scaling carts.',
     '- Stale reads: every (id, version) in every answer is checked against the versions acknowledged to any client before the request was sent, with the consistency checker\'s observer (`scripts/consistency/observer.ts`). Times err on the side of not counting a read as stale.',
     '- The raw numbers, with latency percentiles per operation inside each mix and error counts, are in [results.json](results.json).',

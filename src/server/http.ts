@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import express from 'express';
 import { randomUUID } from 'node:crypto';
@@ -87,6 +87,9 @@ export async function startServer(services: Services, { port = services.config.p
     formatError: createErrorFormatter((error) => services.log.error({ err: error }, 'unexpected error in a resolver')),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      // No @cacheControl hints here: answers are per user and never stored (Cache-Control: no-store,
+      // set below), and the plugin's per-field instrumentation costs every request.
+      ApolloServerPluginCacheControlDisabled(),
       metrics.plugin,
       accessLog(services),
       production ? ApolloServerPluginLandingPageDisabled() : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false }),
@@ -117,6 +120,10 @@ export async function startServer(services: Services, { port = services.config.p
   if (!production) app.use('/graphiql', graphiqlRouter({ endpoint: '/graphql' }));
   app.use(
     '/graphql',
+    (_req: express.Request, res: express.Response, next: express.NextFunction) => {
+      res.set('Cache-Control', 'no-store');
+      next();
+    },
     express.json({ limit: services.config.bodyLimitBytes }),
     requireJsonBody,
     expressMiddleware(apollo, { context: async ({ req }) => security.attach(await createContext(services, req.headers.authorization), req) }),
