@@ -140,6 +140,15 @@ describe.each([
       expect(cached?.value).not.toHaveProperty('passwordHash');
     });
 
+    it('a row returned by a write that a later delete in the same transaction removed becomes a tombstone, not a value', async () => {
+      const product = await newProduct();
+      await db().$transaction(async (tx) => {
+        await tx.product.update({ where: { id: product.id }, data: { stock: 3 } });
+        await tx.product.delete({ where: { id: product.id } });
+      });
+      expect(await api.cached('Product', product.id)).toEqual({ version: TOMBSTONE_VERSION, value: null });
+    });
+
     it('a later write that does not return the whole row makes the entity read back again', async () => {
       const product = await newProduct();
       const { db: wt, statements, close } = recording();

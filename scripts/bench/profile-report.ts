@@ -7,7 +7,7 @@ import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { flameGraph } from './flamegraph.js';
 import type { LoadResult } from './load.js';
-import { CATEGORIES, summarizeProfile, type Category } from './profile.js';
+import { CATEGORIES, readProfile, summarizeProfile, type Category } from './profile.js';
 import type { ModeResult } from './run-mode.js';
 
 export interface ProfileResult {
@@ -37,13 +37,14 @@ export function profileMeasurements(result: ModeResult, cpuDir: string, outDir: 
     ...Object.entries(result.operations),
     ...Object.entries(result.workloads).map(([name, w]): [string, LoadResult | null | undefined] => [name, w?.load]),
   ];
+  const profile = readProfile(file);
   const profiles: ModeResult['profiles'] = {};
   mkdirSync(outDir, { recursive: true });
   // The whole profile too, for a closer look (Chrome DevTools, speedscope.app).
   copyFileSync(file, path.join(outDir, `profile-${result.mode}.cpuprofile`));
   for (const [label, load] of measured) {
     if (!load?.window || load.requests === 0) continue;
-    const summary = summarizeProfile(file, load.window.fromMicros, load.window.toMicros);
+    const summary = summarizeProfile(profile, load.window.fromMicros, load.window.toMicros);
     const perRequest = (ms: number) => round(ms / load.requests);
     const flameFile = `profile-${result.mode}-${label}.svg`;
     const cpuMs = perRequest(summary.busyMs);

@@ -90,13 +90,23 @@ function shortLocation(url: string, line: number): string {
   return path ? `${path}:${line + 1}` : '';
 }
 
-/** Sums the samples of `file` taken between `fromMicros` and `toMicros` (monotonic). */
-export function summarizeProfile(file: string, fromMicros: number, toMicros: number, top = 25): ProfileSummary {
+/** A profile read once, indexed for summarizing any number of windows. */
+export interface LoadedProfile {
+  profile: CpuProfile;
+  byId: Map<number, CpuProfile['nodes'][number]>;
+  parent: Map<number, number>;
+}
+
+export function readProfile(file: string): LoadedProfile {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parent = new Map<number, number>();
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  return { profile, byId, parent };
+}
 
+/** Sums the samples of a profile taken between `fromMicros` and `toMicros` (monotonic). */
+export function summarizeProfile({ profile, byId, parent }: LoadedProfile, fromMicros: number, toMicros: number, top = 25): ProfileSummary {
   const selfMicros = new Map<number, number>();
   let t = profile.startTime;
   // Each sample stands for the time until the next one.

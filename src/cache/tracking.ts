@@ -80,6 +80,11 @@ function touch(changes: ChangeSet, entity: string, ids: Iterable<EntityId>, rows
   list.forEach((id, i) => (rows ? known.set(id, rows[i]!) : known.delete(id)));
 }
 
+/** The fields of `row` that `keep` keeps. */
+function fieldsOf(row: Args, keep: (name: string) => boolean): Args {
+  return Object.fromEntries(Object.entries(row).filter(([name]) => keep(name)));
+}
+
 /** Adds `version: { increment: 1 }` unless the write sets the version itself. */
 function bumpVersion(data: Args | undefined): Args {
   if (!data || 'version' in data) return data ?? {};
@@ -176,8 +181,8 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
 
   /** The caller's view of a whole row: its `select` or `omit` applied. */
   function narrow(row: Args, args: Args): Args {
-    if (args.select) return Object.fromEntries(Object.entries(row).filter(([name]) => args.select[name] === true));
-    if (args.omit) return Object.fromEntries(Object.entries(row).filter(([name]) => args.omit[name] !== true));
+    if (args.select) return fieldsOf(row, (name) => args.select[name] === true);
+    if (args.omit) return fieldsOf(row, (name) => args.omit[name] !== true);
     return row;
   }
 
@@ -205,7 +210,7 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
           return result;
         }
         const omitted = new Set(row.omit ?? []);
-        touch(changes, entity, ids, rows.map((r) => Object.fromEntries(Object.entries(r).filter(([name]) => !omitted.has(name)))));
+        touch(changes, entity, ids, rows.map((r) => fieldsOf(r, (name) => !omitted.has(name))));
         return Array.isArray(result) ? rows.map((r) => narrow(r, args)) : narrow(result, args);
       }
       // Counting forms run in their returning form (through these hooks again), so the changed rows are known exactly.
@@ -347,9 +352,10 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
           continue;
         }
         // Rows their last write returned whole need no second read.
-        const returned = changes.rows.get(entity);
-        const unread = live.filter((id) => !returned?.has(id));
-        const rows: Args[] = [...live.filter((id) => returned?.has(id)).map((id) => returned!.get(id)!), ...(unread.length ? await cfg.load(changes.tx, unread) : [])];
+        const returned = changes.rows.get(entity) ?? new Map<EntityId, Args>();
+        const unread = live.filter((id) => !returned.has(id));
+        const known = live.filter((id) => returned.has(id)).map((id) => returned.get(id)!);
+        const rows: Args[] = [...known, ...(unread.length ? await cfg.load(changes.tx, unread) : [])];
         const found = new Set<EntityId>();
         for (const row of rows) {
           found.add(row[idField]);

@@ -11,12 +11,14 @@ type Db = Pick<PrismaClient, 'user' | 'product' | 'cart'>;
 
 const ids = (list: EntityId[]) => list as number[];
 
+/** The password hash never leaves the database: not in the cache, not in resolvers. */
+const userOmit = { passwordHash: true } as const;
+
 export const cachedEntities = {
   User: {
     model: 'User',
-    row: { omit: ['passwordHash'] },
-    // The password hash never leaves the database: not in the cache, not in resolvers.
-    load: (db, list) => db.user.findMany({ where: { id: { in: ids(list) } }, omit: { passwordHash: true } }),
+    row: { omit: Object.keys(userOmit) },
+    load: (db, list) => db.user.findMany({ where: { id: { in: ids(list) } }, omit: userOmit }),
   },
   Product: {
     model: 'Product',
