@@ -32,6 +32,8 @@ interface World {
   product: { id: number; globalId: string };
   /** A product nothing refers to (for deleteProduct). */
   spare: { id: number; globalId: string };
+  /** A customer with no orders (for deleteUser). */
+  spareUser: { id: number; globalId: string };
   orderId: string;
 }
 
@@ -51,6 +53,7 @@ async function makeWorld(): Promise<World> {
   const admin = await api.admin();
   const product = await api.product({ stock: 100, priceCents: 250 });
   const spare = await api.product();
+  const spareUser = await account('Spare');
   const add = `mutation($p: ID!) { addToCart(input: { productId: $p, quantity: 1 }) { version } }`;
   await api.gql(add, { p: product.globalId }, owner.token);
   const orderId: string = (await api.gql(`mutation { checkout { id } }`, {}, owner.token)).data.checkout.id;
@@ -64,7 +67,7 @@ async function makeWorld(): Promise<World> {
     .sign(new TextEncoder().encode('a-different-secret-that-is-long-enough-to-pass'));
   // Every viewer's cache entry is warm, so a refused call fills nothing.
   for (const token of [owner.token, other.token, admin.token]) await api.gql(`{ me { id } }`, {}, token);
-  return { owner, other, admin, forged, product, spare, orderId };
+  return { owner, other, admin, forged, product, spare, spareUser, orderId };
 }
 
 function tokenOf(world: World, role: Role): string | undefined {
@@ -208,6 +211,12 @@ const mutations: Row[] = [
     name: 'deleteProduct: admins only',
     mutation: true,
     run: (w, token) => api.gql(`mutation($id: ID!) { deleteProduct(id: $id) { deletedProductId } }`, { id: w.spare.globalId }, token),
+    expect: UNAUTH_ELSE_FORBIDDEN_BUT_ADMIN,
+  },
+  {
+    name: 'deleteUser: admins only',
+    mutation: true,
+    run: (w, token) => api.gql(`mutation($id: ID!) { deleteUser(id: $id) { deletedUserId } }`, { id: w.spareUser.globalId }, token),
     expect: UNAUTH_ELSE_FORBIDDEN_BUT_ADMIN,
   },
   {

@@ -1,12 +1,13 @@
 /** The write-through cache core: domain-free, configured with the cached entities. */
-export { withWriteThrough, type WriteThroughOptions, type WritePolicy } from './write-through.js';
+export { withWriteThrough, withCommitListener, type WriteThroughOptions, type WritePolicy, type CommittedChange, type CommitListener } from './write-through.js';
+export { transientReason, type TransientReason } from './transient.js';
 export { TOMBSTONE_VERSION, createEntries, type CacheSettings } from './entries.js';
-export { createEntityLoader, primeWritten, type Cached, type EntityLoaderOptions } from './loader.js';
+export { createEntityLoader, type Cached, type EntityLoaderOptions } from './loader.js';
 export { createRedisStore, decodeEntry, type RedisStoreOptions } from './redis-store.js';
 export { createOutbox, type Outbox, type OutboxOptions } from './outbox.js';
 export { createReconciler, type Reconciler, type ReconcilerOptions } from './reconciler.js';
 export { withCircuitBreaker, type CircuitBreakerOptions } from './breaker.js';
-export { CacheUnavailableError } from './errors.js';
+export { CacheUnavailableError, TransactionConflictError } from './errors.js';
 export { createKeyBuilder, assertCacheableId } from './keys.js';
 export {
   createCacheStats,

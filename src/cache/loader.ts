@@ -107,15 +107,3 @@ export function createEntityLoader<Db, Row extends object>(
   if (options.batching === false) return new DataLoader(batch, { batch: false, cache: false });
   return new DataLoader(batch, { maxBatchSize: options.maxBatchSize ?? 1000 });
 }
-
-/**
- * Serves an entity that a write just returned, committed, for the rest of the
- * request, in the loader's shape (through JSON, exactly like a cache hit),
- * without reading it again. The row must be the whole entity as `load` reads
- * it, and the write must have committed.
- */
-export function primeWritten<Row extends object>(loader: DataLoader<EntityId, Cached<Row> | null>, id: EntityId, row: Row): Cached<Row> {
-  const value = JSON.parse(JSON.stringify(row)) as Cached<Row>;
-  loader.clear(id).prime(id, value);
-  return value;
-}

@@ -29,11 +29,14 @@ export function createChangeSet(tx: any): ChangeSet {
   return { tx, touched: new Map(), bumped: new Map(), deleted: new Map(), rows: new Map() };
 }
 
-/** One changed entity as it will commit; `row` is null when it no longer exists. */
+/**
+ * One changed entity as it will commit: `row` is the entity as its `load`
+ * reads it, `null` when it no longer exists, `undefined` when not read back.
+ */
 export interface Change {
   entity: string;
   id: EntityId;
-  row: Args | null;
+  row?: Args | null;
 }
 
 export const WRITE_OPERATIONS = new Set([
@@ -65,6 +68,11 @@ function add(map: Map<string, Set<EntityId>>, entity: string, ids: Iterable<Enti
   let set = map.get(entity);
   if (!set) map.set(entity, (set = new Set()));
   for (const id of ids) if (id !== null && id !== undefined) set.add(id);
+}
+
+/** Ids in one total order (numbers numerically), so that every writer locks rows in the same order. */
+function compareIds(a: EntityId, b: EntityId): number {
+  return typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : String(a) > String(b) ? 1 : 0;
 }
 
 export function delegateOf(tx: any, model: string) {
@@ -161,9 +169,22 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
         where: { [c.field]: { in: ids } },
         select: { [c.rootField]: true },
       });
-      const roots = rows.map((r) => r[c.rootField] as EntityId);
-      if (c.isRoot) touch(changes, c.entity, roots);
-      else add(changes.bumped, c.entity, roots);
+      const roots = [...new Set(rows.map((r) => r[c.rootField] as EntityId))];
+      if (c.isRoot) {
+        touch(changes, c.entity, roots);
+        continue;
+      }
+      // Bump (and so lock) the aggregates now, BEFORE the delete locks its own row: writers
+      // of an aggregate lock its root first and then the rows its members point to (a
+      // checkout locks the cart, then the products), so locking the root last would be
+      // the opposite order and deadlock with them.
+      const pending = roots.filter((id) => !changes.touched.get(c.entity)?.has(id)).sort(compareIds);
+      if (pending.length === 0) continue;
+      const cfg = entities[c.entity]!;
+      await delegateOf(changes.tx, cfg.model).updateMany({
+        where: { [cfg.idField ?? 'id']: { in: pending } },
+        data: { version: { increment: 1 } },
+      });
     }
   }
 
@@ -333,7 +354,7 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
      */
     async collect(changes: ChangeSet, { readBack = true } = {}): Promise<Change[]> {
       for (const [entity, ids] of changes.bumped) {
-        const pending = [...ids].filter((id) => !changes.touched.get(entity)?.has(id) && !changes.deleted.get(entity)?.has(id));
+        const pending = [...ids].filter((id) => !changes.touched.get(entity)?.has(id) && !changes.deleted.get(entity)?.has(id)).sort(compareIds);
         if (pending.length === 0) continue;
         const cfg = entities[entity]!;
         await delegateOf(changes.tx, cfg.model).updateMany({
@@ -348,7 +369,7 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
         const idField = cfg.idField ?? 'id';
         const live = [...ids].filter((id) => !changes.deleted.get(entity)?.has(id));
         if (!readBack) {
-          for (const id of live) result.push({ entity, id, row: null });
+          for (const id of live) result.push({ entity, id, row: undefined });
           continue;
         }
         // Rows their last write returned whole need no second read.

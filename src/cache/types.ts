@@ -116,6 +116,12 @@ export interface CacheObserver {
   transaction?(seconds: number, committed: boolean): void;
   /** One cache write after COMMIT (with its retries), in seconds. */
   publish?(seconds: number, ok: boolean): void;
+  /**
+   * A transaction failed for a transient `reason` (a closed set: see
+   * `TransientReason`); `retried` is false when it gave up (the client got
+   * TRANSACTION_CONFLICT).
+   */
+  transactionRetry?(reason: string, retried: boolean): void;
 }
 
 /** Counters the cache core moves; read by tests, metrics and the benchmark. */
@@ -134,10 +140,14 @@ export interface CacheStats {
   leaseFailures: number;
   /** Outbox entries replayed by the reconciler. */
   repairs: number;
+  /** Transactions run again after a transient failure (deadlock, serialization failure, timeout). */
+  transactionRetries: number;
+  /** Transactions that failed transiently on every attempt (TransactionConflictError). */
+  transactionConflicts: number;
   /** Hits and misses by entity. */
   entities: Record<string, { hits: number; misses: number }>;
 }
 
 export function createCacheStats(): CacheStats {
-  return { readRoundTrips: 0, writeRoundTrips: 0, hits: 0, misses: 0, readFailures: 0, writeFailures: 0, leaseFailures: 0, repairs: 0, entities: {} };
+  return { readRoundTrips: 0, writeRoundTrips: 0, hits: 0, misses: 0, readFailures: 0, writeFailures: 0, leaseFailures: 0, repairs: 0, transactionRetries: 0, transactionConflicts: 0, entities: {} };
 }

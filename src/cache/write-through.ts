@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
-import { CacheUnavailableError } from './errors.js';
+import { CacheUnavailableError, TransactionConflictError } from './errors.js';
+import { transientReason } from './transient.js';
 import { createEntries, type CacheSettings } from './entries.js';
 import type { Outbox } from './outbox.js';
 import { WRITE_OPERATIONS, createChangeSet, createWriteTracker, delegateOf, type Change, type ChangeSet, type DataModel } from './tracking.js';
@@ -63,6 +64,45 @@ export interface WriteThroughOptions extends CacheSettings {
   };
   /** Called when a cache write after commit fails or a lease cannot be taken. */
   onWriteError?: (error: unknown, keys: string[]) => void;
+  /**
+   * How many more times an interactive transaction is run after it failed for
+   * a transient reason (deadlock, serialization failure, lock, statement or
+   * transaction timeout; see transient.ts), before it fails with
+   * `TransactionConflictError`. Safe: nothing reaches the cache before COMMIT.
+   * The transaction's function must therefore be safe to run again: it may
+   * only talk to the database through its `tx`. 0 turns retries off. @default 3
+   */
+  transactionRetries?: number;
+  /**
+   * Wait before the first retry, in ms; doubled for each further retry, with
+   * full jitter (a random wait between 0 and that bound), so that the
+   * transactions that collided do not collide again. @default 20
+   */
+  retryBackoffMs?: number;
+}
+
+/**
+ * One entity a committed transaction changed: `row` as it committed (the
+ * entity exactly as its `load` reads it), `null` when it no longer exists,
+ * `undefined` when the write path did not read it (`publish: "invalidate"`).
+ */
+export type CommittedChange = Readonly<Change>;
+
+/** Told, right after COMMIT, every entity that transaction changed. Must not throw. */
+export type CommitListener = (changes: readonly CommittedChange[]) => void;
+
+const commitListeners = new AsyncLocalStorage<CommitListener>();
+
+/**
+ * Runs `fn` so that every write-through transaction that commits inside it
+ * (in its async context) calls `listener` with the entities it changed, as
+ * they committed, right after COMMIT and before the cache write. This is how
+ * per-request memos (DataLoaders, a memoized viewer) stay exactly what
+ * committed after a write in the same request, from the write path's own
+ * list of changes, cascades and aggregates included. Returns what `fn` returns.
+ */
+export function withCommitListener<T>(listener: CommitListener, fn: () => T): T {
+  return commitListeners.run(listener, fn);
 }
 
 /** One transaction's journey through the cache. */
@@ -94,6 +134,9 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
   const useTombstones = options.remedies?.tombstones ?? true;
   const { store, stats, outbox, hooks } = options;
   const onWriteError = options.onWriteError ?? (() => {});
+  const transactionRetries = options.transactionRetries ?? 3;
+  const retryBackoffMs = options.retryBackoffMs ?? 20;
+  if (!Number.isInteger(transactionRetries) || transactionRetries < 0) throw new TypeError(`transactionRetries must be an integer >= 0, got ${transactionRetries}`);
   const units = new AsyncLocalStorage<UnitOfWork>();
 
   const dataModel = (base as any)._runtimeDataModel as DataModel | undefined;
@@ -216,38 +259,62 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
     client: {
       async $transaction(input: unknown, txOptions?: unknown) {
         const current = units.getStore();
-        const unit: UnitOfWork = { token: randomUUID(), changed: [], keys: [], leased: false };
         // Batch transactions: allowed for reads and uncached writes; the hooks refuse cached writes.
-        if (typeof input !== 'function') return units.run(unit, () => hooked.$transaction(input, txOptions));
+        if (typeof input !== 'function') return units.run({ token: randomUUID(), changed: [], keys: [], leased: false }, () => hooked.$transaction(input, txOptions));
         // Prisma has no nested interactive transactions: join the current one.
         if (current?.changes) return (input as (tx: any) => unknown)(current.changes.tx);
 
-        let result: unknown;
-        const started = performance.now();
-        const timed = (committed: boolean) => options.observer?.transaction?.((performance.now() - started) / 1000, committed);
-        try {
-          result = await hooked.$transaction(
-            (tx: any) =>
-              units.run(unit, async () => {
-                unit.changes = createChangeSet(tx);
-                const value = await (input as (tx: any) => unknown)(tx);
-                await beforeCommit(unit, tx);
-                return value;
-              }),
-            txOptions,
-          );
-        } catch (error) {
-          timed(false);
-          await abandon(unit);
-          throw error;
+        for (let attempt = 1; ; attempt++) {
+          const unit: UnitOfWork = { token: randomUUID(), changed: [], keys: [], leased: false };
+          const started = performance.now();
+          const timed = (committed: boolean) => options.observer?.transaction?.((performance.now() - started) / 1000, committed);
+          let result: unknown;
+          try {
+            result = await hooked.$transaction(
+              (tx: any) =>
+                units.run(unit, async () => {
+                  unit.changes = createChangeSet(tx);
+                  const value = await (input as (tx: any) => unknown)(tx);
+                  await beforeCommit(unit, tx);
+                  return value;
+                }),
+              txOptions,
+            );
+          } catch (error) {
+            timed(false);
+            await abandon(unit);
+            // Rolled back for a transient reason (another transaction, or time): run it again.
+            const reason = transientReason(error);
+            if (!reason) throw error;
+            if (attempt > transactionRetries) {
+              stats.transactionConflicts++;
+              options.observer?.transactionRetry?.(reason, false);
+              throw new TransactionConflictError(reason, attempt, { cause: error });
+            }
+            stats.transactionRetries++;
+            options.observer?.transactionRetry?.(reason, true);
+            await new Promise((resolve) => setTimeout(resolve, Math.random() * retryBackoffMs * 2 ** (attempt - 1)));
+            continue;
+          }
+          timed(true);
+          // `hooked.$transaction` resolved: COMMIT succeeded. Only now may the cache, and
+          // the caller's per-request memos, see the change.
+          if (unit.changed.length > 0) notifyCommitted(unit.changed);
+          await publish(unit);
+          return result;
         }
-        timed(true);
-        // `hooked.$transaction` resolved: COMMIT succeeded. Only now may the cache see the change.
-        await publish(unit);
-        return result;
       },
     },
   });
+
+  /** Tells the listener of the caller's context (if any) what committed; a failing listener never fails the write. */
+  function notifyCommitted(changed: Change[]) {
+    try {
+      commitListeners.getStore()?.(changed);
+    } catch (error) {
+      onWriteError(error, []);
+    }
+  }
 
   return client as Client;
 }

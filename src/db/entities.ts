@@ -29,8 +29,8 @@ export const cachedEntities = {
     model: 'Cart',
     idField: 'userId',
     members: { CartItem: 'cartId' },
-    // Deleting a product deletes it from every cart (ON DELETE CASCADE).
-    cascades: { Product: { model: 'CartItem', field: 'productId' } },
+    // ON DELETE CASCADE: deleting a product deletes it from every cart; deleting a user deletes their cart.
+    cascades: { Product: { model: 'CartItem', field: 'productId' }, User: { model: 'Cart', field: 'userId' } },
     load: (db, list) =>
       db.cart.findMany({
         where: { userId: { in: ids(list) } },

@@ -75,6 +75,11 @@ export type DeleteProductPayload = {
   deletedProductId: Scalars['ID']['output'];
 };
 
+export type DeleteUserPayload = {
+  __typename?: 'DeleteUserPayload';
+  deletedUserId: Scalars['ID']['output'];
+};
+
 export type LogInInput = {
   email: Scalars['String']['input'];
   password: Scalars['String']['input'];
@@ -95,6 +100,13 @@ export type Mutation = {
   createProduct: Product;
   /** Admin only. Removes the product from every cart; past orders keep their copy of it. */
   deleteProduct: DeleteProductPayload;
+  /**
+   * Admin only. Deletes a user's account and cart; the user's tokens are anonymous
+   * from the next request on, on every instance. CONFLICT while the user has orders
+   * (order history is kept), BAD_USER_INPUT for your own account, NOT_FOUND if there
+   * is no such user.
+   */
+  deleteUser: DeleteUserPayload;
   logIn: AuthPayload;
   removeFromCart: Cart;
   setCartItemQuantity: Cart;
@@ -123,6 +135,11 @@ export type MutationCreateProductArgs = {
 
 
 export type MutationDeleteProductArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationDeleteUserArgs = {
   id: Scalars['ID']['input'];
 };
 
@@ -427,6 +444,7 @@ export type ResolversTypes = {
   CreateProductInput: CreateProductInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeleteProductPayload: ResolverTypeWrapper<DeleteProductPayload>;
+  DeleteUserPayload: ResolverTypeWrapper<DeleteUserPayload>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   LogInInput: LogInInput;
@@ -463,6 +481,7 @@ export type ResolversParentTypes = {
   CreateProductInput: CreateProductInput;
   DateTime: Scalars['DateTime']['output'];
   DeleteProductPayload: DeleteProductPayload;
+  DeleteUserPayload: DeleteUserPayload;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   LogInInput: LogInInput;
@@ -515,12 +534,17 @@ export type DeleteProductPayloadResolvers<ContextType = GraphQLContext, ParentTy
   deletedProductId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
+export type DeleteUserPayloadResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['DeleteUserPayload'] = ResolversParentTypes['DeleteUserPayload']> = {
+  deletedUserId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   addToCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationAddToCartArgs, 'input'>>;
   adjustStock?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationAdjustStockArgs, 'input'>>;
   checkout?: Resolver<ResolversTypes['Order'], ParentType, ContextType>;
   createProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
   deleteProduct?: Resolver<ResolversTypes['DeleteProductPayload'], ParentType, ContextType, RequireFields<MutationDeleteProductArgs, 'id'>>;
+  deleteUser?: Resolver<ResolversTypes['DeleteUserPayload'], ParentType, ContextType, RequireFields<MutationDeleteUserArgs, 'id'>>;
   logIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLogInArgs, 'input'>>;
   removeFromCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationRemoveFromCartArgs, 'productId'>>;
   setCartItemQuantity?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationSetCartItemQuantityArgs, 'input'>>;
@@ -625,6 +649,7 @@ export type Resolvers<ContextType = GraphQLContext> = {
   CartItem?: CartItemResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   DeleteProductPayload?: DeleteProductPayloadResolvers<ContextType>;
+  DeleteUserPayload?: DeleteUserPayloadResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Node?: NodeResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;

@@ -2,8 +2,9 @@
  * The per-request context: the services, a fresh set of DataLoaders (so no
  * request ever sees another's memoized values), and who is asking.
  */
+import { withCommitListener, type CommitListener } from '../cache/index.js';
 import type { UserRecord } from '../db/records.js';
-import { createLoaders, type Loaders } from '../loaders/index.js';
+import { applyCommitted, createLoaders, type Loaders } from '../loaders/index.js';
 import type { Services } from '../services.js';
 import { forbidden, unauthenticated } from './errors.js';
 
@@ -12,8 +13,14 @@ export interface GraphQLContext {
   loaders: Loaders;
   /** The user id of a valid bearer token, or null. */
   viewerId: number | null;
-  /** The signed-in user (loaded once per request), or null. */
+  /**
+   * The signed-in user, or null (also when the account no longer exists).
+   * Read through the user loader every time, never memoized apart from it, so
+   * after a write in this request it is what committed.
+   */
   viewer(): Promise<UserRecord | null>;
+  /** Keeps this request's loaders equal to what its transactions commit (see `inRequest`). */
+  onCommit: CommitListener;
   /** After signUp or logIn: the rest of the request acts as this user. */
   signIn(userId: number): void;
 }
@@ -22,18 +29,26 @@ export async function createContext(services: Services, authorization: string | 
   const loaders = createLoaders(services);
   const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
   const viewerId = token ? await services.tokens.verify(token) : null;
-  let viewer: Promise<UserRecord | null> | undefined;
   const ctx: GraphQLContext = {
     services,
     loaders,
     viewerId,
-    viewer: () => (viewer ??= ctx.viewerId === null ? Promise.resolve(null) : loaders.user.load(ctx.viewerId)),
+    viewer: () => (ctx.viewerId === null ? Promise.resolve(null) : loaders.user.load(ctx.viewerId)),
+    onCommit: (changes) => applyCommitted(loaders, changes),
     signIn(userId) {
       ctx.viewerId = userId;
-      viewer = undefined;
     },
   };
   return ctx;
+}
+
+/**
+ * Runs a resolver so that every transaction it commits updates this request's
+ * loaders before anything else in the request reads them (a request sees its
+ * own writes). Wraps every Mutation field (resolvers/index.ts).
+ */
+export function inRequest<T>(ctx: GraphQLContext, resolve: () => T): T {
+  return withCommitListener(ctx.onCommit, resolve);
 }
 
 /** The signed-in user; UNAUTHENTICATED otherwise (also when the account no longer exists). */

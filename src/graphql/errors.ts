@@ -4,7 +4,7 @@
  */
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { CacheUnavailableError } from '../cache/index.js';
+import { CacheUnavailableError, TransactionConflictError } from '../cache/index.js';
 
 /** The codes clients may rely on. */
 export const ErrorCode = {
@@ -16,6 +16,12 @@ export const ErrorCode = {
   OUT_OF_STOCK: 'OUT_OF_STOCK',
   /** Redis could not take part in a write under the `fail` policy: nothing was committed. */
   CACHE_UNAVAILABLE: 'CACHE_UNAVAILABLE',
+  /**
+   * The change collided with concurrent changes (deadlock, serialization failure, lock or
+   * transaction timeout) on every attempt the server made: nothing was changed, and
+   * `extensions.retryable` is true: send the same request again.
+   */
+  TRANSACTION_CONFLICT: 'TRANSACTION_CONFLICT',
   /** The benchmark's ceiling mode (API_MODE=ceiling) cannot answer this: it needs the database. */
   NOT_SUPPORTED_IN_MODE: 'NOT_SUPPORTED_IN_MODE',
   /** A rate limit (logIn, signUp, email change) is used up: `extensions.retryAfterSeconds` says when to retry (HTTP 429). */
@@ -47,8 +53,12 @@ export const forbidden = (message = 'You are not allowed to do this') => new Saf
 export function createErrorFormatter(log: (error: unknown) => void) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
+    // Both mean "nothing was changed; the same request may succeed shortly".
     if (original instanceof CacheUnavailableError) {
-      return { message: original.message, path: formatted.path, extensions: { code: ErrorCode.CACHE_UNAVAILABLE } };
+      return { message: original.message, path: formatted.path, extensions: { code: ErrorCode.CACHE_UNAVAILABLE, retryable: true } };
+    }
+    if (original instanceof TransactionConflictError) {
+      return { message: original.message, path: formatted.path, extensions: { code: ErrorCode.TRANSACTION_CONFLICT, retryable: true, reason: original.reason } };
     }
     if (original instanceof SafeError) {
       const { stacktrace: _omitted, ...extensions } = formatted.extensions ?? {};

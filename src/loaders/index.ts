@@ -4,7 +4,7 @@
  * cached, are batched straight from the database.
  */
 import DataLoader from 'dataloader';
-import { createEntityLoader, type EntityId } from '../cache/index.js';
+import { createEntityLoader, type CommittedChange, type EntityId } from '../cache/index.js';
 import { cachedEntities } from '../db/entities.js';
 import type { CartRecord, OrderRecord, ProductRecord, UserRecord } from '../db/records.js';
 import type { Services } from '../services.js';
@@ -37,4 +37,23 @@ export function createLoaders({ db, loaderStore, batching, stats, config, log, m
       return ids.map((id) => byId.get(id) ?? null);
     }),
   };
+}
+
+/**
+ * Makes a request's loaders show exactly what a transaction of that request
+ * committed: each changed entity is primed with its committed row (through
+ * JSON, the shape of a cache hit), or with null once deleted, or forgotten when
+ * the write path did not read it back. Loaders of uncached data (orders) cannot
+ * know what changed: they forget everything. Called by the write-through's
+ * commit listener (see `createContext`), never resolver by resolver.
+ */
+export function applyCommitted(loaders: Loaders, changes: readonly CommittedChange[]): void {
+  const cached: Record<string, DataLoader<EntityId, unknown>> = { User: loaders.user, Product: loaders.product, Cart: loaders.cart };
+  for (const { entity, id, row } of changes) {
+    const loader = cached[entity];
+    if (!loader) continue;
+    loader.clear(id);
+    if (row !== undefined) loader.prime(id, row === null ? null : JSON.parse(JSON.stringify(row)));
+  }
+  loaders.order.clearAll();
 }

@@ -2,7 +2,7 @@ import type { Resolvers } from '../../generated/graphql.js';
 import type { CartRecord, UserRecord } from '../../db/records.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { requireSelfOrAdmin, requireViewer, type GraphQLContext } from '../context.js';
-import { ErrorCode, SafeError, notFound } from '../errors.js';
+import { ErrorCode, SafeError, notFound, unauthenticated } from '../errors.js';
 import { fromGlobalId, toGlobalId } from '../ids.js';
 import { isForeignKeyViolation } from '../prisma-errors.js';
 import { LIMITS, int } from '../validate.js';
@@ -23,16 +23,32 @@ export async function findVisibleCart(ctx: GraphQLContext, userId: number): Prom
 }
 
 /**
- * Runs a change to the viewer's cart in one transaction. The cart row is
- * locked first (an upsert, which also creates a missing cart), so changes
- * to one cart are serialized and their checks cannot race.
+ * Locks the user's cart row for the rest of the transaction (an upsert, which
+ * also creates a missing cart), so that changes to one cart and checkouts of
+ * it run one after the other and their checks cannot race. Every writer of a
+ * cart takes this lock first, before any product row: one global lock order
+ * (carts, then products), which the write-through keeps too when a product
+ * delete reaches carts. UNAUTHENTICATED when the user no longer exists (a
+ * token outliving its account).
  */
+export async function lockCart(tx: Tx, userId: number): Promise<void> {
+  try {
+    await tx.cart.upsert({ where: { userId }, create: { userId }, update: {}, select: { userId: true } });
+  } catch (error) {
+    // The cart's only foreign key is its user.
+    if (isForeignKeyViolation(error)) throw unauthenticated();
+    throw error;
+  }
+}
+
+/** Runs a change to the viewer's cart in one transaction, the cart locked first (see `lockCart`). */
 async function changeCart(ctx: GraphQLContext, viewer: UserRecord, change: (tx: Tx, userId: number) => Promise<void>) {
   await ctx.services.db.$transaction(async (tx) => {
-    await tx.cart.upsert({ where: { userId: viewer.id }, create: { userId: viewer.id }, update: {}, select: { userId: true } });
+    await lockCart(tx, viewer.id);
     await change(tx, viewer.id);
   });
-  return (await ctx.loaders.cart.clear(viewer.id).load(viewer.id)) ?? emptyCart(viewer.id);
+  // The commit primed this request's loaders with the cart as it committed.
+  return (await ctx.loaders.cart.load(viewer.id)) ?? emptyCart(viewer.id);
 }
 
 /** Checks a wanted quantity against the limit and the stock, inside the transaction. */

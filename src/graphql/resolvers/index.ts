@@ -2,6 +2,7 @@
 import { GraphQLScalarType, Kind } from 'graphql';
 import { GraphQLSafeInt } from 'graphql-scalars';
 import type { Resolvers } from '../../generated/graphql.js';
+import { inRequest, type GraphQLContext } from '../context.js';
 import { cartResolvers } from './carts.js';
 import { nodeResolvers } from './node.js';
 import { orderResolvers } from './orders.js';
@@ -35,11 +36,24 @@ function mergeResolvers(...parts: Resolvers[]): Resolvers {
   return merged as Resolvers;
 }
 
-export const resolvers: Resolvers = mergeResolvers(
+/**
+ * Every mutation runs under its request's commit listener: whatever it
+ * commits, directly or through cascades and aggregates, is what the rest of
+ * the request reads (the viewer and every loader), in one place.
+ */
+function seeingOwnWrites(all: Resolvers): Resolvers {
+  const mutations = Object.entries(all.Mutation ?? {}).map(([field, resolve]) => [
+    field,
+    (parent: unknown, args: unknown, ctx: GraphQLContext, info: unknown) => inRequest(ctx, () => (resolve as Function)(parent, args, ctx, info)),
+  ]);
+  return { ...all, Mutation: Object.fromEntries(mutations) } as Resolvers;
+}
+
+export const resolvers: Resolvers = seeingOwnWrites(mergeResolvers(
   { DateTime, SafeInt: GraphQLSafeInt },
   nodeResolvers,
   userResolvers,
   productResolvers,
   cartResolvers,
   orderResolvers,
-);
+));

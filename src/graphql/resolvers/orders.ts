@@ -4,6 +4,7 @@ import { requireSelfOrAdmin, requireViewer, type GraphQLContext } from '../conte
 import { ErrorCode, SafeError, badInput, forbidden } from '../errors.js';
 import { fromGlobalId, toGlobalId } from '../ids.js';
 import { connection, pageArgs } from '../pagination.js';
+import { lockCart } from './carts.js';
 
 /** An order the viewer may see (their own, or anyone's for an admin); null if it does not exist. */
 export async function findVisibleOrder(ctx: GraphQLContext, id: number) {
@@ -51,7 +52,7 @@ export const orderResolvers: Resolvers = {
       const viewer = await requireViewer(ctx);
       const order = await ctx.services.db.$transaction(async (tx) => {
         // Lock the cart first: two checkouts of one cart run one after the other.
-        await tx.cart.upsert({ where: { userId: viewer.id }, create: { userId: viewer.id }, update: {}, select: { userId: true } });
+        await lockCart(tx, viewer.id);
         const items = await tx.cartItem.findMany({ where: { cartId: viewer.id }, orderBy: { productId: 'asc' } });
         if (items.length === 0) throw badInput('Your cart is empty');
         // Products in id order, so concurrent checkouts lock them in the same order (no deadlock).
@@ -80,8 +81,6 @@ export const orderResolvers: Resolvers = {
         await tx.cartItem.deleteMany({ where: { cartId: viewer.id } });
         return created;
       });
-      ctx.loaders.cart.clear(viewer.id);
-      for (const line of order.items) if (line.productId !== null) ctx.loaders.product.clear(line.productId);
       return order;
     },
   },

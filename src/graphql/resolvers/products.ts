@@ -1,6 +1,4 @@
-import { primeWritten } from '../../cache/index.js';
 import type { Resolvers } from '../../generated/graphql.js';
-import type { Product } from '../../generated/prisma/client.js';
 import { requireAdmin, type GraphQLContext } from '../context.js';
 import { ErrorCode, SafeError, notFound } from '../errors.js';
 import { fromGlobalId, toGlobalId } from '../ids.js';
@@ -12,11 +10,10 @@ const skuTaken = (value: string) => new SafeError(ErrorCode.CONFLICT, `A product
 const productNotFound = (id: number) => notFound(`Product ${toGlobalId('Product', id)} does not exist`);
 
 /**
- * A product as its write returned it, committed (the write-through published
- * that same row): the answer, and what the rest of the request reads, with no
- * second read.
+ * A product a write of this request just committed, in the loader's shape:
+ * the commit primed the request's loader with that row, so this reads nothing.
  */
-const written = (ctx: GraphQLContext, product: Product) => primeWritten(ctx.loaders.product, product.id, product);
+const committed = async (ctx: GraphQLContext, product: { id: number }) => (await ctx.loaders.product.load(product.id))!;
 
 export const productResolvers: Resolvers = {
   Query: {
@@ -49,7 +46,7 @@ export const productResolvers: Resolvers = {
         stock: int('stock', input.stock ?? 0, 0, LIMITS.stock),
       };
       try {
-        return written(ctx, await ctx.services.db.product.create({ data }));
+        return await committed(ctx, await ctx.services.db.product.create({ data, select: { id: true } }));
       } catch (error) {
         if (isUniqueViolation(error)) throw skuTaken(data.sku);
         throw error;
@@ -67,7 +64,7 @@ export const productResolvers: Resolvers = {
         ...(changes.priceCents !== undefined && { priceCents: int('priceCents', changes.priceCents, 0, LIMITS.priceCents) }),
       };
       try {
-        return written(ctx, await ctx.services.db.product.update({ where: { id }, data }));
+        return await committed(ctx, await ctx.services.db.product.update({ where: { id }, data, select: { id: true } }));
       } catch (error) {
         if (isRecordNotFound(error)) throw productNotFound(id);
         if (isUniqueViolation(error)) throw skuTaken(data.sku ?? '');
@@ -85,7 +82,6 @@ export const productResolvers: Resolvers = {
         if (isRecordNotFound(error)) throw productNotFound(id);
         throw error;
       }
-      ctx.loaders.product.clear(id);
       return { deletedProductId: globalId };
     },
 
@@ -99,7 +95,7 @@ export const productResolvers: Resolvers = {
         where: { id, stock: delta < 0 ? { gte: -delta } : { lte: LIMITS.stock - delta } },
         data: { stock: { increment: delta } },
       });
-      if (product) return written(ctx, product);
+      if (product) return committed(ctx, product);
       // Nothing changed: say why.
       const current = await ctx.loaders.product.clear(id).load(id);
       if (!current) throw productNotFound(id);
