@@ -47,6 +47,8 @@ export interface Config {
   bodyLimitBytes: number;
   /** How long one GraphQL operation may run before it is answered with TIMEOUT, in ms. @default 10000 */
   requestTimeoutMs: number;
+  /** Node's HTTP server timeouts against slow clients (slow-loris). */
+  httpTimeouts: HttpTimeouts;
   /** Query limits, checked before anything runs. */
   queryLimits: QueryLimits;
   /** Rate limits of logIn, signUp and email changes; `null` when RATE_LIMITS=off. */
@@ -66,6 +68,16 @@ export interface QueryLimits {
   maxCost: number;
 }
 
+/** Node's HTTP server timeouts, in ms; src/server/http.ts checks them every second (or more often). */
+export interface HttpTimeouts {
+  /** Time to send a request's headers (Node's `headersTimeout`), from its first byte. @default 10000 */
+  headersMs: number;
+  /** Time to send a whole request, headers and body (Node's `requestTimeout`). @default 30000 */
+  requestMs: number;
+  /** How long an idle keep-alive connection stays open (Node's `keepAliveTimeout`; Node adds 1 s of grace). @default 5000 */
+  keepAliveMs: number;
+}
+
 /** `points` attempts per `seconds`, per key. */
 export interface Rate {
   points: number;
@@ -73,9 +85,15 @@ export interface Rate {
 }
 
 export interface RateLimits {
-  /** Failed logIns per client IP. @default 50 per 900 s */
+  /** Failed logIns per client IP, whatever the email (slow brute force). @default 100 per 86400 s */
   logInPerIp: Rate;
-  /** Failed logIns per email (existing or not); a success resets it. @default 10 per 900 s */
+  /** Consecutive failed logIns per client IP and email; a success resets it. @default 10 per 3600 s */
+  logInPerIpAndAccount: Rate;
+  /**
+   * Failed logIns per email from every client together (existing or not); a success resets it.
+   * A ceiling against attacks spread over many addresses: far above `logInPerIp`, so that no
+   * one client can lock an account's owner out. @default 1000 per 86400 s
+   */
   logInPerAccount: Rate;
   /** signUp attempts per client IP. @default 20 per 3600 s */
   signUpPerIp: Rate;
@@ -144,6 +162,14 @@ function trustProxy(env: Env): boolean | number | string {
   return parts.join(',');
 }
 
+/** HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS, KEEP_ALIVE_TIMEOUT_MS; Node refuses headers longer than the whole request. */
+function httpTimeouts(env: Env): HttpTimeouts {
+  const headersMs = integer(env, 'HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const requestMs = integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000);
+  if (headersMs > requestMs) throw new ConfigError(`HEADERS_TIMEOUT_MS must be at most HTTP_REQUEST_TIMEOUT_MS (${requestMs}), got ${headersMs}`);
+  return { headersMs, requestMs, keepAliveMs: integer(env, 'KEEP_ALIVE_TIMEOUT_MS', 5000, 100, 600_000) };
+}
+
 function onOff(env: Env, name: string, fallback: boolean): boolean {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -205,6 +231,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: trustProxy(env),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 102_400, 1024, 10_485_760),
     requestTimeoutMs: integer(env, 'REQUEST_TIMEOUT_MS', 10_000, 100, 300_000),
+    httpTimeouts: httpTimeouts(env),
     queryLimits: {
       maxDepth: integer(env, 'QUERY_MAX_DEPTH', 10, 2, 100),
       maxAliases: integer(env, 'QUERY_MAX_ALIASES', 15, 0, 1000),
@@ -215,8 +242,9 @@ export function loadConfig(env: Env = process.env): Config {
     // Off by default only under NODE_ENV=test, whose many sign-ups come from one address.
     rateLimits: onOff(env, 'RATE_LIMITS', nodeEnv !== 'test')
       ? {
-          logInPerIp: rate(env, 'RATE_LIMIT_LOGIN_PER_IP', { points: 50, seconds: 900 }),
-          logInPerAccount: rate(env, 'RATE_LIMIT_LOGIN_PER_ACCOUNT', { points: 10, seconds: 900 }),
+          logInPerIp: rate(env, 'RATE_LIMIT_LOGIN_PER_IP', { points: 100, seconds: 86_400 }),
+          logInPerIpAndAccount: rate(env, 'RATE_LIMIT_LOGIN_PER_IP_AND_ACCOUNT', { points: 10, seconds: 3600 }),
+          logInPerAccount: rate(env, 'RATE_LIMIT_LOGIN_PER_ACCOUNT', { points: 1000, seconds: 86_400 }),
           signUpPerIp: rate(env, 'RATE_LIMIT_SIGNUP_PER_IP', { points: 20, seconds: 3600 }),
           signUpPerAccount: rate(env, 'RATE_LIMIT_SIGNUP_PER_ACCOUNT', { points: 5, seconds: 3600 }),
           emailChangePerUser: rate(env, 'RATE_LIMIT_EMAIL_CHANGE_PER_USER', { points: 10, seconds: 3600 }),

@@ -174,7 +174,7 @@ describe('rate limits', () => {
     const keys = await api.services.redis!.keys(`${api.namespace}rl:*`);
     expect(keys.length).toBeGreaterThan(5);
     for (const key of keys) {
-      expect(key).toMatch(new RegExp(`^${api.namespace}rl:(logInPerIp|logInPerAccount|signUpPerIp|signUpPerAccount|emailChangePerUser):[A-Za-z0-9_-]{32}$`));
+      expect(key).toMatch(new RegExp(`^${api.namespace}rl:(logInPerIp|logInPerIpAndAccount|logInPerAccount|signUpPerIp|signUpPerAccount|emailChangePerUser):[A-Za-z0-9_-]{32}$`));
       expect(Number.isInteger(Number(await api.services.redis!.get(key)))).toBe(true);
       expect(await api.services.redis!.pttl(key)).toBeGreaterThan(0);
     }

@@ -112,8 +112,9 @@ describe('in production', () => {
   it('rate limits logIn and signUp by default', () => {
     expect(prod.services.config.rateLimits).not.toBeNull();
     expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).rateLimits).toMatchObject({
-      logInPerIp: { points: 50, seconds: 900 },
-      logInPerAccount: { points: 10, seconds: 900 },
+      logInPerIp: { points: 100, seconds: 86_400 },
+      logInPerIpAndAccount: { points: 10, seconds: 3600 },
+      logInPerAccount: { points: 1000, seconds: 86_400 },
     });
   });
 });
@@ -127,7 +128,7 @@ describe('configuration', () => {
 
   it('validates the security settings with clear messages', () => {
     expect(() => loadConfig({ RATE_LIMITS: 'maybe' })).toThrow(new ConfigError('RATE_LIMITS must be on or off, got "maybe"'));
-    expect(() => loadConfig({ RATE_LIMIT_LOGIN_PER_IP: '10 per minute' })).toThrow(/RATE_LIMIT_LOGIN_PER_IP must be <attempts>\/<seconds> like 50\/900/);
+    expect(() => loadConfig({ RATE_LIMIT_LOGIN_PER_IP: '10 per minute' })).toThrow(/RATE_LIMIT_LOGIN_PER_IP must be <attempts>\/<seconds> like 100\/86400/);
     expect(() => loadConfig({ RATE_LIMIT_SIGNUP_PER_ACCOUNT: '0/60' })).toThrow(/RATE_LIMIT_SIGNUP_PER_ACCOUNT must be/);
     expect(() => loadConfig({ QUERY_MAX_DEPTH: '1' })).toThrow(/QUERY_MAX_DEPTH must be an integer from 2 to 100/);
     expect(() => loadConfig({ QUERY_MAX_COST: 'lots' })).toThrow(/QUERY_MAX_COST must be an integer/);

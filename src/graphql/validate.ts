@@ -2,7 +2,8 @@
  * Input checks that say what was expected and what was received. Each
  * returns the cleaned value or throws BAD_USER_INPUT naming the field.
  */
-import { badInput } from './errors.js';
+import { domainToASCII } from 'node:url';
+import { badInput, ErrorCode, SafeError } from './errors.js';
 
 /** PostgreSQL text cannot hold U+0000: refuse it as bad input rather than fail in the database. */
 function noNul(field: string, value: string): string {
@@ -10,6 +11,7 @@ function noNul(field: string, value: string): string {
   return value;
 }
 
+/** A trimmed text of `min` to `max` characters; BAD_USER_INPUT naming `field` and the length received otherwise. */
 export function text(field: string, value: string, { min = 1, max }: { min?: number; max: number }): string {
   const trimmed = noNul(field, value).trim();
   if (trimmed.length < min || trimmed.length > max) {
@@ -18,14 +20,79 @@ export function text(field: string, value: string, { min = 1, max }: { min?: num
   return trimmed;
 }
 
+/** RFC 5321's limit on a path (256 octets) less its angle brackets. */
+const EMAIL_MAX = 254;
+
+/**
+ * The one form of an email address, used everywhere an email enters (signUp,
+ * logIn, updateProfile, the rate limiters' keys), so that look-alike spellings
+ * of one address are one account:
+ *
+ * - Unicode NFKC on the whole address: fullwidth `ａ` is `a`, `＠` is `@`
+ *   (Unicode Standard Annex #15);
+ * - lower case, the name before the `@` included (as this API always did);
+ * - the domain through IDNA (UTS #46, as the WHATWG URL standard applies it:
+ *   node's `url.domainToASCII`) to its ASCII form, `bücher.example` and
+ *   `BÜCHER.example` are `xn--bcher-kva.example`;
+ * - the domain without the trailing dot of its fully-qualified form
+ *   (`example.com.` is `example.com`).
+ *
+ * Returns `<name>@<ascii domain>`, e.g. `dup@xn--bcher-kva.example`, at most
+ * 254 characters (RFC 5321's path limit less its brackets). Throws
+ * BAD_USER_INPUT (`extensions.field` = `email`) saying what is wrong:
+ * nothing, spaces, control or invisible characters (no quoted names here, and
+ * invisible ones would make look-alikes), not exactly one `@`, nothing before it, a domain
+ * that IDNA refuses or that is not dot-separated labels of letters, digits
+ * and hyphens (RFC 1035, at most 63 characters each, 253 in all), an IP
+ * address as the domain, or too long.
+ */
 export function email(value: string): string {
-  const normalized = noNul('email', value).trim().toLowerCase();
-  if (normalized.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(normalized)) {
-    throw badInput('email must be a valid address like name@example.com', { field: 'email' });
+  const fail = (message: string): never => {
+    throw badInput(message, { field: 'email' });
+  };
+  const trimmed = noNul('email', value).trim();
+  // Bounded before any Unicode work (NFKC can shorten a string, so the real check is below).
+  if (trimmed.length > 4 * EMAIL_MAX) fail(`email must be at most ${EMAIL_MAX} characters, got ${trimmed.length}`);
+  if (trimmed === '') fail('email must be an address like name@example.com, got nothing');
+  const nfkc = trimmed.normalize('NFKC');
+  if (/[\p{Cc}\p{Cf}\p{Z}\s]/u.test(nfkc)) fail('email must not contain spaces, control or invisible characters');
+  const parts = nfkc.split('@');
+  if (parts.length !== 2) fail(`email must have exactly one "@" between a name and a domain, like name@example.com; got ${parts.length - 1}`);
+  const [name, domain] = parts as [string, string];
+  if (name === '') fail('email must have a name before the "@", like name@example.com');
+  if (domain === '') fail('email must have a domain after the "@", like name@example.com');
+  // Case folding can leave a string out of NFKC: normalize again after it.
+  const local = name.toLowerCase().normalize('NFKC');
+  // UTS #46 maps (lower case, fullwidth and ideographic dots) and converts to punycode; '' when it refuses.
+  const idna = domainToASCII(domain);
+  if (idna === '') fail('email must have a valid domain name after the "@" (IDNA, which puts it in ASCII, refuses this one)');
+  const ascii = idna.endsWith('.') ? idna.slice(0, -1) : idna;
+  const labels = ascii.split('.');
+  if (labels.length < 2) fail('email must have a domain of at least two labels separated by a dot, like example.com');
+  if (!labels.every((label) => /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/.test(label)) || ascii.length > 253) {
+    fail('email must have a domain of labels of letters, digits and hyphens (not first or last), 1 to 63 characters each, separated by single dots');
   }
+  if (/^[0-9]+$/.test(labels[labels.length - 1]!)) fail('email must have a domain name after the "@", not an IP address');
+  const normalized = `${local}@${ascii}`;
+  if (normalized.length > EMAIL_MAX) fail(`email must be at most ${EMAIL_MAX} characters (its domain in ASCII), got ${normalized.length}`);
   return normalized;
 }
 
+/**
+ * The same normalization for logIn, which must answer every failure alike:
+ * the address's one form (see `email`), or null for anything that is not an
+ * address (and so has no account). Rethrows only unexpected errors.
+ */
+export function emailOrNull(value: string): string | null {
+  try {
+    return email(value);
+  } catch (error) {
+    if (error instanceof SafeError && error.extensions.code === ErrorCode.BAD_USER_INPUT) return null;
+    throw error;
+  }
+}
+
+/** An integer from `min` to `max`; BAD_USER_INPUT naming `field` and the value received otherwise. */
 export function int(field: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
     throw badInput(`${field} must be an integer from ${min} to ${max}, got ${value}`, { field });

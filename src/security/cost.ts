@@ -43,6 +43,7 @@ export function checkListSizes(schema: GraphQLSchema): void {
 
 const clampPage = (n: unknown) => (typeof n === 'number' && Number.isFinite(n) ? Math.min(Math.max(Math.trunc(n), 1), LIMITS.pageSize) : DEFAULT_PAGE);
 
+/** graphql-query-complexity estimator: 0 for scalars and introspection; otherwise 1 plus the children, times the list's size. */
 export const estimator: ComplexityEstimator = ({ type, field, args, childComplexity }) => {
   // Introspection reads the schema, not data (and production refuses it altogether).
   if (isLeafType(getNamedType(field.type)) || field.name.startsWith('__')) return 0;
@@ -53,6 +54,10 @@ export const estimator: ComplexityEstimator = ({ type, field, args, childComplex
   return size * (1 + childComplexity);
 };
 
+/**
+ * Refuses (400, GRAPHQL_VALIDATION_FAILED) an operation whose cost, computed with its variables, is
+ * over `maxCost` (QUERY_MAX_COST), before any resolver runs; checks at start that every list has a size rule.
+ */
 export function costLimitPlugin(maxCost: number): ApolloServerPlugin<object> {
   return {
     async serverWillStart({ schema }) {

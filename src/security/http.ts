@@ -4,8 +4,31 @@
  * the right status, never Express's HTML page (which shows a stack trace
  * outside production), and the server's own failures are masked and logged.
  */
+import type { ServerOptions } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { HttpTimeouts } from '../config.js';
 import { redactSecrets } from './redact.js';
+
+/**
+ * Options for `http.createServer` that hold slow clients (slow-loris) to the
+ * configured timeouts (HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS,
+ * KEEP_ALIVE_TIMEOUT_MS in src/config.ts). Node answers a request past
+ * `headersTimeout` or `requestTimeout` with 408 and closes its connection,
+ * but only looks for them every `connectionsCheckingInterval` (30 s by
+ * default: a client dribbling its headers held on for 10 + up to 30 s). Here
+ * it looks every tenth of the shorter timeout, at most a second apart and at
+ * least 50 ms, so each fires at most that late. `keepAliveTimeout` is a timer
+ * on each socket (Node adds a second of grace, so the client, told the
+ * timeout in `Keep-Alive: timeout=`, closes first).
+ */
+export function httpServerOptions({ headersMs, requestMs, keepAliveMs }: HttpTimeouts): ServerOptions {
+  return {
+    headersTimeout: headersMs,
+    requestTimeout: requestMs,
+    keepAliveTimeout: keepAliveMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(Math.min(headersMs, requestMs) / 10))),
+  };
+}
 
 const errorBody = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
 
@@ -18,6 +41,11 @@ export const requireJsonBody: RequestHandler = (req, res, next) => {
   next();
 };
 
+/**
+ * Express's error handler for /graphql: 413 PAYLOAD_TOO_LARGE, 400 BAD_REQUEST
+ * (unparsable JSON, body-parser's other refusals with their own message), and
+ * anything else logged with `log` and answered 500 INTERNAL_SERVER_ERROR.
+ */
 export function jsonErrors({ bodyLimitBytes, log }: { bodyLimitBytes: number; log: (error: unknown) => void }): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) {

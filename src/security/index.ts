@@ -13,9 +13,9 @@ import { redactValues, registerSecret, secretValuesIn } from './redact.js';
 import { attachSecurity } from './request.js';
 import { Deadline, timeoutPlugin, withDeadlines } from './timeout.js';
 
-export { jsonErrors, requireJsonBody } from './http.js';
+export { httpServerOptions, jsonErrors, requireJsonBody } from './http.js';
 export { securityOf } from './request.js';
-export { ipSubject, tooManyRequests, type RateLimiter } from './rate-limit.js';
+export { countLogIn, ipSubject, tooManyRequests, type RateLimiter } from './rate-limit.js';
 
 /** Cuts the request's passwords (and other secret-named variables) out of error messages that echo them. */
 function redactEchoedSecrets(): ApolloServerPlugin<object> {
@@ -35,6 +35,12 @@ function redactEchoedSecrets(): ApolloServerPlugin<object> {
   };
 }
 
+/**
+ * The security layer for one server, from `services.config`: Apollo options
+ * and plugins (query limits, CSRF prevention, timeout, redaction), the
+ * resolver wrapper enforcing the deadline, and `attach`, which gives each
+ * request's context its client IP, rate limiter and deadline.
+ */
 export function createSecurity(services: Services) {
   const { config } = services;
   const production = config.nodeEnv === 'production';

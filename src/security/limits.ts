@@ -34,6 +34,7 @@ const hideSuggestions: ApolloServerPlugin<object> = {
   },
 };
 
+/** Apollo options enforcing `limits` (QUERY_MAX_*): parse options, validation rules, plugins, no batching. */
 export function queryLimits(limits: QueryLimits, { production }: { production: boolean }) {
   const reject = { exposeLimits: true, propagateOnRejection: false, onReject: [report] };
   const armor = new ApolloArmor({

@@ -18,7 +18,7 @@ import type { Rate, RateLimits } from '../config.js';
 import { ErrorCode, SafeError } from '../graphql/errors.js';
 
 export type LimitName = keyof RateLimits;
-const LIMIT_NAMES: LimitName[] = ['logInPerIp', 'logInPerAccount', 'signUpPerIp', 'signUpPerAccount', 'emailChangePerUser'];
+const LIMIT_NAMES: LimitName[] = ['logInPerIp', 'logInPerIpAndAccount', 'logInPerAccount', 'signUpPerIp', 'signUpPerAccount', 'emailChangePerUser'];
 
 export interface RateLimiter {
   /** Counts one attempt against `limit` for `subject`; TOO_MANY_REQUESTS (HTTP 429) when none are left. */
@@ -59,6 +59,41 @@ function expandIpv6(ip: string): string[] {
   return groups.map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''));
 }
 
+/**
+ * Counts one logIn attempt, before any work, following rate-limiter-flexible's
+ * "login endpoint protection" recipe (its wiki, "Brute-force protection"):
+ *
+ * 1. `logInPerIp`: failures per client (`ipSubject`) per day, whatever the
+ *    email (slow brute force, and one client spraying many accounts);
+ * 2. `logInPerIpAndAccount`: consecutive failures per client and account;
+ *    the owner's success resets only the owner's own count;
+ * 3. `logInPerAccount`: failures per account from every client together, a
+ *    ceiling against attacks spread over many addresses, set far above the
+ *    per-client limits, so no one client can lock the owner out.
+ *
+ * Each attempt is counted first and given back on success (so concurrent
+ * guesses cannot overrun a limit); a limit that refuses stops the count, so
+ * the attempts an attacker makes while refused do not reach the account's
+ * ceiling. `account` is the email in its one form (`email` in
+ * src/graphql/validate.ts), counted whether or not it has an account.
+ *
+ * Throws TOO_MANY_REQUESTS (`tooManyRequests`) when a limit is used up.
+ * Returns `succeeded`, to call when the password was right: it gives the
+ * client its attempt back and resets both of the account's counts.
+ */
+export async function countLogIn(limiter: RateLimiter, ip: string | undefined, account: string): Promise<{ succeeded(): Promise<void> }> {
+  const client = ipSubject(ip);
+  const pair = `${client}\n${account}`;
+  await limiter.consume('logInPerIp', client);
+  await limiter.consume('logInPerIpAndAccount', pair);
+  await limiter.consume('logInPerAccount', account);
+  return {
+    succeeded: async () => {
+      await Promise.all([limiter.reward('logInPerIp', client), limiter.reset('logInPerIpAndAccount', pair), limiter.reset('logInPerAccount', account)]);
+    },
+  };
+}
+
 /** No limits (RATE_LIMITS=off). */
 export const unlimited: RateLimiter = {
   consume: async () => undefined,
@@ -66,6 +101,13 @@ export const unlimited: RateLimiter = {
   reset: async () => undefined,
 };
 
+/**
+ * The limiter of every limit in `limits` (src/config.ts, RATE_LIMIT_*): in
+ * Redis under `<namespace>rl:<limit>:<keyed hash of the subject>` with an
+ * in-memory insurance limiter while Redis is unreachable, or in memory only
+ * (`redis` null, one instance). A store failure that even the insurance
+ * limiter cannot absorb lets the attempt through and calls `onStoreError`.
+ */
 export function createRateLimiter({
   redis,
   namespace,

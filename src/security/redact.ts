@@ -18,6 +18,7 @@ export function registerSecret(value: string | undefined | null): void {
   if (value && value.length >= 8) secrets.add(value);
 }
 
+/** `text` with password hashes, JWTs, URL passwords and registered secrets replaced by `[redacted …]`. */
 export function redactSecrets(text: string): string {
   let out = text.replace(ARGON2_HASH, '[redacted password hash]').replace(JWT, '[redacted token]').replace(URL_CREDENTIALS, '$1$2:[redacted]@');
   for (const secret of secrets) if (out.includes(secret)) out = out.split(secret).join('[redacted secret]');

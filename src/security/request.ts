@@ -19,6 +19,7 @@ export interface RequestSecurity {
  */
 const SECURITY = Symbol('security');
 
+/** Gives a context its request's security state, once (not writable, not configurable). */
 export function attachSecurity(context: object, security: RequestSecurity): void {
   Object.defineProperty(context, SECURITY, { value: security, enumerable: true, writable: false, configurable: false });
 }

@@ -17,7 +17,7 @@ import { createErrorFormatter } from '../graphql/errors.js';
 import { resolvers } from '../graphql/resolvers/index.js';
 import { typeDefs } from '../graphql/schema.js';
 import { decoyHash } from '../auth/passwords.js';
-import { createSecurity, jsonErrors, requireJsonBody } from '../security/index.js';
+import { createSecurity, httpServerOptions, jsonErrors, requireJsonBody } from '../security/index.js';
 import { redactSecrets } from '../security/redact.js';
 import type { Services } from '../services.js';
 import { graphiqlRouter } from './graphiql.js';
@@ -67,10 +67,9 @@ export async function startServer(services: Services, { port = services.config.p
   app.disable('x-powered-by');
   // Which proxies may name the client (X-Forwarded-For): the address rate limits count by.
   app.set('trust proxy', services.config.trustProxy);
-  const httpServer = http.createServer(app);
-  // A client gets 10 s to send its headers and 30 s for the whole request (slow-loris).
-  httpServer.headersTimeout = 10_000;
-  httpServer.requestTimeout = 30_000;
+  // Slow clients (slow-loris): time limits for the headers, the whole request and idle keep-alive
+  // connections, checked every second (src/security/http.ts).
+  const httpServer = http.createServer(httpServerOptions(services.config.httpTimeouts), app);
   const security = createSecurity(services);
   if (!services.config.rateLimits) services.log.warn('RATE_LIMITS=off: logIn and signUp are not rate limited');
   // The decoy hash that unknown emails are verified against exists before the first logIn (same timing).
