@@ -28,6 +28,10 @@ export const ErrorCode = {
   TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   /** The operation ran longer than REQUEST_TIMEOUT_MS and was answered before it finished. */
   TIMEOUT: 'TIMEOUT',
+  /** The HTTP body is larger than BODY_LIMIT_BYTES (HTTP 413); nothing was run. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** The HTTP request itself is malformed (not JSON, wrong method or content type, a bad persisted query); nothing was run. */
+  BAD_REQUEST: 'BAD_REQUEST',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -80,7 +84,7 @@ export function createErrorFormatter(log: (error: unknown) => void) {
     // with an HTTP 4xx status but no code: the client's mistake, said as it is.
     const status = (original as { extensions?: { http?: { status?: unknown } } } | undefined)?.extensions?.http?.status;
     if (!formatted.path && typeof status === 'number' && status >= 400 && status < 500) {
-      return { message: formatted.message, extensions: { code: 'BAD_REQUEST' } };
+      return { message: formatted.message, extensions: { code: ErrorCode.BAD_REQUEST } };
     }
     log(original);
     return { message: 'Internal server error', path: formatted.path, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } };

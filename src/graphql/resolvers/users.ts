@@ -1,11 +1,11 @@
 import { decoyHash, hashPassword, verifyPassword } from '../../auth/passwords.js';
 import type { Resolvers } from '../../generated/graphql.js';
-import { requireSelfOrAdmin, requireViewer, type GraphQLContext } from '../context.js';
-import { ErrorCode, SafeError } from '../errors.js';
+import { requireAdmin, requireSelfOrAdmin, requireViewer, type GraphQLContext } from '../context.js';
+import { ErrorCode, SafeError, badInput, notFound, unauthenticated } from '../errors.js';
 import { fromGlobalId, toGlobalId } from '../ids.js';
-import { isUniqueViolation } from '../prisma-errors.js';
-import { LIMITS, email, password, someFields, text } from '../validate.js';
-import { ipSubject, securityOf } from '../../security/index.js';
+import { isForeignKeyViolation, isRecordNotFound, isUniqueViolation } from '../prisma-errors.js';
+import { LIMITS, email, emailOrNull, password, someFields, text } from '../validate.js';
+import { countLogIn, ipSubject, securityOf } from '../../security/index.js';
 
 const emailTaken = () => new SafeError(ErrorCode.CONFLICT, 'An account with this email already exists');
 
@@ -16,7 +16,7 @@ export async function findVisibleUser(ctx: GraphQLContext, id: number) {
 }
 
 async function signedIn(ctx: GraphQLContext, userId: number) {
-  const user = await ctx.loaders.user.clear(userId).load(userId);
+  const user = await ctx.loaders.user.load(userId);
   if (!user) throw new Error(`user ${userId} vanished right after it was written`);
   ctx.signIn(userId);
   return { token: await ctx.services.tokens.sign(userId), user };
@@ -38,9 +38,11 @@ export const userResolvers: Resolvers = {
       // Every attempt counts, per client and per email: sign-ups cost a hash and can probe for taken emails.
       const { ip, limiter } = securityOf(ctx);
       await limiter.consume('signUpPerIp', ipSubject(ip));
-      await limiter.consume('signUpPerAccount', input.email.trim().toLowerCase().slice(0, 254));
+      // The address in its one form (validate.ts): look-alike spellings are one account, and one count.
+      const address = email(input.email);
+      await limiter.consume('signUpPerAccount', address);
       const data = {
-        email: email(input.email),
+        email: address,
         name: text('name', input.name, { max: LIMITS.name }),
         passwordHash: await hashPassword(password(input.password)),
       };
@@ -59,15 +61,15 @@ export const userResolvers: Resolvers = {
     },
 
     async logIn(_, { input }, ctx) {
-      const normalizedEmail = input.email.trim().toLowerCase().slice(0, 254);
-      // Counted before any work, per client and per email (whether or not it has an account, so the
-      // limit says nothing about which emails exist); a success gives both back below.
+      // The address in its one form (validate.ts), so a look-alike spelling logs into the same account;
+      // null for anything that is not an address: no account, and the same answer as a wrong password.
+      const address = emailOrNull(input.email);
+      // Counted before any work, per client, per client and email, and per email (whether or not it has an
+      // account, so the limits say nothing about which emails exist); a success gives them back below.
       const { ip, limiter } = securityOf(ctx);
-      const client = ipSubject(ip);
-      await limiter.consume('logInPerIp', client);
-      await limiter.consume('logInPerAccount', normalizedEmail);
-      const account = await ctx.services.rawDb.user.findUnique({
-        where: { email: normalizedEmail },
+      const attempt = await countLogIn(limiter, ip, address ?? `not an address: ${input.email.trim().slice(0, 254)}`);
+      const account = address === null ? null : await ctx.services.rawDb.user.findUnique({
+        where: { email: address },
         select: { id: true, passwordHash: true },
       });
       // Verify against a decoy when there is no account or the password is too long to be
@@ -76,7 +78,7 @@ export const userResolvers: Resolvers = {
       const hash = plausible && account ? account.passwordHash : await decoyHash();
       const ok = (await verifyPassword(hash, plausible ? input.password : '')) && plausible;
       if (!account || !ok) throw new SafeError(ErrorCode.UNAUTHENTICATED, 'Email or password is incorrect');
-      await Promise.all([limiter.reward('logInPerIp', client), limiter.reset('logInPerAccount', normalizedEmail)]);
+      await attempt.succeeded();
       return signedIn(ctx, account.id);
     },
 
@@ -95,9 +97,28 @@ export const userResolvers: Resolvers = {
         await ctx.services.db.user.update({ where: { id: viewer.id }, data, select: { id: true } });
       } catch (error) {
         if (isUniqueViolation(error)) throw emailTaken();
+        // The account is gone (deleted while this token was still valid): the token is anonymous.
+        if (isRecordNotFound(error)) throw unauthenticated();
         throw error;
       }
-      return (await ctx.loaders.user.clear(viewer.id).load(viewer.id))!;
+      return (await ctx.loaders.user.load(viewer.id))!;
+    },
+
+    async deleteUser(_, { id: globalId }, ctx) {
+      const admin = await requireAdmin(ctx);
+      const id = fromGlobalId(globalId, 'User');
+      if (id === admin.id) throw badInput('You cannot delete your own account', { argument: 'id' });
+      try {
+        // Through the write-through like every write: the user and their cart (ON DELETE
+        // CASCADE) leave tombstones, so the user's tokens are anonymous at once everywhere.
+        await ctx.services.db.user.delete({ where: { id }, select: { id: true } });
+      } catch (error) {
+        if (isRecordNotFound(error)) throw notFound(`User ${globalId} does not exist`);
+        // Orders keep their user (ON DELETE RESTRICT): the order history is not erased.
+        if (isForeignKeyViolation(error)) throw new SafeError(ErrorCode.CONFLICT, `User ${globalId} has orders and cannot be deleted`);
+        throw error;
+      }
+      return { deletedUserId: globalId };
     },
   },
 };
