@@ -53,6 +53,17 @@ export interface Config {
   queryLimits: QueryLimits;
   /** Rate limits of logIn, signUp and email changes; `null` when RATE_LIMITS=off. */
   rateLimits: RateLimits | null;
+  /** Where and to whom /metrics is served, and how many operation names it tells apart (src/metrics.ts). */
+  metrics: MetricsConfig;
+}
+
+export interface MetricsConfig {
+  /** METRICS_PORT: serve /metrics only on this port, not on the API port (0 picks a free one); null when unset. Must differ from PORT. */
+  port: number | null;
+  /** METRICS_TOKEN: /metrics answers only `Authorization: Bearer <token>` (16 to 256 visible ASCII characters); null when unset. */
+  token: string | null;
+  /** METRICS_MAX_OPERATIONS: operation names with a series of their own, 0 to 10000; later names share `__other`. @default 100 */
+  maxOperations: number;
 }
 
 export interface QueryLimits {
@@ -177,6 +188,20 @@ function onOff(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be on or off, got ${JSON.stringify(raw)}`);
 }
 
+/** METRICS_PORT, METRICS_TOKEN and METRICS_MAX_OPERATIONS; throws `ConfigError` on a bad value. */
+function metricsConfig(env: Env, apiPort: number): MetricsConfig {
+  const port = env.METRICS_PORT === undefined || env.METRICS_PORT === '' ? null : integer(env, 'METRICS_PORT', 0, 0, 65535);
+  if (port !== null && port !== 0 && port === apiPort) {
+    throw new ConfigError(`METRICS_PORT must differ from PORT (${apiPort}): /metrics gets a port of its own, got ${port}`);
+  }
+  const token = env.METRICS_TOKEN || null;
+  // Sent in a header: visible ASCII only; 16+ characters so that it cannot be guessed.
+  if (token !== null && !/^[\x21-\x7e]{16,256}$/.test(token)) {
+    throw new ConfigError(`METRICS_TOKEN must be 16 to 256 characters, letters, digits or punctuation, no spaces; got ${token.length} characters${/[^\x21-\x7e]/.test(token) ? ' including others' : ''}`);
+  }
+  return { port, token, maxOperations: integer(env, 'METRICS_MAX_OPERATIONS', 100, 0, 10_000) };
+}
+
 /** Says which database and cache a configuration uses, without credentials (for start-up logs). */
 export function describeBackends(config: Pick<Config, 'databaseUrl' | 'redisUrl' | 'dataDir'>): { database: string; cache: string } {
   const where = (raw: string) => {
@@ -212,13 +237,14 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const apiMode = (env.API_MODE || 'write-through') as ApiMode;
   if (!API_MODES.includes(apiMode)) throw new ConfigError(`API_MODE must be one of ${API_MODES.join(', ')}, got ${JSON.stringify(apiMode)}`);
+  const port = integer(env, 'PORT', 4000, 0, 65535);
   return {
     nodeEnv,
     apiMode,
     databaseUrl: url(env, 'DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/storefront', ['postgresql:', 'postgres:']),
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     dataDir: env.DATA_DIR || '.data/pglite',
-    port: integer(env, 'PORT', 4000, 0, 65535),
+    port,
     jwtSecret,
     jwtTtlSeconds: integer(env, 'JWT_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
     cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', 3600, 1, 30 * 24 * 3600),
@@ -250,5 +276,6 @@ export function loadConfig(env: Env = process.env): Config {
           emailChangePerUser: rate(env, 'RATE_LIMIT_EMAIL_CHANGE_PER_USER', { points: 10, seconds: 3600 }),
         }
       : null,
+    metrics: metricsConfig(env, port),
   };
 }

@@ -18,7 +18,7 @@ async function main() {
   if (!(await services.ready())) logger.warn({ cache: backends.cache }, 'Redis is not reachable: starting without it for now');
   const server = await startServer(services, { host: process.env.HOST ?? '127.0.0.1' });
   logger.info(
-    { url: `${server.url}/graphql`, ...backends, env: config.nodeEnv, mode: config.apiMode },
+    { url: `${server.url}/graphql`, ...(server.metricsUrl && { metrics: `${server.metricsUrl}/metrics` }), ...backends, env: config.nodeEnv, mode: config.apiMode },
     `storefront API ready at ${server.url}/graphql`,
   );
 

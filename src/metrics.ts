@@ -3,20 +3,92 @@
  * are read from the counters the cache core and the database client already
  * keep, at scrape time; GraphQL requests are counted and timed by an Apollo
  * plugin, by operation name.
+ *
+ * Every label value has a bounded set of possible values. Each distinct value
+ * is a series that prom-client keeps forever, so a label a client can choose
+ * (the operation name) would otherwise let anyone grow /metrics and the
+ * process's memory without limit: operation names get a series each up to a
+ * cap (METRICS_MAX_OPERATIONS), then share `__other`.
+ *
+ * Who may read /metrics is decided here too (`metricsExposure`): in production
+ * it is never public on the API port.
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { ApolloServerPlugin } from '@apollo/server';
+import express, { type RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CacheObserver, CacheStats } from './cache/index.js';
+import type { Config } from './config.js';
+import { cachedEntities } from './db/entities.js';
+import { registerSecret } from './security/redact.js';
+
+/** Default of METRICS_MAX_OPERATIONS: how many operation names get a series of their own. */
+export const DEFAULT_MAX_OPERATIONS = 100;
+/** Longest label value taken from outside, in characters (GraphQL names are rarely longer than 30). */
+export const MAX_LABEL_LENGTH = 64;
+/** The label value shared by every value past a cap, or not fit to be a label. */
+export const OTHER = '__other';
+/** The operation label of operations without a name. */
+export const ANONYMOUS = '__anonymous';
+
+/**
+ * Values fit to be a label: a GraphQL name of at most MAX_LABEL_LENGTH characters. Names starting
+ * with `__` are reserved by GraphQL, so no client can pass off its own as `__other` or `__anonymous`.
+ */
+const LABEL_VALUE = new RegExp(`^(?!__)[A-Za-z_][A-Za-z0-9_]{0,${MAX_LABEL_LENGTH - 1}}$`);
+
+/** A label whose values are bounded in number and length; see `boundedLabel`. */
+export interface BoundedLabel {
+  /** The label value for `value`: itself if admitted (or admissible: then it is admitted), `__other` otherwise. */
+  (value: string): string;
+  /** Changes the cap; values admitted already keep their series (they are never forgotten). */
+  limit(max: number): void;
+}
+
+/**
+ * A bounded set of label values, first come first served: `known` values are
+ * always admitted, and any other value fit to be a label (a GraphQL name of at
+ * most MAX_LABEL_LENGTH characters, not starting with `__`) is admitted while
+ * fewer than `max` values are. Everything else maps to `__other`. So the label
+ * never has more than `max` (or `known`'s size, if larger) values plus `__other`.
+ *
+ * The cost of a cap taken first come first served: after a restart, a client
+ * that sends many names first can take the slots, and later names (even
+ * legitimate ones) are then counted under `__other`; they are still counted.
+ */
+export function boundedLabel({ max, known = [] }: { max: number; known?: Iterable<string> }): BoundedLabel {
+  const admitted = new Set(known);
+  let cap = max;
+  const label = ((value: string) => {
+    if (admitted.has(value)) return value;
+    if (admitted.size >= cap || !LABEL_VALUE.test(value)) return OTHER;
+    admitted.add(value);
+    return value;
+  }) as BoundedLabel;
+  label.limit = (next: number) => {
+    cap = next;
+  };
+  return label;
+}
 
 export interface Metrics {
+  /** Every metric of this API (one registry per `createMetrics`, so tests can run several APIs in one process). */
   registry: Registry;
   /** Counts and times every GraphQL operation. */
   plugin: ApolloServerPlugin;
   /** Receives the cache core's timings and batch sizes. */
   observer: CacheObserver;
+  /**
+   * Sets how many distinct operation names get a series of their own (METRICS_MAX_OPERATIONS);
+   * later names share `__other`. Call it before serving. @default 100 (DEFAULT_MAX_OPERATIONS)
+   */
+  limitOperations(max: number): void;
 }
 
 export interface MetricsSources {
+  /** API_MODE, a default label of every metric. */
   mode: string;
   stats: CacheStats;
   dbStats: { queries: number };
@@ -37,6 +109,11 @@ function mirrored(registry: Registry, name: string, help: string, read: () => nu
   });
 }
 
+/**
+ * Builds the registry: Node's process metrics, the mirrored cache and database counters, and the
+ * GraphQL and cache timings, every label bounded (operation names at DEFAULT_MAX_OPERATIONS until
+ * `limitOperations` says otherwise). /metrics itself is served by `metricsHandler`.
+ */
 export function createMetrics({ mode, stats, dbStats, outboxBacklog }: MetricsSources): Metrics {
   const registry = new Registry();
   registry.setDefaultLabels({ mode });
@@ -55,6 +132,9 @@ export function createMetrics({ mode, stats, dbStats, outboxBacklog }: MetricsSo
   for (const [field, name, help] of counters) {
     mirrored(registry, name, help, () => (field === 'dbQueries' ? dbStats.queries : stats[field]));
   }
+  // Entity names come from the server's own configuration, not from clients; still, the cache core
+  // reports whatever name it is given, so only the configured entities get a series.
+  const entityLabel = boundedLabel({ max: 0, known: Object.keys(cachedEntities) });
   for (const kind of ['hits', 'misses'] as const) {
     new Counter({
       name: `storefront_cache_entity_${kind}_total`,
@@ -63,7 +143,7 @@ export function createMetrics({ mode, stats, dbStats, outboxBacklog }: MetricsSo
       registers: [registry],
       collect() {
         this.reset();
-        for (const [entity, counts] of Object.entries(stats.entities)) this.inc({ entity }, counts[kind]);
+        for (const [entity, counts] of Object.entries(stats.entities)) this.inc({ entity: entityLabel(entity) }, counts[kind]);
       },
     });
   }
@@ -127,23 +207,129 @@ export function createMetrics({ mode, stats, dbStats, outboxBacklog }: MetricsSo
     registers: [registry],
   });
 
+  // Operation names are chosen by clients: bounded in number and length (see boundedLabel).
+  const operationLabel = boundedLabel({ max: DEFAULT_MAX_OPERATIONS });
   const plugin: ApolloServerPlugin = {
     async requestDidStart() {
       const end = duration.startTimer();
       return {
         async willSendResponse({ operationName, errors }) {
-          // Operation names are client-chosen: only well-formed ones become label values.
-          const operation = operationName && /^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(operationName) ? operationName : 'anonymous';
+          // No name: an anonymous operation, or a request refused before its operation was known.
+          const operation = operationName ? operationLabel(operationName) : ANONYMOUS;
           end({ operation });
           requests.inc({ operation, outcome: errors?.length ? 'error' : 'ok' });
         },
       };
     },
   };
-  const observer: CacheObserver = {
-    loaderBatch: (entity, keys) => batchSize.observe({ entity }, keys),
+  // The reasons of src/cache/transient.ts (a closed set); a name outside it would be a bug, counted as __other.
+  const retryReason = boundedLabel({ max: 0, known: ['deadlock', 'serialization_failure', 'lock_timeout', 'statement_timeout', 'transaction_timeout'] });
+  const retries = new Counter({
+    name: 'storefront_transaction_retries_total',
+    help: 'Transactions rolled back for a transient reason, by reason: run again (outcome retried) or given up (outcome conflict: the client got TRANSACTION_CONFLICT)',
+    labelNames: ['reason', 'outcome'],
+    registers: [registry],
+  });
+  const observer: CacheObserver & { transactionRetry(reason: string, retried: boolean): void } = {
+    loaderBatch: (entity, keys) => batchSize.observe({ entity: entityLabel(entity) }, keys),
     transaction: (seconds, committed) => transactions.observe({ outcome: committed ? 'committed' : 'rolled back' }, seconds),
     publish: (seconds, ok) => publishes.observe({ outcome: ok ? 'ok' : 'failed' }, seconds),
+    transactionRetry: (reason, retried) => retries.inc({ reason: retryReason(reason), outcome: retried ? 'retried' : 'conflict' }),
   };
-  return { registry, plugin, observer };
+  return { registry, plugin, observer, limitOperations: (max) => operationLabel.limit(max) };
+}
+
+/**
+ * Where /metrics is served and to whom, decided once at start from the configuration:
+ *
+ * - `METRICS_PORT` set: only on that port (its own small server), never on the API port;
+ * - `METRICS_TOKEN` set: wherever /metrics is served, only to `Authorization: Bearer <token>`;
+ * - neither, in production: not served at all (`warning` says how to turn it on), because the API
+ *   port is public and /metrics tells anyone the traffic, the operations and the process's state;
+ * - neither, in development or test: public on the API port, as before.
+ */
+export interface MetricsExposure {
+  /** Serve /metrics on the API port. */
+  onApiPort: boolean;
+  /** Serve /metrics on a port of its own (0: a free one), or not (null). */
+  ownPort: number | null;
+  /** The bearer token a scrape must present, or null for none. */
+  token: string | null;
+  /** A warning to log at start, or null. */
+  warning: string | null;
+}
+
+/** Decides where /metrics is served (see `MetricsExposure`); never throws (the configuration is validated already). */
+export function metricsExposure(config: Pick<Config, 'nodeEnv' | 'metrics'>): MetricsExposure {
+  const { port, token } = config.metrics;
+  const hidden = config.nodeEnv === 'production' && port === null && token === null;
+  return {
+    onApiPort: port === null && !hidden,
+    ownPort: port,
+    token,
+    warning: hidden
+      ? '/metrics is not served: in production it needs METRICS_TOKEN (scrape with Authorization: Bearer <token>) or METRICS_PORT (a port of its own, not exposed publicly)'
+      : null,
+  };
+}
+
+/**
+ * GET /metrics: the registry in Prometheus text format. With a `token`, only for
+ * `Authorization: Bearer <token>` (compared in constant time); any other request
+ * gets 401 with `WWW-Authenticate: Bearer`. The token is also registered as a
+ * secret, so no log line can show it.
+ */
+export function metricsHandler(registry: Registry, token: string | null): RequestHandler {
+  registerSecret(token);
+  // Both sides hashed first: timingSafeEqual needs equal lengths, and this way the token's length does not leak either.
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  const expected = token === null ? null : digest(token);
+  return async (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    if (expected) {
+      const given = /^Bearer +(\S+) *$/i.exec(req.get('authorization') ?? '')?.[1];
+      if (given === undefined || !timingSafeEqual(digest(given), expected)) {
+        res.status(401).set('WWW-Authenticate', 'Bearer realm="metrics"').type('text/plain').send('Unauthorized\n');
+        return;
+      }
+    }
+    res.type(registry.contentType).send(await registry.metrics());
+  };
+}
+
+/** The server of METRICS_PORT. */
+export interface MetricsServer {
+  /** Base URL once listening, e.g. `http://127.0.0.1:9464`. */
+  url: string;
+  /** Stops listening and closes its connections (a scrape in flight gets up to 2 s to finish). */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves /metrics alone (404 for anything else) on a port of its own, so that
+ * it can stay unreachable from outside while the API port is public.
+ * `port` 0 picks a free one. Rejects if the port cannot be listened on.
+ */
+export async function startMetricsServer({ registry, token, port, host }: { registry: Registry; token: string | null; port: number; host: string }): Promise<MetricsServer> {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', metricsHandler(registry, token));
+  const server = http.createServer(app);
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // close() waits for every connection to end; Prometheus keeps its connections alive.
+        server.closeIdleConnections();
+        setTimeout(() => server.closeAllConnections(), 2000).unref();
+      }),
+  };
 }

@@ -1,6 +1,7 @@
 /**
  * The HTTP server: Express 5 with Apollo Server 5 at /graphql, liveness at
- * /healthz and readiness (PostgreSQL and Redis) at /readyz.
+ * /healthz and readiness (PostgreSQL and Redis) at /readyz; /metrics here or on
+ * METRICS_PORT, per `metricsExposure` (src/metrics.ts).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -21,12 +22,15 @@ import { createSecurity, httpServerOptions, jsonErrors, requireJsonBody } from '
 import { redactSecrets } from '../security/redact.js';
 import type { Services } from '../services.js';
 import { graphiqlRouter } from './graphiql.js';
+import { metricsExposure, metricsHandler, startMetricsServer } from '../metrics.js';
 
 export interface ApiServer {
   /** Base URL once listening, e.g. `http://127.0.0.1:4000`. */
   url: string;
+  /** Base URL of the /metrics server of METRICS_PORT, e.g. `http://127.0.0.1:9464`; null without METRICS_PORT. */
+  metricsUrl: string | null;
   httpServer: http.Server;
-  /** Stops accepting requests, lets in-flight ones finish, then closes connections. */
+  /** Stops accepting requests, lets in-flight ones finish, then closes connections (the METRICS_PORT server's too). */
   stop(): Promise<void>;
 }
 
@@ -75,6 +79,10 @@ export async function startServer(services: Services, { port = services.config.p
   // The decoy hash that unknown emails are verified against exists before the first logIn (same timing).
   await decoyHash();
   const { metrics } = services;
+  // Client-chosen operation names: a series each up to this cap, then one shared series.
+  metrics.limitOperations(services.config.metrics.maxOperations);
+  const exposure = metricsExposure(services.config);
+  if (exposure.warning) services.log.warn(exposure.warning);
 
   const apollo = new ApolloServer<GraphQLContext>({
     typeDefs,
@@ -100,9 +108,7 @@ export async function startServer(services: Services, { port = services.config.p
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/metrics', async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
+  if (exposure.onApiPort) app.get('/metrics', metricsHandler(metrics.registry, exposure.token));
   app.get('/readyz', async (_req, res) => {
     const checks = await readiness(services);
     const ready = checks.postgres === 'ok' && (checks.redis === 'ok' || checks.redis === 'in-process');
@@ -134,9 +140,19 @@ export async function startServer(services: Services, { port = services.config.p
     httpServer.listen(port, host, resolve);
   });
   const address = httpServer.address() as AddressInfo;
+  const metricsServer =
+    exposure.ownPort === null
+      ? null
+      : await startMetricsServer({ registry: metrics.registry, token: exposure.token, port: exposure.ownPort, host }).catch(async (error: unknown) => {
+          await apollo.stop();
+          throw error;
+        });
   return {
     url: `http://${host}:${address.port}`,
+    metricsUrl: metricsServer?.url ?? null,
     httpServer,
-    stop: () => apollo.stop(),
+    stop: async () => {
+      await Promise.all([apollo.stop(), metricsServer?.close()]);
+    },
   };
 }
