@@ -20,7 +20,8 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import express, { type RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CacheObserver, CacheStats } from './cache/index.js';
-import type { Config } from './config.js';
+import type { Config, HttpTimeouts } from './config.js';
+import { httpServerOptions } from './security/http.js';
 import { cachedEntities } from './db/entities.js';
 import { registerSecret } from './security/redact.js';
 
@@ -310,13 +311,12 @@ export interface MetricsServer {
  * it can stay unreachable from outside while the API port is public.
  * `port` 0 picks a free one. Rejects if the port cannot be listened on.
  */
-export async function startMetricsServer({ registry, token, port, host }: { registry: Registry; token: string | null; port: number; host: string }): Promise<MetricsServer> {
+export async function startMetricsServer({ registry, token, port, host, timeouts }: { registry: Registry; token: string | null; port: number; host: string; timeouts: HttpTimeouts }): Promise<MetricsServer> {
   const app = express();
   app.disable('x-powered-by');
   app.get('/metrics', metricsHandler(registry, token));
-  const server = http.createServer(app);
-  server.headersTimeout = 10_000;
-  server.requestTimeout = 30_000;
+  // The API port's slow-client limits, checked as often (see httpServerOptions).
+  const server = http.createServer(httpServerOptions(timeouts), app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);

@@ -44,9 +44,20 @@ export class MetricsUnavailableError extends Error {
   override name = 'MetricsUnavailableError';
 }
 
+/**
+ * The bearer token the benchmark gives each API it starts (`METRICS_TOKEN`): in production
+ * (as the benchmark runs it) `/metrics` is served only with a token or on its own port.
+ */
+export const BENCH_METRICS_TOKEN = 'benchmark-metrics-token-not-a-secret';
+
+/** GET /metrics of an API the benchmark started, with its token. */
+export function fetchMetrics(baseUrl: string): Promise<Response> {
+  return fetch(`${baseUrl}/metrics`, { headers: { authorization: `Bearer ${BENCH_METRICS_TOKEN}` }, signal: AbortSignal.timeout(10_000) });
+}
+
 /** Reads the counters; throws `MetricsUnavailableError` if the server has no /metrics. */
 export async function scrape(baseUrl: string): Promise<Snapshot> {
-  const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  const response = await fetchMetrics(baseUrl);
   const text = await response.text();
   if (response.status !== 200) throw new MetricsUnavailableError(`GET /metrics answered ${response.status}`);
   const sums = parsePrometheus(text);

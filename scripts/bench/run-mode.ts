@@ -23,7 +23,7 @@ import { ApiInstance, freePort } from '../consistency/processes.js';
 import { createRandom } from '../consistency/random.js';
 import { now, throwIfAborted } from '../consistency/time.js';
 import { runLoad, type LoadResult } from './load.js';
-import { COUNTERS, REQUIRED_COUNTERS, parsePrometheus, scrapeOverhead, tryScrape, type Snapshot } from './metrics.js';
+import { BENCH_METRICS_TOKEN, COUNTERS, REQUIRED_COUNTERS, fetchMetrics, parsePrometheus, scrapeOverhead, tryScrape, type Snapshot } from './metrics.js';
 import { OPERATIONS, OperationGenerator, type OperationName, type PreparedRequest, type ProbeName } from './operations.js';
 import { NOT_SUPPORTED, probe, send, type ProbeResult } from './probe.js';
 import { measureScaling, type ScalingPoint } from './scaling.js';
@@ -210,6 +210,7 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
       JWT_SECRET: ctx.jwtSecret,
       // As deployed: production mode (graphql-js, for one, runs cheaper checks in production).
       NODE_ENV: 'production',
+      METRICS_TOKEN: BENCH_METRICS_TOKEN,
       LOG_LEVEL: 'warn',
     },
   });
@@ -389,7 +390,7 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
 
 async function heapUsedMiB(baseUrl: string): Promise<number | null> {
   try {
-    const response = await fetch(`${baseUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
+    const response = await fetchMetrics(baseUrl);
     const bytes = parsePrometheus(await response.text()).get('storefront_nodejs_heap_size_used_bytes');
     return bytes === undefined ? null : Math.round(bytes / 2 ** 20);
   } catch {

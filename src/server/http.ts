@@ -143,7 +143,7 @@ export async function startServer(services: Services, { port = services.config.p
   const metricsServer =
     exposure.ownPort === null
       ? null
-      : await startMetricsServer({ registry: metrics.registry, token: exposure.token, port: exposure.ownPort, host }).catch(async (error: unknown) => {
+      : await startMetricsServer({ registry: metrics.registry, token: exposure.token, port: exposure.ownPort, host, timeouts: services.config.httpTimeouts }).catch(async (error: unknown) => {
           await apollo.stop();
           throw error;
         });
