@@ -15,8 +15,14 @@ export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   /** PostgreSQL connection URL; null (DATABASE_URL unset): the embedded PostgreSQL (PGlite) in `dataDir`. */
   databaseUrl: string | null;
-  /** Redis connection URL; null (REDIS_URL unset): the in-process cache store (one API process). */
+  /** Redis connection URL (REDIS_URL, one node); null otherwise. */
   redisUrl: string | null;
+  /**
+   * Which Redis and how to reach it: one node (REDIS_URL), a Cluster
+   * (REDIS_CLUSTER_NODES) or a primary behind Sentinel (REDIS_SENTINELS);
+   * null when none is set: the in-process cache store (one API process).
+   */
+  redis: RedisTopology | null;
   /** Where the embedded database keeps its files. @default ".data/pglite" */
   dataDir: string;
   /** HTTP port; 0 picks a free one. @default 4000 */
@@ -56,6 +62,36 @@ export interface Config {
   /** Where and to whom /metrics is served, and how many operation names it tells apart (src/metrics.ts). */
   metrics: MetricsConfig;
 }
+
+/** `host:port` of a Redis node or a Sentinel. */
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+/** Credentials and TLS of Cluster nodes or of the Sentinel-managed primary and replicas. */
+export interface RedisAuth {
+  /** REDIS_USERNAME (ACL user); null for the default user. */
+  username: string | null;
+  /** REDIS_PASSWORD; null for none. */
+  password: string | null;
+  /** REDIS_TLS=on: TLS to every node, verified against the system CAs and NODE_EXTRA_CA_CERTS. */
+  tls: boolean;
+}
+
+/** See `Config.redis`. */
+export type RedisTopology =
+  | { kind: 'single'; url: string }
+  | { kind: 'cluster'; nodes: HostPort[]; auth: RedisAuth }
+  | {
+      kind: 'sentinel';
+      sentinels: HostPort[];
+      /** REDIS_SENTINEL_NAME: the monitored primary's name (`sentinel monitor <name> ...`). */
+      name: string;
+      auth: RedisAuth;
+      /** REDIS_SENTINEL_PASSWORD: the Sentinels' own password, if they have one. */
+      sentinelPassword: string | null;
+    };
 
 export interface MetricsConfig {
   /** METRICS_PORT: serve /metrics only on this port, not on the API port (0 picks a free one); null when unset. Must differ from PORT. */
@@ -130,7 +166,7 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return value;
 }
 
-function url(env: Env, name: string, example: string, protocols: string[]): string | null {
+function urlOf(env: Env, name: string, example: string, protocols: string[]): string | null {
   const raw = env[name];
   if (!raw) return null;
   let parsed: URL;
@@ -188,6 +224,40 @@ function onOff(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be on or off, got ${JSON.stringify(raw)}`);
 }
 
+/** A list `host:port,host:port` (IPv6 hosts in brackets); throws `ConfigError` naming the bad entry. */
+function hostPorts(env: Env, name: string): HostPort[] {
+  const list = (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (list.length === 0) throw new ConfigError(`${name} must list host:port entries separated by commas, got ${JSON.stringify(env[name])}`);
+  return list.map((entry) => {
+    const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) throw new ConfigError(`${name}: ${JSON.stringify(entry)} is not host:port (e.g. redis-1:6379)`);
+    return { host: match[1]!.replace(/^\[|\]$/g, ''), port };
+  });
+}
+
+/**
+ * REDIS_URL, REDIS_CLUSTER_NODES or REDIS_SENTINELS (with REDIS_SENTINEL_NAME), at most one;
+ * credentials in the URL for one node, in REDIS_USERNAME, REDIS_PASSWORD and REDIS_TLS otherwise.
+ */
+function redisTopology(env: Env): RedisTopology | null {
+  const given = ['REDIS_URL', 'REDIS_CLUSTER_NODES', 'REDIS_SENTINELS'].filter((name) => env[name]);
+  if (given.length > 1) throw new ConfigError(`set only one of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS, got ${given.join(' and ')}`);
+  const auth = (): RedisAuth => ({ username: env.REDIS_USERNAME || null, password: env.REDIS_PASSWORD || null, tls: onOff(env, 'REDIS_TLS', false) });
+  if (env.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: hostPorts(env, 'REDIS_CLUSTER_NODES'), auth: auth() };
+  if (env.REDIS_SENTINELS) {
+    const name = env.REDIS_SENTINEL_NAME ?? '';
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new ConfigError(`REDIS_SENTINEL_NAME must name the primary the Sentinels monitor (e.g. mymaster), got ${JSON.stringify(env.REDIS_SENTINEL_NAME)}`);
+    return { kind: 'sentinel', sentinels: hostPorts(env, 'REDIS_SENTINELS'), name, auth: auth(), sentinelPassword: env.REDIS_SENTINEL_PASSWORD || null };
+  }
+  const url = env.REDIS_URL ? urlOf(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']) : null;
+  if (!url) return null;
+  for (const name of ['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS', 'REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD']) {
+    if (env[name]) throw new ConfigError(`${name} is for REDIS_CLUSTER_NODES or REDIS_SENTINELS; with REDIS_URL put credentials in the URL (rediss://user:password@host:6380 for TLS)`);
+  }
+  return { kind: 'single', url };
+}
+
 /** METRICS_PORT, METRICS_TOKEN and METRICS_MAX_OPERATIONS; throws `ConfigError` on a bad value. */
 function metricsConfig(env: Env, apiPort: number): MetricsConfig {
   const port = env.METRICS_PORT === undefined || env.METRICS_PORT === '' ? null : integer(env, 'METRICS_PORT', 0, 0, 65535);
@@ -203,14 +273,20 @@ function metricsConfig(env: Env, apiPort: number): MetricsConfig {
 }
 
 /** Says which database and cache a configuration uses, without credentials (for start-up logs). */
-export function describeBackends(config: Pick<Config, 'databaseUrl' | 'redisUrl' | 'dataDir'>): { database: string; cache: string } {
+export function describeBackends(config: Pick<Config, 'databaseUrl' | 'redis' | 'dataDir'>): { database: string; cache: string } {
   const where = (raw: string) => {
     const url = new URL(raw);
     return `${url.protocol}//${url.host}${url.pathname}`;
   };
   return {
     database: config.databaseUrl ? `PostgreSQL at ${where(config.databaseUrl)}` : `embedded PostgreSQL (PGlite) in ${config.dataDir} (DATABASE_URL not set)`,
-    cache: config.redisUrl ? `Redis at ${where(config.redisUrl)}` : 'in-process cache store (REDIS_URL not set; one API process only)',
+    cache: !config.redis
+      ? 'in-process cache store (REDIS_URL not set; one API process only)'
+      : config.redis.kind === 'single'
+        ? `Redis at ${where(config.redis.url)}`
+        : config.redis.kind === 'cluster'
+          ? `Redis Cluster via ${config.redis.nodes.map((n) => `${n.host}:${n.port}`).join(',')}${config.redis.auth.tls ? ' (TLS)' : ''}`
+          : `Redis primary "${config.redis.name}" via Sentinels ${config.redis.sentinels.map((n) => `${n.host}:${n.port}`).join(',')}${config.redis.auth.tls ? ' (TLS)' : ''}`,
   };
 }
 
@@ -238,11 +314,13 @@ export function loadConfig(env: Env = process.env): Config {
   const apiMode = (env.API_MODE || 'write-through') as ApiMode;
   if (!API_MODES.includes(apiMode)) throw new ConfigError(`API_MODE must be one of ${API_MODES.join(', ')}, got ${JSON.stringify(apiMode)}`);
   const port = integer(env, 'PORT', 4000, 0, 65535);
+  const redis = redisTopology(env);
   return {
     nodeEnv,
     apiMode,
-    databaseUrl: url(env, 'DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/storefront', ['postgresql:', 'postgres:']),
-    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    databaseUrl: urlOf(env, 'DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/storefront', ['postgresql:', 'postgres:']),
+    redisUrl: redis?.kind === 'single' ? redis.url : null,
+    redis,
     dataDir: env.DATA_DIR || '.data/pglite',
     port,
     jwtSecret,

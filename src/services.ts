@@ -2,7 +2,7 @@
  * Composition root: builds the long-lived parts of the API (database client
  * with write-through, cache store, token service) from the configuration.
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import {
   createCacheStats,
   createOutbox,
@@ -18,7 +18,7 @@ import {
 import type { Config } from './config.js';
 import { createPrismaClient } from './db/client.js';
 import { cachedEntities } from './db/entities.js';
-import { createRedisClient, whenReady } from './db/redis.js';
+import { createRedisConnection, whenReady } from './db/redis.js';
 import { createMemoryStore } from './cache/memory-store.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { createTokenService, type TokenService } from './auth/tokens.js';
@@ -33,7 +33,7 @@ export interface Services {
   /** The same database without the extension, for readiness checks and tests. */
   rawDb: PrismaClient;
   /** The Redis client, or null when the in-process store is used (no REDIS_URL). */
-  redis: Redis | null;
+  redis: Redis | Cluster | null;
   /** The Redis store behind a circuit breaker. */
   store: CacheStore;
   outbox: Outbox;
@@ -57,7 +57,7 @@ export interface Services {
 export function createServices(config: Config, log: Logger = logger): Services {
   const dbStats = { queries: 0 };
   const rawDb = createPrismaClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onQuery: () => void dbStats.queries++ });
-  const redis = config.redisUrl ? createRedisClient({ redisUrl: config.redisUrl, commandTimeoutMs: config.redisCommandTimeoutMs }) : null;
+  const redis = config.redis ? createRedisConnection(config.redis, { commandTimeoutMs: config.redisCommandTimeoutMs }) : null;
   // Without a listener, ioredis reports connection errors as unhandled; they are expected while Redis is down.
   redis?.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
   const stats = createCacheStats();

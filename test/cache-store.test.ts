@@ -2,12 +2,12 @@
  * The cache store contract, run against both stores: Redis (real, with its
  * Lua scripts) and the in-process store. Same calls, same outcomes.
  */
-import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { createCacheStats, createRedisStore, type CacheStore } from '../src/cache/index.js';
 import { createMemoryStore } from '../src/cache/memory-store.js';
 import { createRedisClient, whenReady } from '../src/db/redis.js';
+import { storeContract } from './support/store-contract.js';
 
 const clients: Redis[] = [];
 afterAll(() => clients.forEach((c) => c.disconnect()));
@@ -25,87 +25,7 @@ const stores: [string, (options?: { compareAndSet?: boolean }) => CacheStore][] 
 ];
 
 describe.each(stores)('%s store', (_, make) => {
-  const store = make();
-  beforeAll(async () => {
+  storeContract(make, async () => {
     for (const client of clients) expect(await whenReady(client, 5000)).toBe(true);
-  });
-  const key = () => `contract-${randomBytes(6).toString('hex')}:Thing:1`;
-  const value = (k: string, version: number, json = `{"v":${version}}`, ttlSeconds = 60) => ({ key: k, version, json, ttlSeconds });
-  const read = async (k: string) => (await store.read([k]))[0];
-
-  it('reads one result per key, in order, undefined for a miss', async () => {
-    const [a, b] = [key(), key()];
-    await store.write([value(b, 1)]);
-    expect(await store.read([a, b, a])).toEqual([undefined, { kind: 'value', version: 1, json: '{"v":1}' }, undefined]);
-  });
-
-  it('compare-and-set: an older or equal version is refused, a newer one written', async () => {
-    const k = key();
-    expect(await store.write([value(k, 2)])).toEqual(['written']);
-    expect(await store.write([value(k, 1), value(k, 2, '"again"')])).toEqual(['older', 'older']);
-    expect(await store.write([value(k, 3)])).toEqual(['written']);
-    expect(await read(k)).toEqual({ kind: 'value', version: 3, json: '{"v":3}' });
-  });
-
-  it('a tombstone reads as one, and refuses any lower version', async () => {
-    const k = key();
-    await store.write([{ key: k, version: Number.MAX_SAFE_INTEGER, json: null, ttlSeconds: 60 }]);
-    expect(await read(k)).toEqual({ kind: 'tombstone', version: Number.MAX_SAFE_INTEGER });
-    expect(await store.write([value(k, 99)])).toEqual(['older']);
-  });
-
-  it('a lease hides the value and refuses fills; its release publishes the new value', async () => {
-    const k = key();
-    await store.write([value(k, 1)]);
-    await store.lease([k], 'w1', 5000, 60);
-    expect(await read(k)).toBeUndefined();
-    expect(await store.write([value(k, 1)])).toEqual(['leased']);
-    expect(await store.release('w1', [{ key: k, write: value(k, 2) }])).toEqual(['written']);
-    expect(await read(k)).toEqual({ kind: 'value', version: 2, json: '{"v":2}' });
-  });
-
-  it('a release without a value (rollback) brings the old value back', async () => {
-    const k = key();
-    await store.write([value(k, 4)]);
-    await store.lease([k], 'w1', 5000, 60);
-    await store.release('w1', [{ key: k }]);
-    expect(await read(k)).toEqual({ kind: 'value', version: 4, json: '{"v":4}' });
-  });
-
-  it('two writers in flight: neither releases the other, and the highest version wins whatever the order', async () => {
-    const k = key();
-    await store.lease([k], 'w1', 5000, 60);
-    await store.lease([k], 'w2', 5000, 60);
-    expect(await store.release('w2', [{ key: k, write: value(k, 3) }])).toEqual(['leased']);
-    expect(await read(k)).toBeUndefined(); // w1 is still in flight
-    expect(await store.release('w1', [{ key: k, write: value(k, 2) }])).toEqual(['written']);
-    expect(await read(k)).toEqual({ kind: 'value', version: 3, json: '{"v":3}' });
-  });
-
-  it('a lease expires by itself (a writer that died)', async () => {
-    const k = key();
-    await store.write([value(k, 1)]);
-    await store.lease([k], 'dead', 50, 60);
-    await new Promise((resolve) => setTimeout(resolve, 120));
-    expect(await read(k)).toBeUndefined();
-    expect(await store.write([value(k, 2)])).toEqual(['written']);
-  });
-
-  it('a release whose lease is gone publishes with compare-and-set', async () => {
-    const k = key();
-    await store.write([value(k, 5)]);
-    expect(await store.release('gone', [{ key: k, write: value(k, 4) }])).toEqual(['older']);
-    expect(await store.release('gone', [{ key: k, write: value(k, 6) }])).toEqual(['written']);
-    expect(await store.release('gone', [{ key: k }])).toEqual(['older']);
-    expect((await read(k))?.version).toBe(6);
-  });
-
-  it('with compare-and-set off (tests only), the last write wins', async () => {
-    const blind = make({ compareAndSet: false });
-    for (const client of clients) await whenReady(client, 5000);
-    const k = key();
-    await blind.write([value(k, 2)]);
-    expect(await blind.write([value(k, 1)])).toEqual(['written']);
-    expect((await blind.read([k]))[0]?.version).toBe(1);
   });
 });

@@ -3,7 +3,7 @@ export { withWriteThrough, withCommitListener, type WriteThroughOptions, type Wr
 export { transientReason, type TransientReason } from './transient.js';
 export { TOMBSTONE_VERSION, createEntries, type CacheSettings } from './entries.js';
 export { createEntityLoader, type Cached, type EntityLoaderOptions } from './loader.js';
-export { createRedisStore, decodeEntry, type RedisStoreOptions } from './redis-store.js';
+export { createRedisStore, decodeEntry, groupBySlot, type RedisStoreOptions } from './redis-store.js';
 export { createOutbox, type Outbox, type OutboxOptions } from './outbox.js';
 export { createReconciler, type Reconciler, type ReconcilerOptions } from './reconciler.js';
 export { withCircuitBreaker, type CircuitBreakerOptions } from './breaker.js';

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import calculateSlot from 'cluster-key-slot';
+import type { Cluster, Redis } from 'ioredis';
 import type { CacheHit, CacheRelease, CacheStats, CacheStore, CacheWrite, WriteOutcome } from './types.js';
 
 /**
@@ -98,8 +99,11 @@ export function decodeEntry(raw: string | null): CacheHit | undefined {
 }
 
 export interface RedisStoreOptions {
-  /** A connected ioredis client; the store defines its scripts on it and owns it from then on. */
-  redis: Redis;
+  /**
+   * A connected ioredis client: one node (or a Sentinel-managed primary), or a
+   * `Cluster`. The store defines its scripts on it and owns it from then on.
+   */
+  redis: Redis | Cluster;
   /** Counters to move; pass the same object to the loaders and the write-through. */
   stats: CacheStats;
   /**
@@ -107,44 +111,121 @@ export interface RedisStoreOptions {
    * races it prevents. @default true
    */
   compareAndSet?: boolean;
+  /** Told each round trip: the node it went to (`host:port`; `"redis"` on one node) and what for. */
+  onRoundTrip?: (node: string, kind: 'read' | 'write') => void;
 }
+
+/**
+ * Redis Cluster's rule: a multi-key command (MGET, DEL) needs all its keys in
+ * one hash slot, and one pipeline goes to one node. Groups key positions by
+ * the node serving their slot (from the client's slot map), then by slot, so
+ * a batch costs one round trip per node it touches. A slot the map does not
+ * know yet gets a group of its own (ioredis routes it).
+ * Source: https://redis.io/docs/latest/operate/oss_and_stack/reference/cluster-spec/ (key
+ * distribution, CROSSSLOT); slots by `cluster-key-slot`, the function ioredis itself uses.
+ */
+export function groupBySlot(cluster: Pick<Cluster, 'slots'>, keys: readonly string[]): Map<string, Map<number, number[]>> {
+  const nodes = new Map<string, Map<number, number[]>>();
+  keys.forEach((key, i) => {
+    const slot = calculateSlot(key);
+    const node = cluster.slots[slot]?.[0] ?? `slot:${slot}`;
+    let slots = nodes.get(node);
+    if (!slots) nodes.set(node, (slots = new Map()));
+    const positions = slots.get(slot);
+    if (positions) positions.push(i);
+    else slots.set(slot, [i]);
+  });
+  return nodes;
+}
+
+/** Replies that mean "ask another node" or "not now": the command did not run and may be sent again. */
+const REDIRECTED = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /;
 
 /**
  * The Redis cache store: MGET for reads, one pipeline of script calls for
  * each batch of writes, leases or releases (ioredis loads each script once and
  * calls it by hash with EVALSHA, falling back to EVAL if Redis lost it).
  */
-export function createRedisStore({ redis, stats, compareAndSet = true }: RedisStoreOptions): CacheStore {
+export function createRedisStore({ redis, stats, compareAndSet = true, onRoundTrip }: RedisStoreOptions): CacheStore {
   if (!('wtWrite' in redis)) {
     redis.defineCommand('wtWrite', { numberOfKeys: 1, lua: WRITE_SCRIPT });
     redis.defineCommand('wtLease', { numberOfKeys: 1, lua: LEASE_SCRIPT });
     redis.defineCommand('wtRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
   }
   const mode = compareAndSet ? 'cas' : 'blind';
+  const cluster = 'isCluster' in redis && redis.isCluster ? (redis as Cluster) : null;
+  const tripped = (node: string, kind: 'read' | 'write', counter: 'readRoundTrips' | 'writeRoundTrips') => {
+    stats[counter]++;
+    onRoundTrip?.(node, kind);
+  };
 
-  /** Runs one pipeline: one round trip, one result per command, the first error thrown. */
-  async function pipelined<T>(count: number, queue: (p: Scripts, i: number) => void): Promise<T[]> {
-    const pipeline = redis.pipeline();
-    for (let i = 0; i < count; i++) queue(pipeline as unknown as Scripts, i);
-    const results = (await pipeline.exec()) ?? [];
-    return results.map(([error, result]) => {
-      if (error) throw error;
-      return result as T;
-    });
+  /**
+   * Runs one script call per item: one pipeline on one node; on a cluster, one
+   * pipeline per node touched, in parallel. One result per item, in order, the
+   * first error thrown. A call a cluster redirected (resharding, failover) is
+   * sent again on its own, and ioredis follows the redirection: every script is
+   * idempotent, so a call that ran twice changes nothing more.
+   */
+  async function pipelined<T>(keys: readonly string[], queue: (p: Scripts, i: number) => void): Promise<T[]> {
+    const results: T[] = new Array(keys.length);
+    const groups: [string, number[]][] = cluster
+      ? [...groupBySlot(cluster, keys)].map(([node, slots]) => [node, [...slots.values()].flat()])
+      : [['redis', keys.map((_, i) => i)]];
+    await Promise.all(
+      groups.map(async ([node, positions]) => {
+        const pipeline = redis.pipeline();
+        for (const i of positions) queue(pipeline as unknown as Scripts, i);
+        tripped(node, 'write', 'writeRoundTrips');
+        const replies = (await pipeline.exec()) ?? [];
+        for (const [n, [error, result]] of replies.entries()) {
+          const i = positions[n]!;
+          if (error && cluster && REDIRECTED.test(error.message)) {
+            const single = redis.pipeline();
+            queue(single as unknown as Scripts, i);
+            tripped(node, 'write', 'writeRoundTrips');
+            const [[again, value]] = ((await single.exec()) ?? [[new Error('no reply')]]) as [[Error | null, unknown]];
+            if (again) throw again;
+            results[i] = value as T;
+          } else if (error) {
+            throw error;
+          } else {
+            results[i] = result as T;
+          }
+        }
+      }),
+    );
+    return results;
   }
 
   return {
     async read(keys) {
       if (keys.length === 0) return [];
-      stats.readRoundTrips++;
-      const raw = await redis.mget(...keys);
-      return raw.map(decodeEntry);
+      if (!cluster) {
+        tripped('redis', 'read', 'readRoundTrips');
+        return (await redis.mget(...keys)).map(decodeEntry);
+      }
+      // One pipeline per node, one MGET per slot in it: one round trip per node touched.
+      const results: (CacheHit | undefined)[] = new Array(keys.length);
+      await Promise.all(
+        [...groupBySlot(cluster, keys)].map(async ([node, slots]) => {
+          const pipeline = cluster.pipeline();
+          const groups = [...slots.values()];
+          for (const positions of groups) pipeline.mget(...positions.map((i) => keys[i]!));
+          tripped(node, 'read', 'readRoundTrips');
+          const replies = (await pipeline.exec()) ?? [];
+          for (const [g, [error, values]] of replies.entries()) {
+            // A redirected read is retried by ioredis (MGET is read-only); anything else fails the batch.
+            if (error) throw error;
+            groups[g]!.forEach((i, k) => (results[i] = decodeEntry((values as (string | null)[])[k] ?? null)));
+          }
+        }),
+      );
+      return results;
     },
 
     async write(entries: readonly CacheWrite[]) {
       if (entries.length === 0) return [];
-      stats.writeRoundTrips++;
-      return pipelined<WriteOutcome>(entries.length, (p, i) => {
+      return pipelined<WriteOutcome>(entries.map((e) => e.key), (p, i) => {
         const e = entries[i]!;
         void p.wtWrite(e.key, String(e.version), e.json ?? '', String(e.ttlSeconds), mode);
       });
@@ -152,14 +233,12 @@ export function createRedisStore({ redis, stats, compareAndSet = true }: RedisSt
 
     async lease(keys, token, leaseMs, ttlSeconds) {
       if (keys.length === 0) return;
-      stats.writeRoundTrips++;
-      await pipelined<number>(keys.length, (p, i) => void p.wtLease(keys[i]!, token, String(leaseMs), String(ttlSeconds)));
+      await pipelined<number>(keys, (p, i) => void p.wtLease(keys[i]!, token, String(leaseMs), String(ttlSeconds)));
     },
 
     async release(token, items: readonly CacheRelease[]) {
       if (items.length === 0) return [];
-      stats.writeRoundTrips++;
-      return pipelined<WriteOutcome>(items.length, (p, i) => {
+      return pipelined<WriteOutcome>(items.map((item) => item.key), (p, i) => {
         const { key, write } = items[i]!;
         void p.wtRelease(key, token, write ? String(write.version) : '', write?.json ?? '', String(write?.ttlSeconds ?? 0), mode);
       });
@@ -167,8 +246,7 @@ export function createRedisStore({ redis, stats, compareAndSet = true }: RedisSt
 
     async remove(keys) {
       if (keys.length === 0) return;
-      stats.writeRoundTrips++;
-      await redis.del(...keys);
+      await pipelined<number>(keys, (p, i) => void (p as unknown as { del(key: string): void }).del(keys[i]!));
     },
 
     async ping() {

@@ -12,7 +12,7 @@
 import { createHmac, hkdfSync } from 'node:crypto';
 import { isIP } from 'node:net';
 import { HeaderMap } from '@apollo/server';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Rate, RateLimits } from '../config.js';
 import { ErrorCode, SafeError } from '../graphql/errors.js';
@@ -116,7 +116,7 @@ export function createRateLimiter({
   onStoreError,
 }: {
   /** Counters in Redis, shared by every instance; null: in process (a single instance). */
-  redis: Redis | null;
+  redis: Redis | Cluster | null;
   namespace: string;
   limits: RateLimits;
   /** Keys the hash of subjects (derived from, never equal to, the JWT secret). */
