@@ -7,7 +7,9 @@
  *
  * The database is DATABASE_URL (read from the environment or .env); without
  * it, `deploy` migrates the embedded database in DATA_DIR (.data/pglite), as
- * the API uses then. `deploy` creates the database if it does not exist.
+ * the API uses then (refused at once, naming the holder, while another
+ * process such as the API has that folder open: src/db/lock.ts). `deploy`
+ * creates the database if it does not exist.
  * `create` needs a PostgreSQL server: DATABASE_URL, by default
  * postgresql://postgres@127.0.0.1:5432/storefront. Exits 1 on any failure,
  * 2 on bad usage.
@@ -15,7 +17,7 @@
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
-import { closeEmbeddedDatabase, embeddedDatabase } from '../src/db/client.js';
+import { DataDirLockedError, closeEmbeddedDatabase, describeHolder, embeddedDatabase, type LockHolder } from '../src/db/client.js';
 import { MigrationError, applyMigrations, createMigration, projectPaths } from '../src/db/migrations.js';
 
 const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/storefront';
@@ -44,8 +46,9 @@ async function main(argv: string[]): Promise<number> {
     const embedded = !process.env.DATABASE_URL;
     console.log(`Applying migrations to ${embedded ? `the embedded database in ${dataDir} (DATABASE_URL not set)` : redact(databaseUrl)}`);
     const log = (line: string) => console.log(`  ${line}`);
+    const tookOver = (holder: LockHolder) => log(`Took over the lock of ${describeHolder(holder)}: it is no longer running`);
     const { applied } = embedded
-      ? await applyMigrations({ adapter: new PrismaPGlite(embeddedDatabase(dataDir)), log }).finally(() => closeEmbeddedDatabase(dataDir))
+      ? await applyMigrations({ adapter: new PrismaPGlite(embeddedDatabase(dataDir, tookOver)), log }).finally(() => closeEmbeddedDatabase(dataDir))
       : await applyMigrations({ databaseUrl, log });
     console.log(
       applied.length === 0
@@ -78,7 +81,7 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   // MigrationError messages are written for people; anything else is a bug, so keep its stack.
-  const message = error instanceof MigrationError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const message = error instanceof MigrationError || error instanceof DataDirLockedError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
   console.error(`migrate: ${message}`);
   process.exitCode = 1;
 }
