@@ -37,7 +37,9 @@ export function loggerOptions(level: string): LoggerOptions {
       censor: '[redacted]',
     },
     // pino's serialized error has a prototype of its own: copy it to a plain object to scrub every field.
-    serializers: { err: (error: Error) => scrub({ ...stdSerializers.err(error) }) as ReturnType<typeof stdSerializers.err> },
+    // Anything logged as `err` that is not an Error (a message string, a Redis reply) is kept as it is,
+    // never spread into an object of characters.
+    serializers: { err: (error: unknown) => (error instanceof Error ? scrub({ ...stdSerializers.err(error) }) : scrub(error)) as ReturnType<typeof stdSerializers.err> },
     formatters: { log: (object) => scrub(object) as Record<string, unknown> },
     hooks: {
       logMethod(args, method) {

@@ -231,7 +231,16 @@ export function createMetrics({ mode, stats, dbStats, outboxBacklog }: MetricsSo
     labelNames: ['reason', 'outcome'],
     registers: [registry],
   });
-  const observer: CacheObserver & { transactionRetry(reason: string, retried: boolean): void } = {
+  // Nodes come from the Redis deployment, not from clients; capped anyway (a cluster's members change over time).
+  const nodeLabel = boundedLabel({ max: 64 });
+  const roundTrips = new Counter({
+    name: 'storefront_cache_round_trips_total',
+    help: 'Round trips to Redis, by node (host:port on a Cluster, "redis" otherwise) and kind (read or write)',
+    labelNames: ['node', 'kind'],
+    registers: [registry],
+  });
+  const observer: CacheObserver & { transactionRetry(reason: string, retried: boolean): void; roundTrip(node: string, kind: 'read' | 'write'): void } = {
+    roundTrip: (node, kind) => roundTrips.inc({ node: nodeLabel(node), kind }),
     loaderBatch: (entity, keys) => batchSize.observe({ entity: entityLabel(entity) }, keys),
     transaction: (seconds, committed) => transactions.observe({ outcome: committed ? 'committed' : 'rolled back' }, seconds),
     publish: (seconds, ok) => publishes.observe({ outcome: ok ? 'ok' : 'failed' }, seconds),

@@ -9,6 +9,7 @@ import {
   createReconciler,
   createRedisStore,
   withCircuitBreaker,
+  withEpochFence,
   withWriteThrough,
   type CacheStats,
   type CacheStore,
@@ -18,7 +19,7 @@ import {
 import type { Config } from './config.js';
 import { createPrismaClient } from './db/client.js';
 import { cachedEntities } from './db/entities.js';
-import { createRedisConnection, whenReady } from './db/redis.js';
+import { createRedisConnection, redisIdentity, whenReady } from './db/redis.js';
 import { createMemoryStore } from './cache/memory-store.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { createTokenService, type TokenService } from './auth/tokens.js';
@@ -34,7 +35,9 @@ export interface Services {
   rawDb: PrismaClient;
   /** The Redis client, or null when the in-process store is used (no REDIS_URL). */
   redis: Redis | Cluster | null;
-  /** The Redis store behind a circuit breaker. */
+  /** The cache epoch in use (src/cache/epoch.ts), null while fenced or without Redis. */
+  cacheEpoch(): number | null;
+  /** The Redis store behind a circuit breaker and the epoch fence. */
   store: CacheStore;
   outbox: Outbox;
   /** Replays the outbox; started with the services. */
@@ -68,12 +71,28 @@ export function createServices(config: Config, log: Logger = logger): Services {
     outboxBacklog: () => (config.apiMode === 'write-through' ? outbox.backlog(rawDb) : Promise.resolve(null)),
   });
   // Without REDIS_URL, the in-process store: the same semantics, for a single API process.
-  const store = redis
-    ? withCircuitBreaker(createRedisStore({ redis, stats }), {
-        onChange: (state) => log.warn({ state }, state === 'open' ? 'cache circuit open: Redis is failing, using PostgreSQL' : 'cache circuit closed: Redis answers again'),
-      })
-    : createMemoryStore({ stats });
   const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  // Redis behind the epoch fence (a Redis that went back in time is never read: src/cache/epoch.ts),
+  // and the fence around the circuit breaker, so being fenced never opens the circuit.
+  const fenced = redis
+    ? withEpochFence({
+        store: withCircuitBreaker(createRedisStore({ redis, stats, onRoundTrip: metrics.observer.roundTrip }), {
+          onChange: (state) => log.warn({ state }, state === 'open' ? 'cache circuit open: Redis is failing, using PostgreSQL' : 'cache circuit closed: Redis answers again'),
+        }),
+        stats,
+        namespace: config.cacheNamespace,
+        db: rawDb,
+        identify: () => redisIdentity(redis),
+        connection: redis,
+        onEpoch: (epoch, started) =>
+          started && epoch > 1
+            ? log.warn({ epoch }, 'Redis changed (restart, failover or another server): new cache epoch, refilling from PostgreSQL')
+            : log.info({ epoch }, 'cache epoch checked'),
+        onError: (error) => log.debug({ err: errorText(error) }, 'cache epoch check failed; reads go to PostgreSQL until it succeeds'),
+      })
+    : null;
+  // Without REDIS_URL, the in-process store: the same semantics, for a single API process.
+  const store: CacheStore = fenced ?? createMemoryStore({ stats });
   const outbox = createOutbox(rawDb, {}, (error) => log.warn({ err: errorText(error) }, 'outbox cleanup failed; the reconciler will replay'));
   const cache = { entities: cachedEntities, store, stats, namespace: config.cacheNamespace, ttlSeconds: config.cacheTtlSeconds, observer: metrics.observer };
   const reconciler = createReconciler({
@@ -134,9 +153,13 @@ export function createServices(config: Config, log: Logger = logger): Services {
     tokens: createTokenService({ secret: config.jwtSecret, ttlSeconds: config.jwtTtlSeconds }),
     metrics,
     log,
+    cacheEpoch: () => fenced?.epoch() ?? null,
     ready: async (timeoutMs = 5000) => {
       await preloaded;
-      return redis ? whenReady(redis, timeoutMs) : true;
+      if (!redis || !(await whenReady(redis, timeoutMs))) return !redis;
+      // Serve from the cache only once its epoch is checked (until then reads go to PostgreSQL).
+      await fenced?.check().catch((error: unknown) => log.warn({ err: errorText(error) }, 'cache epoch not checked yet; reads go to PostgreSQL'));
+      return true;
     },
     async close() {
       await reconciler.stop();

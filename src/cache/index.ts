@@ -7,6 +7,7 @@ export { createRedisStore, decodeEntry, groupBySlot, type RedisStoreOptions } fr
 export { createOutbox, type Outbox, type OutboxOptions } from './outbox.js';
 export { createReconciler, type Reconciler, type ReconcilerOptions } from './reconciler.js';
 export { withCircuitBreaker, type CircuitBreakerOptions } from './breaker.js';
+export { withEpochFence, identityFromInfo, type EpochFenceOptions, type EpochFencedStore, type ConnectionEvents } from './epoch.js';
 export { CacheUnavailableError, TransactionConflictError } from './errors.js';
 export { createKeyBuilder, assertCacheableId } from './keys.js';
 export {

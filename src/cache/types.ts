@@ -122,6 +122,8 @@ export interface CacheObserver {
    * TRANSACTION_CONFLICT).
    */
   transactionRetry?(reason: string, retried: boolean): void;
+  /** One round trip to the store, to `node` (`host:port` on a Redis Cluster), for reads or writes. */
+  roundTrip?(node: string, kind: 'read' | 'write'): void;
 }
 
 /** Counters the cache core moves; read by tests, metrics and the benchmark. */
@@ -134,6 +136,8 @@ export interface CacheStats {
   misses: number;
   /** Reads that failed (store down or slow) and fell back to the database. */
   readFailures: number;
+  /** Reads not even tried: the store was fenced (its Redis changed or is being checked: epoch.ts), so the database answered. */
+  fencedReads: number;
   /** Writes after commit or fills that failed; the entries may be stale until repaired. */
   writeFailures: number;
   /** Leases that could not be taken before a commit. */
@@ -149,5 +153,5 @@ export interface CacheStats {
 }
 
 export function createCacheStats(): CacheStats {
-  return { readRoundTrips: 0, writeRoundTrips: 0, hits: 0, misses: 0, readFailures: 0, writeFailures: 0, leaseFailures: 0, repairs: 0, transactionRetries: 0, transactionConflicts: 0, entities: {} };
+  return { readRoundTrips: 0, writeRoundTrips: 0, hits: 0, misses: 0, readFailures: 0, fencedReads: 0, writeFailures: 0, leaseFailures: 0, repairs: 0, transactionRetries: 0, transactionConflicts: 0, entities: {} };
 }

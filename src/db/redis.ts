@@ -5,6 +5,7 @@
  * node, a Cluster or a Sentinel-managed primary, from the configuration.
  */
 import { Cluster, Redis, type RedisOptions as IORedisOptions } from 'ioredis';
+import { identityFromInfo } from '../cache/epoch.js';
 import type { RedisTopology } from '../config.js';
 
 export interface RedisOptions {
@@ -92,4 +93,18 @@ export function whenReady(redis: Redis | Cluster, timeoutMs: number): Promise<bo
     const timer = setTimeout(() => done(false), timeoutMs);
     redis.once('ready', onReady);
   });
+}
+
+/**
+ * The identity of the Redis data behind a client, for the cache epoch
+ * (src/cache/epoch.ts): `<host:port>=<run_id>/<master_replid>` of the server
+ * (of every master, sorted, on a Cluster). `run_id` changes on every restart,
+ * `master_replid` on every promotion of a replica. Rejects if a server does
+ * not answer within the command timeout.
+ */
+export async function redisIdentity(redis: Redis | Cluster): Promise<string> {
+  const servers = 'isCluster' in redis && redis.isCluster ? (redis as Cluster).nodes('master') : [redis as Redis];
+  if (servers.length === 0) throw new Error('no Redis master known yet');
+  const identities = await Promise.all(servers.map(async (server) => `${server.options.host}:${server.options.port}=${identityFromInfo(await server.info())}`));
+  return identities.sort().join(',');
 }

@@ -26,7 +26,7 @@ export interface TestApi {
   admin(): Promise<{ token: string; id: number; globalId: string }>;
   /** Creates a product as an admin; returns its numeric and global ids. */
   product(input?: Partial<{ sku: string; name: string; priceCents: number; stock: number }>): Promise<{ id: number; globalId: string }>;
-  /** Raw value of a cache key of this API (`<namespace><Entity>:<id>`), or null; a lease shows as `{ leased: true }`. */
+  /** Raw value of a cache key of this API (`<namespace><Entity>:<id>`, in the current epoch), or null; a lease shows as `{ leased: true }`. */
   cached(entity: string, id: number): Promise<{ version: number; value: any; leased?: true } | null>;
   /** Every row of every table, and every cache entry of this namespace: equal snapshots mean nothing changed. */
   snapshot(): Promise<{ db: Record<string, unknown[]>; cache: Record<string, string> }>;
@@ -94,7 +94,9 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       return { id: Number(Buffer.from(globalId, 'base64url').toString().split(':')[1]), globalId };
     },
     async cached(entity, id) {
-      const key = `${namespace}${entity}:${id}`;
+      // The key in the current cache epoch (src/cache/epoch.ts): plain in epoch 1, `<ns>e<n>:...` after.
+      const epoch = services.cacheEpoch();
+      const key = `${namespace}${epoch === null || epoch === 1 ? '' : `e${epoch}:`}${entity}:${id}`;
       if (!services.redis) {
         // The in-process store: through its own interface (a lease reads as a miss there).
         const hit = (await services.store.read([key]))[0];

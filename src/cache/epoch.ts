@@ -1,0 +1,190 @@
+/**
+ * The cache epoch: a fence against a Redis that went back in time.
+ *
+ * Redis may lose acknowledged writes or return to an older state: a failover
+ * promotes a replica that missed the last writes (replication is
+ * asynchronous), a restart reloads an RDB/AOF written before them, a backup is
+ * restored, or another server answers at the same address. Whatever it then
+ * holds may be older than what clients were told, and the outbox rows that
+ * could repair it are gone. Compare-and-set cannot help: the newer version is
+ * what was lost.
+ *
+ * So every cache key carries an epoch, and each epoch belongs to one Redis
+ * identity (`run_id`, which changes on every restart, and `master_replid`,
+ * which changes on every promotion; per master on a Cluster). Epochs are agreed
+ * in PostgreSQL (table `CacheEpoch`), so every instance uses the same one.
+ * When an instance finds its Redis is not the one of the current epoch, it
+ * starts a new epoch: every entry written before becomes unreachable (it
+ * expires by its TTL), and the cache refills from PostgreSQL. Until an
+ * instance has checked the identity (at start, after every reconnection,
+ * after a change seen by the periodic check), it is fenced: reads miss (and go
+ * to PostgreSQL), leases and publishes fail (so writes follow the write policy
+ * and the outbox repairs them in the new epoch).
+ *
+ * The price: a cold cache after every failover or restart. What it buys: no
+ * read of anything Redis kept from before the change, whatever the change was.
+ */
+import { CacheUnavailableError } from './errors.js';
+import type { SqlClient } from './outbox.js';
+import type { CacheStats, CacheStore, WriteOutcome } from './types.js';
+
+/** What the fence needs of a connection: its events. ioredis `Redis` and `Cluster` qualify. */
+export interface ConnectionEvents {
+  on(event: string, listener: (...args: any[]) => void): unknown;
+}
+
+export interface EpochFenceOptions {
+  /** The store to fence (its keys are rewritten to carry the epoch). */
+  store: CacheStore;
+  /** Counters: reads answered as misses while fenced are counted in `fencedReads`. */
+  stats: CacheStats;
+  /** The namespace every key starts with; the epoch goes right after it. */
+  namespace: string;
+  /** PostgreSQL, where epochs are agreed (a client without the write-through extension). */
+  db: SqlClient & { $transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> };
+  /** The identity of the Redis behind the store, e.g. from `redisIdentity`. Rejects when Redis does not answer. */
+  identify(): Promise<string>;
+  /** The connection: fenced on `close` and `-node`, checked again on `ready`, `+node` and `-node`. */
+  connection: ConnectionEvents;
+  /** How often the Redis identity is checked anyway (one INFO per master), in ms. @default 1000 */
+  checkIntervalMs?: number;
+  /** Table of epochs. @default "CacheEpoch" */
+  table?: string;
+  /** Told when an epoch is adopted (after a check) or started (after a change). */
+  onEpoch?: (epoch: number, started: boolean) => void;
+  /** Told when a check fails (the store stays fenced and tries again). */
+  onError?: (error: unknown) => void;
+}
+
+/** A store under an epoch fence. */
+export interface EpochFencedStore extends CacheStore {
+  /** The epoch in use, or null while fenced. */
+  epoch(): number | null;
+  /** Checks the identity now (fencing until done); resolves once checked, rejects if it could not be. */
+  check(): Promise<void>;
+  /** Stops the periodic check. */
+  stop(): void;
+}
+
+/** The identity of one Redis server from its INFO: `<run_id>/<master_replid>`. */
+export function identityFromInfo(info: string): string {
+  const field = (name: string) => new RegExp(`^${name}:(\\S+)`, 'm').exec(info)?.[1] ?? '?';
+  return `${field('run_id')}/${field('master_replid')}`;
+}
+
+const fenced = () => new CacheUnavailableError('The cache is being checked after Redis changed: try again shortly');
+
+/**
+ * Wraps `store` in the epoch fence (see above). Starts fenced and checks at
+ * once. The key of epoch 1 is the plain key (`sf:Product:1`); later epochs
+ * insert `e<n>:` after the namespace (`sf:e2:Product:1`).
+ */
+export function withEpochFence(options: EpochFenceOptions): EpochFencedStore {
+  const { store, namespace, db, identify, connection } = options;
+  const table = options.table ?? 'CacheEpoch';
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(table)) throw new TypeError(`epoch table must be a plain SQL identifier, got ${JSON.stringify(table)}`);
+  const onError = options.onError ?? (() => {});
+  /** The epoch last adopted (kept while fenced: it decides who may start the next one). */
+  let adopted: { epoch: number; identity: string } | null = null;
+  /** False while fenced. */
+  let open = false;
+  let checking: Promise<void> | null = null;
+  /** Bumped whenever the fence goes up: a check that began before cannot lower it. */
+  let generation = 0;
+
+  const fence = () => {
+    open = false;
+    generation++;
+  };
+
+  const keyIn = (epoch: number, key: string) =>
+    epoch === 1 || !key.startsWith(namespace) ? key : `${namespace}e${epoch}:${key.slice(namespace.length)}`;
+
+  /**
+   * Under a PostgreSQL lock: the latest epoch if it belongs to `identity`; else
+   * a new epoch for `identity` if this instance was on the latest one (its Redis
+   * changed under it) or never had one; else null: another instance already
+   * moved to another Redis than ours, and this one stays fenced until it reaches
+   * the same (Sentinel and Cluster clients follow promotions), so two instances
+   * on two Redis never take turns starting epochs.
+   */
+  async function agree(identity: string, previous: number | null): Promise<{ epoch: number; identity: string; started: boolean } | null> {
+    return db.$transaction(async (tx) => {
+      // Transaction-scoped: safe behind PgBouncer in transaction mode.
+      await tx.$queryRawUnsafe(`SELECT 1 AS "locked" FROM pg_advisory_xact_lock(hashtext($1))`, table);
+      const [latest] = await tx.$queryRawUnsafe<{ epoch: number; identity: string }[]>(`SELECT "epoch", "identity" FROM "${table}" ORDER BY "epoch" DESC LIMIT 1`);
+      if (latest?.identity === identity) return { epoch: latest.epoch, identity, started: false };
+      if (latest && previous !== null && previous !== latest.epoch) return null;
+      const [created] = await tx.$queryRawUnsafe<{ epoch: number }[]>(`INSERT INTO "${table}" ("identity") VALUES ($1) RETURNING "epoch"`, identity);
+      return { epoch: created!.epoch, identity, started: true };
+    });
+  }
+
+  async function checkOnce(): Promise<void> {
+    const before = generation;
+    const identity = await identify();
+    // A reconnection while asking: the answer may come from the server before it.
+    if (generation !== before) return checkOnce();
+    // Same Redis as the epoch in use: nothing to do (PostgreSQL is asked only when it changed,
+    // or after a reconnection). An epoch another instance started for another Redis than this
+    // one's does not concern this instance's reads until its own connection moves there.
+    if (open && adopted?.identity === identity) return;
+    fence();
+    const mine = generation;
+    const agreed = await agree(identity, adopted?.epoch ?? null);
+    if (!agreed) throw new Error(`cache epoch: this instance's Redis (${identity}) is not the one of the latest epoch; staying fenced`);
+    adopted = { epoch: agreed.epoch, identity };
+    // Fenced again meanwhile (a reconnection): the identity read above may be stale.
+    if (generation !== mine) return checkOnce();
+    open = true;
+    options.onEpoch?.(agreed.epoch, agreed.started);
+  }
+
+  function check(): Promise<void> {
+    checking ??= checkOnce().finally(() => {
+      checking = null;
+    });
+    return checking;
+  }
+  const checkQuietly = () => void check().catch(onError);
+
+  connection.on('close', fence);
+  connection.on('-node', fence);
+  connection.on('ready', checkQuietly);
+  connection.on('+node', checkQuietly);
+  const timer = setInterval(checkQuietly, options.checkIntervalMs ?? 1000);
+  timer.unref();
+  checkQuietly();
+
+  /** Runs `call` with the keys of the current epoch; `whileFenced` answers if there is none. */
+  function inEpoch<T>(whileFenced: () => T, call: (key: (k: string) => string) => Promise<T>): Promise<T> {
+    if (!open || !adopted) return Promise.resolve().then(whileFenced);
+    const epoch = adopted.epoch;
+    return call((k) => keyIn(epoch, k));
+  }
+
+  return {
+    // Fenced: every key misses, and the loader reads PostgreSQL.
+    read: (keys) =>
+      inEpoch(
+        () => {
+          options.stats.fencedReads++;
+          return keys.map(() => undefined);
+        },
+        (key) => store.read(keys.map(key)),
+      ),
+    // Fenced: fills and repairs are refused as if a writer held the key (the reconciler retries).
+    write: (entries) => inEpoch(() => entries.map((): WriteOutcome => 'leased'), (key) => store.write(entries.map((e) => ({ ...e, key: key(e.key) })))),
+    lease: (keys, token, leaseMs, ttlSeconds) => inEpoch(() => { throw fenced(); }, (key) => store.lease(keys.map(key), token, leaseMs, ttlSeconds)),
+    release: (token, items) => inEpoch(() => { throw fenced(); }, (key) => store.release(token, items.map((item) => ({ ...item, key: key(item.key), ...(item.write && { write: { ...item.write, key: key(item.write.key) } }) })))),
+    remove: (keys) => inEpoch(() => { throw fenced(); }, (key) => store.remove(keys.map(key))),
+    ping: () => store.ping(),
+    async close() {
+      clearInterval(timer);
+      await store.close();
+    },
+    epoch: () => (open && adopted ? adopted.epoch : null),
+    check,
+    stop: () => clearInterval(timer),
+  };
+}
