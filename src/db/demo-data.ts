@@ -11,6 +11,7 @@
  * the configured ones, so the printed credentials always work).
  */
 import { hashPassword } from '../auth/passwords.js';
+import { emailOrNull } from '../graphql/validate.js';
 import { ConfigError, type Config } from '../config.js';
 import type { Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { Services } from '../services.js';
@@ -61,8 +62,9 @@ function count(env: Env, name: string, fallback: number, max: number): number {
  * `ConfigError` naming the variable on a bad value.
  */
 export function seedSettings(env: Env): SeedSettings {
-  const adminEmail = (env.SEED_ADMIN_EMAIL || DEFAULT_ADMIN_EMAIL).trim().toLowerCase();
-  if (adminEmail.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(adminEmail)) {
+  // The one form logIn looks accounts up by (NFKC, case, IDNA, no trailing dot).
+  const adminEmail = emailOrNull(env.SEED_ADMIN_EMAIL || DEFAULT_ADMIN_EMAIL);
+  if (adminEmail === null) {
     throw new ConfigError(`SEED_ADMIN_EMAIL must be an email address like ${DEFAULT_ADMIN_EMAIL}, got ${JSON.stringify(env.SEED_ADMIN_EMAIL)}`);
   }
   const adminPassword = env.SEED_ADMIN_PASSWORD || DEFAULT_ADMIN_PASSWORD;
