@@ -6,7 +6,7 @@
  * write, and a cache that converges to the database once the system is quiet.
  *
  *   npm run check:consistency -- [--duration 60] [--clients 16] [--ops N] [--seed 1]
- *                                [--no-faults | --faults redis-client-kill,redis-pause,redis-restart,api-kill] [--fault-interval 1000-3000]
+ *                                [--no-faults | --faults redis-client-kill,redis-pause,redis-restart,redis-restart-persisted,api-kill] [--fault-interval 1000-3000]
  *                                [--instances 2] [--quiet 3000] [--convergence-timeout 30]
  *                                [--json report.json] [--keep-logs] [--live-source] [--source <dir>]
  *

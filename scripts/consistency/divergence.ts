@@ -100,6 +100,13 @@ async function loadRows(pool: pg.Pool, ids: Record<string, number[]>): Promise<M
   return rows;
 }
 
+/** The key prefix of the current cache epoch: the namespace in epoch 1, `<namespace>e<n>:` after. */
+async function epochPrefix(pool: pg.Pool, namespace: string): Promise<string> {
+  const { rows } = await pool.query<{ epoch: number | null }>('SELECT max("epoch") AS "epoch" FROM "CacheEpoch"');
+  const epoch = rows[0]?.epoch ?? 1;
+  return epoch === 1 ? namespace : `${namespace}e${epoch}:`;
+}
+
 /** One pass over every key under `namespace`. */
 export async function checkDivergence(redis: Redis, pool: pg.Pool, namespace: string, maxExamples = 10): Promise<DivergenceSnapshot> {
   const snapshot: DivergenceSnapshot = { keys: 0, matching: 0, tombstones: 0, divergent: 0, inFlight: 0, inFlightByType: {}, inFlightExamples: [], other: {}, examples: [] };
@@ -114,14 +121,18 @@ export async function checkDivergence(redis: Redis, pool: pg.Pool, namespace: st
   } while (cursor !== '0');
   const unique = [...new Set(keys)]; // SCAN may return a key twice
   snapshot.keys = unique.length;
+  // Only the current cache epoch is ever read (src/cache/epoch.ts): its keys are checked; keys of
+  // earlier epochs are unreachable leftovers (they expire), counted apart as "retired epoch".
+  const prefix = await epochPrefix(pool, namespace);
 
   const typed = unique.length ? ((await redis.pipeline(unique.map((k) => ['type', k])).exec()) ?? []) : [];
   const entries: { key: string; entity: string; id: number }[] = [];
   const inFlightKeys: { key: string; type: string }[] = [];
   unique.forEach((key, i) => {
     const type = String(typed[i]?.[1] ?? 'none');
-    const match = ENTITY_KEY.exec(key.slice(namespace.length));
+    const match = key.startsWith(prefix) ? ENTITY_KEY.exec(key.slice(prefix.length)) : null;
     if (type === 'none') return; // expired between SCAN and TYPE
+    if (!match && /^(e\d+:)?(User|Product|Cart):\d+$/.test(key.slice(namespace.length))) return void bump(snapshot.other, 'retired epoch');
     if (!match) return void bump(snapshot.other, type);
     if (type !== 'string') {
       snapshot.inFlight++;

@@ -8,6 +8,10 @@
  * - `redis-pause`: `CLIENT PAUSE 1500 ALL`: Redis answers nothing for 1.5 s.
  * - `redis-restart`: `SHUTDOWN NOSAVE` or SIGKILL, then a new `redis-server`
  *   on the same port (empty: no persistence) after a short downtime.
+ * - `redis-restart-persisted`: `SAVE`, 200 to 800 ms more load (writes
+ *   acknowledged after the snapshot), SIGKILL, then a `redis-server` that
+ *   loads the snapshot: Redis comes back older than what clients were told,
+ *   as after a crash with RDB/AOF persistence or a restore from a backup.
  * - `api-kill`: SIGKILL of one API process while it has mutations in flight,
  *   then the same API started again on the same port.
  */
@@ -16,7 +20,7 @@ import type { ApiInstance, RedisServer } from './processes.js';
 import type { Random } from './random.js';
 import { now, sleep } from './time.js';
 
-export const FAULT_KINDS = ['redis-client-kill', 'redis-pause', 'redis-restart', 'api-kill'] as const;
+export const FAULT_KINDS = ['redis-client-kill', 'redis-pause', 'redis-restart', 'redis-restart-persisted', 'api-kill'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultRecord {
@@ -143,6 +147,17 @@ export async function injectFaults(options: FaultOptions): Promise<FaultRecord[]
         await sleep(downtime);
         await redis.start();
         detail = `${how}, down ${Math.round(now() - startedAt)} ms`;
+        break;
+      }
+      case 'redis-restart-persisted': {
+        await withAdminConnection(redis, (c) => c.save());
+        const behind = random.int(200, 800);
+        await sleep(behind);
+        await redis.kill('SIGKILL');
+        struck();
+        await sleep(random.int(minDown, maxDown));
+        await redis.start(10_000, { fromSnapshot: true });
+        detail = `snapshot ${behind} ms older than the crash, down ${Math.round(now() - startedAt)} ms`;
         break;
       }
       case 'api-kill': {

@@ -6,7 +6,7 @@
  * checker's own process exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, createWriteStream, openSync, readFileSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { now, sleep } from './time.js';
@@ -86,13 +86,23 @@ export class RedisServer {
     return running(this.child);
   }
 
-  /** Starts it and resolves once it accepts connections. */
-  async start(timeoutMs = 10_000): Promise<void> {
+  /** Where `SAVE` writes its snapshot (next to the log), loaded by `start({ fromSnapshot: true })`. */
+  get snapshotFile(): string {
+    return path.join(path.dirname(this.logFile), `dump-${this.port}.rdb`);
+  }
+
+  /**
+   * Starts it and resolves once it accepts connections: empty, or (`fromSnapshot`) with the
+   * data of the last `SAVE`, as a Redis with persistence comes back after a crash.
+   */
+  async start(timeoutMs = 10_000, { fromSnapshot = false } = {}): Promise<void> {
     if (this.isRunning) throw new Error(`redis-server on port ${this.port} is already running`);
+    if (!fromSnapshot) rmSync(this.snapshotFile, { force: true });
     const log = openSync(this.logFile, 'a');
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', ''],
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', '',
+        '--dir', path.dirname(this.snapshotFile), '--dbfilename', path.basename(this.snapshotFile)],
       { stdio: ['ignore', 'pipe', log] },
     );
     closeSync(log);
