@@ -17,6 +17,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerErrorCode } from '@apollo/server/errors';
+import { ErrorCode } from './graphql/errors.js';
 import express, { type RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CacheObserver, CacheStats } from './cache/index.js';
@@ -95,6 +97,8 @@ export interface MetricsSources {
   dbStats: { queries: number };
   /** Outbox rows waiting and the age of the oldest (null when the mode has no outbox). */
   outboxBacklog: () => Promise<{ rows: number; oldestAgeMs: number } | null>;
+  /** The cache epoch in use, null while fenced or without Redis (src/cache/epoch.ts). */
+  cacheEpoch?: () => number | null;
 }
 
 /** A counter whose value is read from a running total at scrape time. */
@@ -115,8 +119,16 @@ function mirrored(registry: Registry, name: string, help: string, read: () => nu
  * GraphQL and cache timings, every label bounded (operation names at DEFAULT_MAX_OPERATIONS until
  * `limitOperations` says otherwise). /metrics itself is served by `metricsHandler`.
  */
-export function createMetrics({ mode, stats, dbStats, outboxBacklog }: MetricsSources): Metrics {
+export function createMetrics({ mode, stats, dbStats, outboxBacklog, cacheEpoch }: MetricsSources): Metrics {
   const registry = new Registry();
+  new Gauge({
+    name: 'storefront_cache_epoch',
+    help: 'The cache epoch in use (a new one after every Redis restart or failover); -1 while fenced or without Redis',
+    registers: [registry],
+    collect() {
+      this.set(cacheEpoch?.() ?? -1);
+    },
+  });
   registry.setDefaultLabels({ mode });
   collectDefaultMetrics({ register: registry, prefix: 'storefront_' });
   const counters: [Exclude<keyof CacheStats, 'entities'> | 'dbQueries', string, string][] = [
@@ -126,6 +138,7 @@ export function createMetrics({ mode, stats, dbStats, outboxBacklog }: MetricsSo
     ['hits', 'storefront_cache_hits_total', 'Entities found in the cache'],
     ['misses', 'storefront_cache_misses_total', 'Entities read from PostgreSQL because the cache did not have them'],
     ['readFailures', 'storefront_cache_read_failures_total', 'Cache reads that failed and fell back to PostgreSQL'],
+    ['fencedReads', 'storefront_cache_fenced_reads_total', 'Cache reads answered by PostgreSQL without trying Redis: the epoch fence was up (Redis changed or is being checked)'],
     ['writeFailures', 'storefront_cache_write_failures_total', 'Cache writes after commit that failed (repaired from the outbox)'],
     ['leaseFailures', 'storefront_cache_lease_failures_total', 'Leases that could not be taken before a commit'],
     ['repairs', 'storefront_cache_repairs_total', 'Outbox rows replayed by the reconciler'],
@@ -210,15 +223,26 @@ export function createMetrics({ mode, stats, dbStats, outboxBacklog }: MetricsSo
 
   // Operation names are chosen by clients: bounded in number and length (see boundedLabel).
   const operationLabel = boundedLabel({ max: DEFAULT_MAX_OPERATIONS });
+  // Error codes: the API's own (ErrorCode) and Apollo's; anything else is counted as __other.
+  const codeLabel = boundedLabel({ max: 0, known: [...Object.values(ErrorCode), ...Object.values(ApolloServerErrorCode)] });
+  const errorsByCode = new Counter({
+    name: 'storefront_graphql_errors_total',
+    help: 'Errors sent to clients, by extensions.code',
+    labelNames: ['code'],
+    registers: [registry],
+  });
   const plugin: ApolloServerPlugin = {
     async requestDidStart() {
       const end = duration.startTimer();
       return {
-        async willSendResponse({ operationName, errors }) {
+        async willSendResponse({ operationName, errors, response }) {
           // No name: an anonymous operation, or a request refused before its operation was known.
           const operation = operationName ? operationLabel(operationName) : ANONYMOUS;
           end({ operation });
           requests.inc({ operation, outcome: errors?.length ? 'error' : 'ok' });
+          // As the client saw them: formatted (masked errors carry INTERNAL_SERVER_ERROR).
+          const sent = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+          for (const error of sent ?? []) errorsByCode.inc({ code: codeLabel(String(error.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR)) });
         },
       };
     },

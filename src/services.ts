@@ -69,6 +69,7 @@ export function createServices(config: Config, log: Logger = logger): Services {
     stats,
     dbStats,
     outboxBacklog: () => (config.apiMode === 'write-through' ? outbox.backlog(rawDb) : Promise.resolve(null)),
+    cacheEpoch: () => fenced?.epoch() ?? null,
   });
   // Without REDIS_URL, the in-process store: the same semantics, for a single API process.
   const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));

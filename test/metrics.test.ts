@@ -48,3 +48,19 @@ it('serves Prometheus text with the counters moving', async () => {
   expect(await sample('storefront_cache_hit_ratio')).toBeGreaterThan(0);
   expect(await sample('storefront_outbox_backlog_rows')).toBeGreaterThanOrEqual(0);
 });
+
+it('counts errors by the code clients saw (a closed set), and shows the cache epoch and round trips per node', async () => {
+  const before = {
+    unauthenticated: await sample('storefront_graphql_errors_total', { code: 'UNAUTHENTICATED' }),
+    validation: await sample('storefront_graphql_errors_total', { code: 'GRAPHQL_VALIDATION_FAILED' }),
+    reads: await sample('storefront_cache_round_trips_total', { node: 'redis', kind: 'read' }),
+  };
+  await api.gql(`mutation { checkout { id } }`); // no token
+  await api.gql(`{ nope }`);
+  await api.gql(`{ products(first: 2) { edges { node { id } } } }`);
+  expect(await sample('storefront_graphql_errors_total', { code: 'UNAUTHENTICATED' })).toBe(before.unauthenticated + 1);
+  expect(await sample('storefront_graphql_errors_total', { code: 'GRAPHQL_VALIDATION_FAILED' })).toBe(before.validation + 1);
+  expect(await sample('storefront_cache_round_trips_total', { node: 'redis', kind: 'read' })).toBeGreaterThan(before.reads);
+  expect(await sample('storefront_cache_epoch')).toBe(api.services.cacheEpoch());
+  expect(await sample('storefront_cache_fenced_reads_total')).toBeGreaterThanOrEqual(0);
+});
