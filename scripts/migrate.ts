@@ -11,18 +11,22 @@
  * process such as the API has that folder open: src/db/lock.ts). `deploy`
  * creates the database if it does not exist.
  * `create` needs a PostgreSQL server: DATABASE_URL, by default
- * postgresql://postgres@127.0.0.1:5432/storefront. Exits 1 on any failure,
- * 2 on bad usage.
+ * postgresql://postgres@127.0.0.1:5432/storefront. Both use
+ * DIRECT_DATABASE_URL instead when it is set: a direct connection for when
+ * DATABASE_URL goes through PgBouncer in transaction mode, which cannot hold
+ * the engine's session-level advisory lock (src/config.ts,
+ * `migrationDatabaseUrl`). Exits 1 on any failure, 2 on bad usage.
  */
 import path from 'node:path';
 import dotenv from 'dotenv';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
+import { ConfigError, migrationDatabaseUrl } from '../src/config.js';
 import { DataDirLockedError, closeEmbeddedDatabase, describeHolder, embeddedDatabase, type LockHolder } from '../src/db/client.js';
 import { MigrationError, applyMigrations, createMigration, projectPaths } from '../src/db/migrations.js';
 
 const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/storefront';
 const USAGE = `Usage:
-  npx tsx scripts/migrate.ts deploy          apply pending migrations to DATABASE_URL
+  npx tsx scripts/migrate.ts deploy          apply pending migrations to DIRECT_DATABASE_URL, else DATABASE_URL
   npx tsx scripts/migrate.ts create <name>   create prisma/migrations/<timestamp>_<name> from schema changes`;
 
 /** The URL without its password, for messages. */
@@ -38,13 +42,15 @@ function redact(databaseUrl: string): string {
 
 async function main(argv: string[]): Promise<number> {
   dotenv.config({ quiet: true });
-  const databaseUrl = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
+  // DIRECT_DATABASE_URL when set (past PgBouncer), else DATABASE_URL; validated as the API does.
+  const databaseUrl = migrationDatabaseUrl(process.env) ?? DEFAULT_DATABASE_URL;
+  const through = process.env.DIRECT_DATABASE_URL ? ' (DIRECT_DATABASE_URL)' : '';
   const [command, ...rest] = argv;
 
   if (command === 'deploy' && rest.length === 0) {
     const dataDir = process.env.DATA_DIR || '.data/pglite';
     const embedded = !process.env.DATABASE_URL;
-    console.log(`Applying migrations to ${embedded ? `the embedded database in ${dataDir} (DATABASE_URL not set)` : redact(databaseUrl)}`);
+    console.log(`Applying migrations to ${embedded ? `the embedded database in ${dataDir} (DATABASE_URL not set)` : `${redact(databaseUrl)}${through}`}`);
     const log = (line: string) => console.log(`  ${line}`);
     const tookOver = (holder: LockHolder) => log(`Took over the lock of ${describeHolder(holder)}: it is no longer running`);
     const { applied } = embedded
@@ -81,7 +87,7 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   // MigrationError messages are written for people; anything else is a bug, so keep its stack.
-  const message = error instanceof MigrationError || error instanceof DataDirLockedError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const message = error instanceof MigrationError || error instanceof DataDirLockedError || error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
   console.error(`migrate: ${message}`);
   process.exitCode = 1;
 }

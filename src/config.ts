@@ -15,6 +15,12 @@ export interface Config {
   nodeEnv: 'development' | 'production' | 'test';
   /** PostgreSQL connection URL; null (DATABASE_URL unset): the embedded PostgreSQL (PGlite) in `dataDir`. */
   databaseUrl: string | null;
+  /**
+   * DIRECT_DATABASE_URL: the connection migrations use instead of `databaseUrl`, straight to
+   * PostgreSQL when DATABASE_URL goes through a pooler (PgBouncer in transaction mode cannot
+   * keep the migration engine's session-level advisory lock); null: migrations use `databaseUrl`.
+   */
+  directDatabaseUrl: string | null;
   /** Redis connection URL (REDIS_URL, one node); null otherwise. */
   redisUrl: string | null;
   /**
@@ -272,6 +278,22 @@ function metricsConfig(env: Env, apiPort: number): MetricsConfig {
   return { port, token, maxOperations: integer(env, 'METRICS_MAX_OPERATIONS', 100, 0, 10_000) };
 }
 
+/**
+ * The database migrations run against: DIRECT_DATABASE_URL when set (a direct
+ * connection past a pooler such as PgBouncer), else DATABASE_URL; null when
+ * neither is set (the embedded database). Throws `ConfigError` on a URL that
+ * is not postgresql:// or postgres://, or on DIRECT_DATABASE_URL without
+ * DATABASE_URL.
+ */
+export function migrationDatabaseUrl(env: Env = process.env): string | null {
+  const databaseUrl = urlOf(env, 'DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/storefront', ['postgresql:', 'postgres:']);
+  const direct = urlOf(env, 'DIRECT_DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/storefront', ['postgresql:', 'postgres:']);
+  if (direct && !databaseUrl) {
+    throw new ConfigError('DIRECT_DATABASE_URL is the direct connection for migrations next to DATABASE_URL (e.g. when DATABASE_URL goes through PgBouncer): set DATABASE_URL too, or unset DIRECT_DATABASE_URL for the embedded database');
+  }
+  return direct ?? databaseUrl;
+}
+
 /** Says which database and cache a configuration uses, without credentials (for start-up logs). */
 export function describeBackends(config: Pick<Config, 'databaseUrl' | 'redis' | 'dataDir'>): { database: string; cache: string } {
   const where = (raw: string) => {
@@ -319,6 +341,7 @@ export function loadConfig(env: Env = process.env): Config {
     nodeEnv,
     apiMode,
     databaseUrl: urlOf(env, 'DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/storefront', ['postgresql:', 'postgres:']),
+    directDatabaseUrl: env.DIRECT_DATABASE_URL ? migrationDatabaseUrl(env) : null,
     redisUrl: redis?.kind === 'single' ? redis.url : null,
     redis,
     dataDir: env.DATA_DIR || '.data/pglite',
