@@ -121,3 +121,24 @@ describe('transientReason', () => {
     expect(transientReason('40P01')).toBeNull();
   });
 });
+
+describe('a delete that cascades into aggregates, racing writers of them', () => {
+  it('deleteProduct while customers add it to their carts: every cart in the cache equals the database (20 rounds x 12 carts)', async () => {
+    const customers = [];
+    for (let i = 0; i < 12; i++) customers.push(await api.signUp());
+    for (let round = 0; round < 20; round++) {
+      const product = await api.product({ stock: 1000 });
+      await Promise.all([
+        ...customers.map(async (c, i) => {
+          await new Promise((resolve) => setTimeout(resolve, (i * 7 + round) % 25));
+          await api.gql(ADD_TO_CART, { p: product.globalId, q: 1 }, c.token);
+        }),
+        (async () => {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          ok(await api.gql(DELETE_PRODUCT, { id: product.globalId }, admin.token));
+        })(),
+      ]);
+    }
+    for (const c of customers) await expectCacheInSync(api, 'Cart', c.id);
+  }, 120_000);
+});

@@ -61,7 +61,8 @@ interface Cascade { entity: string; model: string; field: string; rootField: str
 
 /** The part of Prisma's runtime data model the tracker reads: relation fields. */
 export interface DataModel {
-  models: Record<string, { fields: { name: string; kind: string; type: string }[] }>;
+  /** `dbName`: the table, when the model is mapped (`@@map`); its columns must not be mapped. */
+  models: Record<string, { dbName?: string | null; fields: { name: string; kind: string; type: string }[] }>;
 }
 
 function add(map: Map<string, Set<EntityId>>, entity: string, ids: Iterable<EntityId>) {
@@ -164,28 +165,41 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
   /** Entities that a delete of these `model` rows cascades into; recorded before the delete runs. */
   async function recordCascades(changes: ChangeSet, model: string, ids: EntityId[]) {
     if (ids.length === 0) return;
-    for (const c of cascades.get(model) ?? []) {
-      const rows: Args[] = await delegateOf(changes.tx, c.model).findMany({
-        where: { [c.field]: { in: ids } },
-        select: { [c.rootField]: true },
-      });
-      const roots = [...new Set(rows.map((r) => r[c.rootField] as EntityId))];
-      if (c.isRoot) {
-        touch(changes, c.entity, roots);
-        continue;
-      }
-      // Bump (and so lock) the aggregates now, BEFORE the delete locks its own row: writers
-      // of an aggregate lock its root first and then the rows its members point to (a
-      // checkout locks the cart, then the products), so locking the root last would be
-      // the opposite order and deadlock with them.
-      const pending = roots.filter((id) => !changes.touched.get(c.entity)?.has(id)).sort(compareIds);
-      if (pending.length === 0) continue;
+    const roots = async (c: Cascade) => {
+      const rows: Args[] = await delegateOf(changes.tx, c.model).findMany({ where: { [c.field]: { in: ids } }, select: { [c.rootField]: true } });
+      return [...new Set(rows.map((r) => r[c.rootField] as EntityId))];
+    };
+    /** Bumps (and so locks) the aggregates not yet bumped by this transaction. */
+    const bump = async (c: Cascade, found: EntityId[]) => {
+      const pending = found.filter((id) => !changes.touched.get(c.entity)?.has(id)).sort(compareIds);
+      if (pending.length === 0) return;
       const cfg = entities[c.entity]!;
-      await delegateOf(changes.tx, cfg.model).updateMany({
-        where: { [cfg.idField ?? 'id']: { in: pending } },
-        data: { version: { increment: 1 } },
-      });
+      await delegateOf(changes.tx, cfg.model).updateMany({ where: { [cfg.idField ?? 'id']: { in: pending } }, data: { version: { increment: 1 } } });
+    };
+    const intoMembers = (cascades.get(model) ?? []).filter((c) => !c.isRoot);
+    for (const c of cascades.get(model) ?? []) {
+      if (c.isRoot) touch(changes, c.entity, await roots(c));
+      // Aggregates first, BEFORE the deleted rows are locked: writers of an aggregate lock its
+      // root and then the rows its members point to (a checkout locks the cart, then the
+      // products), so the opposite order would deadlock with them.
+      else await bump(c, await roots(c));
     }
+    if (intoMembers.length === 0) return;
+    // Then lock the rows to delete as the DELETE will (FOR UPDATE), so no new member can point
+    // at them any more (inserting one needs FOR KEY SHARE on them), and look again: a member
+    // added since the first look (its writer committed meanwhile, or we waited for it) belongs
+    // to an aggregate that must be bumped too, or the cascade would change it behind the cache.
+    await lockForDelete(changes.tx, model, ids);
+    for (const c of intoMembers) await bump(c, await roots(c));
+  }
+
+  /** `SELECT ... FOR UPDATE` of the rows of `model` with these ids (the lock a DELETE takes). */
+  async function lockForDelete(tx: any, model: string, ids: EntityId[]) {
+    const table = dataModel.models[model]?.dbName ?? model;
+    const idField = roles.get(model)?.kind === 'root' ? (roles.get(model) as { idField: string }).idField : 'id';
+    const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+    const list = ids.map((_, i) => `$${i + 1}`).join(', ');
+    await tx.$queryRawUnsafe(`SELECT 1 AS "locked" FROM ${quote(table)} WHERE ${quote(idField)} IN (${list}) FOR UPDATE`, ...ids);
   }
 
   /**
