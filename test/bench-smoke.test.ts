@@ -83,7 +83,7 @@ describe('the benchmark, smoke run', () => {
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
-  }, 150_000);
+  }, 300_000);
 
   it('with --profile, tells where the API spent its CPU during each measurement, with a flame graph', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'bench-profile-'));

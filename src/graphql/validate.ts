@@ -55,11 +55,15 @@ export function email(value: string): string {
   if (trimmed.length > 4 * EMAIL_MAX) fail(`email must be at most ${EMAIL_MAX} characters, got ${trimmed.length}`);
   if (trimmed === '') fail('email must be an address like name@example.com, got nothing');
   const nfkc = trimmed.normalize('NFKC');
-  if (/[\p{Cc}\p{Cf}\p{Z}\s]/u.test(nfkc)) fail('email must not contain spaces, control or invisible characters');
+  // Invisible: controls, formats, separators, and every Default_Ignorable_Code_Point (combining
+  // grapheme joiner, variation selectors, Hangul fillers...), plus the blank braille pattern.
+  if (/[\p{Cc}\p{Cf}\p{Z}\s\p{Default_Ignorable_Code_Point}\u2800]/u.test(nfkc)) fail('email must not contain spaces, control or invisible characters');
   const parts = nfkc.split('@');
   if (parts.length !== 2) fail(`email must have exactly one "@" between a name and a domain, like name@example.com; got ${parts.length - 1}`);
   const [name, domain] = parts as [string, string];
   if (name === '') fail('email must have a name before the "@", like name@example.com');
+  // A quoted name ("alice"@...) would be another spelling of the same mailbox.
+  if (name.includes('"')) fail('email must not quote its name: write name@example.com');
   if (domain === '') fail('email must have a domain after the "@", like name@example.com');
   // Case folding can leave a string out of NFKC: normalize again after it.
   const local = name.toLowerCase().normalize('NFKC');
