@@ -441,6 +441,20 @@ class Resources {
 }
 
 /**
+ * Runs a migration script as one simple-protocol query, as `psql` and Prisma's
+ * native engine do. `@prisma/adapter-pg` 7.10 splits it on every ";" (inside
+ * strings, comments and function bodies too), which breaks any migration that
+ * creates a PL/pgSQL function (the change-capture triggers).
+ */
+function wholeScripts(adapter: SqlDriverAdapter): SqlDriverAdapter {
+  const driver = (adapter as unknown as { underlyingDriver(): pg.Pool | pg.PoolClient }).underlyingDriver();
+  adapter.executeScript = async (script: string) => {
+    await driver.query(script);
+  };
+  return adapter;
+}
+
+/**
  * A migration-aware adapter factory for the engine: `connect` is the adapter
  * of `@prisma/adapter-pg` on our own pool; `connectToShadowDb` creates
  * `prisma_migrate_shadow_db_<uuid>` on the same server, connects to it by a
@@ -451,13 +465,13 @@ function createAdapterFactory(databaseUrl: string, resources: Resources): SqlMig
   return {
     provider: main.provider,
     adapterName: main.adapterName,
-    connect: async () => CharColumns.reportToEngine(await main.connect()),
+    connect: async () => wholeScripts(CharColumns.reportToEngine(await main.connect())),
     connectToShadowDb: async (): Promise<SqlDriverAdapter> => {
       const name = `prisma_migrate_shadow_db_${randomUUID()}`;
       await runOnce(databaseUrl, `CREATE DATABASE ${quoteIdentifier(name)}`);
       const pool = resources.pool(withDatabase(databaseUrl, name));
       const cleanup = resources.shadow(name, pool, databaseUrl);
-      const adapter = CharColumns.reportToEngine(await new PrismaPg(pool).connect());
+      const adapter = wholeScripts(CharColumns.reportToEngine(await new PrismaPg(pool).connect()));
       const disposeAdapter = adapter.dispose.bind(adapter);
       adapter.dispose = async () => {
         await disposeAdapter();
