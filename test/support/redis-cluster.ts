@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './redis-server.js';
+import { freePort, stopRedis } from './redis-server.js';
 
 const run = promisify(execFile);
 
@@ -67,14 +67,7 @@ export async function startCluster(): Promise<TestCluster> {
       }
     },
     async stop() {
-      await Promise.all(
-        children.map(async (child) => {
-          if (child.exitCode !== null || child.signalCode !== null) return;
-          const exited = new Promise((resolve) => child.once('exit', resolve));
-          child.kill('SIGKILL');
-          await exited;
-        }),
-      );
+      await Promise.all(children.map(stopRedis));
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
-import { freePort } from './redis-server.js';
+import { freePort, stopRedis } from './redis-server.js';
 
 export interface TestSentinels {
   /** The monitored primary's name. */
@@ -72,15 +72,7 @@ export async function startSentinels(): Promise<TestSentinels> {
       }
     },
     async stop() {
-      await Promise.all(
-        all.map(async (child) => {
-          if (child.exitCode !== null || child.signalCode !== null) return;
-          const exited = new Promise((resolve) => child.once('exit', resolve));
-          child.kill('SIGCONT');
-          child.kill('SIGKILL');
-          await exited;
-        }),
-      );
+      await Promise.all(all.map(stopRedis));
       rmSync(dir, { recursive: true, force: true });
     },
   };
