@@ -6,7 +6,7 @@
  * write, and a cache that converges to the database once the system is quiet.
  *
  *   npm run check:consistency -- [--duration 60] [--clients 16] [--ops N] [--seed 1]
- *                                [--no-faults | --faults redis-client-kill,redis-pause,redis-restart,redis-restart-persisted,api-kill] [--fault-interval 1000-3000]
+ *                                [--topology single|sentinel] [--no-faults | --faults <kinds>] [--fault-interval 1000-3000]
  *                                [--instances 2] [--quiet 3000] [--convergence-timeout 30]
  *                                [--json report.json] [--keep-logs] [--live-source] [--source <dir>]
  *
@@ -15,7 +15,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { AbortedError, FAULT_KINDS, formatReport, parseFaultKinds, runConsistencyCheck, type ConsistencyOptions } from './consistency/index.js';
+import { AbortedError, TOPOLOGY_FAULTS, formatReport, parseFaultKinds, runConsistencyCheck, type ConsistencyOptions } from './consistency/index.js';
 import { integer } from './consistency/cli.js';
 import { killAllChildrenNow } from './consistency/processes.js';
 
@@ -24,8 +24,10 @@ const USAGE = `usage: npm run check:consistency -- [options]
   --clients <n>               concurrent clients (default 16)
   --ops <n>                   stop after n operations in all (default: no limit)
   --seed <n>                  seed of every random choice (default 1)
+  --topology single|sentinel  one redis-server (default), or a primary, a replica and 3 Sentinels
   --no-faults                 inject no faults
-  --faults <k1,k2>            fault kinds to inject (default all: ${FAULT_KINDS.join(', ')})
+  --faults <k1,k2>            fault kinds to inject (default all of the topology's:
+                              single: ${TOPOLOGY_FAULTS.single.join(', ')}; sentinel: ${TOPOLOGY_FAULTS.sentinel.join(', ')})
   --fault-interval <min-max>  pause between faults in ms (default 1000-3000)
   --instances <n>             API processes, at least 2 (default 2)
   --quiet <ms>                quiet period after the load (default 3000)
@@ -46,6 +48,7 @@ async function main(): Promise<number> {
         seed: { type: 'string' },
         'no-faults': { type: 'boolean' },
         faults: { type: 'string' },
+        topology: { type: 'string' },
         'fault-interval': { type: 'string' },
         instances: { type: 'string' },
         quiet: { type: 'string' },
@@ -81,6 +84,10 @@ async function main(): Promise<number> {
     const timeout = integer('convergence-timeout', values['convergence-timeout'], 0);
     if (timeout !== undefined) options.convergenceTimeoutMs = timeout * 1000;
     if (values['no-faults'] && values.faults) throw new Error('--no-faults and --faults exclude each other');
+    if (values.topology !== undefined) {
+      if (values.topology !== 'single' && values.topology !== 'sentinel') throw new Error(`--topology must be single or sentinel, got ${JSON.stringify(values.topology)}`);
+      options.topology = values.topology;
+    }
     if (values['no-faults']) options.faults = [];
     if (values.faults) options.faults = parseFaultKinds(values.faults);
     if (values['fault-interval']) {

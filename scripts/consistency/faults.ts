@@ -14,13 +14,24 @@
  *   as after a crash with RDB/AOF persistence or a restore from a backup.
  * - `api-kill`: SIGKILL of one API process while it has mutations in flight,
  *   then the same API started again on the same port.
+ * - `failover` (Sentinel topology): either `SENTINEL FAILOVER` (coordinated), or
+ *   the replica cut off (`CLIENT KILL TYPE replica`), 100 to 500 ms of
+ *   acknowledged writes it never gets, the primary SIGKILLed and, once the
+ *   replica is promoted, restarted empty as its replica: a failover that loses
+ *   acknowledged writes. Over when the Sentinels name the new primary and the
+ *   other server replicates it again.
  */
 import { Redis } from 'ioredis';
-import type { ApiInstance, RedisServer } from './processes.js';
+import type { ApiInstance, RedisServer, SentinelSet } from './processes.js';
 import type { Random } from './random.js';
 import { now, sleep } from './time.js';
 
-export const FAULT_KINDS = ['redis-client-kill', 'redis-pause', 'redis-restart', 'redis-restart-persisted', 'api-kill'] as const;
+export const FAULT_KINDS = ['redis-client-kill', 'redis-pause', 'redis-restart', 'redis-restart-persisted', 'api-kill', 'failover'] as const;
+/** The kinds a topology supports, its default set. */
+export const TOPOLOGY_FAULTS = {
+  single: ['redis-client-kill', 'redis-pause', 'redis-restart', 'redis-restart-persisted', 'api-kill'],
+  sentinel: ['failover', 'api-kill'],
+} as const satisfies Record<string, readonly (typeof FAULT_KINDS)[number][]>;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export interface FaultRecord {
@@ -37,6 +48,8 @@ export interface FaultOptions {
   kinds: readonly FaultKind[];
   random: Random;
   redis: RedisServer;
+  /** The Sentinel set, for `failover`. */
+  sentinels?: SentinelSet;
   apis: readonly ApiInstance[];
   /** True once the load has stopped: no new fault starts then. */
   stopped: () => boolean;
@@ -147,6 +160,38 @@ export async function injectFaults(options: FaultOptions): Promise<FaultRecord[]
         await sleep(downtime);
         await redis.start();
         detail = `${how}, down ${Math.round(now() - startedAt)} ms`;
+        break;
+      }
+      case 'failover': {
+        const set = options.sentinels;
+        if (!set) throw new Error('fault failover needs the sentinel topology');
+        const before = await set.primary();
+        const lossy = random.chance(0.5);
+        if (lossy) {
+          const old = before;
+          await withAdminConnection(old, (c) => c.client('KILL', 'TYPE', 'replica') as Promise<unknown>).catch(() => {});
+          const behind = random.int(100, 500);
+          await sleep(behind);
+          await old.kill('SIGKILL');
+          struck();
+          await set.waitFor(async (s) => Number(((await s.call('SENTINEL', 'get-master-addr-by-name', set.name)) as string[])[1]) !== old.port, 'the promotion');
+          const promoted = await set.primary();
+          await old.start(10_000, { replicaOf: promoted.port });
+          detail = `primary killed ${behind} ms after its replica was cut off`;
+        } else {
+          await set.command('SENTINEL', 'FAILOVER', set.name);
+          struck();
+          await set.waitFor(async (s) => Number(((await s.call('SENTINEL', 'get-master-addr-by-name', set.name)) as string[])[1]) !== before.port, 'the failover');
+          detail = 'SENTINEL FAILOVER';
+        }
+        // Over once the other server replicates the new primary (the next failover needs it).
+        const replica = await set.replica();
+        const deadline = now() + 30_000;
+        while (!(await withAdminConnection(replica, (c) => c.info('replication')).catch(() => '')).includes('master_link_status:up')) {
+          if (now() > deadline) throw new Error('the replica did not catch up within 30 s');
+          await sleep(100);
+        }
+        detail += `, down ${Math.round(now() - startedAt)} ms`;
         break;
       }
       case 'redis-restart-persisted': {

@@ -16,9 +16,9 @@ import { Redis } from 'ioredis';
 import { projectPaths } from '../../src/db/migrations.js';
 import { createRunDatabase, DEFAULT_POSTGRES_URL, type RunDatabase } from './database.js';
 import { waitForConvergence } from './divergence.js';
-import { FAULT_KINDS, injectFaults, type FaultKind, type FaultRecord } from './faults.js';
+import { TOPOLOGY_FAULTS, injectFaults, type FaultKind, type FaultRecord } from './faults.js';
 import { Observer } from './observer.js';
-import { ApiInstance, RedisServer, freePort } from './processes.js';
+import { ApiInstance, RedisServer, SentinelSet, freePort } from './processes.js';
 import { createRandom } from './random.js';
 import type { Report } from './report.js';
 import { createFixture } from './setup.js';
@@ -27,7 +27,7 @@ import { AbortedError, now, throwIfAborted } from './time.js';
 import { MUTATION_KINDS, runWorkload, type WorkloadStats } from './workload.js';
 
 export { formatReport, type Report } from './report.js';
-export { FAULT_KINDS, parseFaultKinds, type FaultKind } from './faults.js';
+export { FAULT_KINDS, TOPOLOGY_FAULTS, parseFaultKinds, type FaultKind } from './faults.js';
 export { AbortedError } from './time.js';
 
 export interface ConsistencyOptions {
@@ -39,7 +39,12 @@ export interface ConsistencyOptions {
   maxOperations?: number;
   /** Seed of every random choice. @default 1 */
   seed?: number;
-  /** Kinds of faults to inject; `[]` for none. @default every kind */
+  /**
+   * Redis as one server (`single`), or a primary and a replica behind three Sentinels
+   * (`sentinel`, whose fault is `failover`). @default "single"
+   */
+  topology?: keyof typeof TOPOLOGY_FAULTS;
+  /** Kinds of faults to inject; `[]` for none. @default every kind of the topology */
   faults?: readonly FaultKind[];
   /** Pause between faults, in ms. @default [1000, 3000] */
   faultIntervalMs?: [number, number];
@@ -107,7 +112,10 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
   const durationSeconds = options.durationSeconds ?? 60;
   const clients = options.clients ?? 16;
   const seed = options.seed ?? 1;
-  const faultKinds = [...(options.faults ?? FAULT_KINDS)];
+  const topology = options.topology ?? 'single';
+  const faultKinds = [...(options.faults ?? TOPOLOGY_FAULTS[topology])];
+  const unsupported = faultKinds.filter((kind) => !(TOPOLOGY_FAULTS[topology] as readonly string[]).includes(kind));
+  if (unsupported.length) throw new Error(`topology ${topology} does not support fault ${unsupported.join(', ')}; it supports ${TOPOLOGY_FAULTS[topology].join(', ')}`);
   const instanceCount = Math.max(2, options.instances ?? 2);
   const quietPeriodMs = options.quietPeriodMs ?? 3000;
   const convergenceTimeoutMs = options.convergenceTimeoutMs ?? 30_000;
@@ -130,6 +138,7 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
   let root = sourceRoot;
   let database: RunDatabase | undefined;
   let redis: RedisServer | undefined;
+  let sentinels: SentinelSet | undefined;
   const apis: ApiInstance[] = [];
   let passed = false;
   let report: Report | undefined;
@@ -140,8 +149,16 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
     database = await createRunDatabase(options.postgresUrl ?? DEFAULT_POSTGRES_URL);
     throwIfAborted(signal);
 
-    redis = new RedisServer(await freePort(), path.join(logDir, 'redis.log'));
-    await redis.start();
+    let server: RedisServer;
+    if (topology === 'sentinel') {
+      sentinels = new SentinelSet({ servers: [await freePort(), await freePort()], sentinels: [await freePort(), await freePort(), await freePort()] }, logDir);
+      await sentinels.start();
+      server = sentinels.servers[0];
+    } else {
+      server = new RedisServer(await freePort(), path.join(logDir, 'redis.log'));
+      await server.start();
+    }
+    redis = server;
     log(`database ${database.name}, redis-server on port ${redis.port}; starting ${instanceCount} API processes...`);
     for (let i = 0; i < instanceCount; i++) {
       const name = String.fromCharCode(65 + i);
@@ -153,7 +170,7 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
           logFile: path.join(logDir, `api-${name}.log`),
           env: {
             DATABASE_URL: database.url,
-            REDIS_URL: redis.url,
+            ...(sentinels ? sentinels.env : { REDIS_URL: redis.url }),
             CACHE_NAMESPACE: NAMESPACE,
             NODE_ENV: 'development',
             LOG_LEVEL: 'warn',
@@ -170,7 +187,7 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
     const fixture = await createFixture({
       baseUrls: apis.map((a) => a.baseUrl),
       pool: database.pool,
-      redisUrl: redis.url,
+      redisUrl: (sentinels ? await sentinels.primary() : redis).url,
       namespace: NAMESPACE,
       products: options.products ?? 8,
       customers: options.customers ?? 8,
@@ -190,6 +207,7 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
       kinds: faultKinds,
       random: faultRandom,
       redis,
+      ...(sentinels && { sentinels }),
       apis,
       stopped: () => loadStopped,
       loadDeadline: now() + durationSeconds * 1000,
@@ -228,7 +246,8 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
     const quietUntil = Math.max(loadEnd, reference) + quietPeriodMs;
     log(`load stopped after ${stats.total} operations; waiting ${quietPeriodMs} ms, then up to ${convergenceTimeoutMs / 1000} s for convergence...`);
 
-    const checker = new Redis(redis.url, { maxRetriesPerRequest: 3 });
+    // After failovers, the primary is whichever server the Sentinels name now.
+    const checker = new Redis((sentinels ? await sentinels.primary() : redis).url, { maxRetriesPerRequest: 3 });
     checker.on('error', () => {});
     let convergence;
     let lost: Report['lostAcknowledgedWrites'];
@@ -258,6 +277,7 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
         clients,
         durationSeconds,
         maxOperations: options.maxOperations ?? null,
+        topology,
         faults: faultKinds,
         instances: apis.map((a) => ({ name: a.name, port: a.port })),
         redisPort: redis.port,
@@ -309,6 +329,7 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
     external?.removeEventListener('abort', onAbort);
     await Promise.allSettled(apis.map((api) => api.stop()));
     await redis?.stop().catch(() => {});
+    await sentinels?.stop().catch(() => {});
     await database?.drop().catch((error: Error) => log(`could not drop database ${database?.name}: ${error.message}`));
     rmSync(path.join(logDir, 'app'), { recursive: true, force: true });
     const keep = (keepLogs === true || (keepLogs === 'on-failure' && !passed && !external?.aborted)) && readdirSync(logDir).length > 0;

@@ -6,7 +6,8 @@
  * checker's own process exits.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, createWriteStream, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { now, sleep } from './time.js';
@@ -95,14 +96,15 @@ export class RedisServer {
    * Starts it and resolves once it accepts connections: empty, or (`fromSnapshot`) with the
    * data of the last `SAVE`, as a Redis with persistence comes back after a crash.
    */
-  async start(timeoutMs = 10_000, { fromSnapshot = false } = {}): Promise<void> {
+  async start(timeoutMs = 10_000, { fromSnapshot = false, replicaOf }: { fromSnapshot?: boolean; replicaOf?: number } = {}): Promise<void> {
     if (this.isRunning) throw new Error(`redis-server on port ${this.port} is already running`);
     if (!fromSnapshot) rmSync(this.snapshotFile, { force: true });
     const log = openSync(this.logFile, 'a');
     const child = spawn(
       'redis-server',
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', '',
-        '--dir', path.dirname(this.snapshotFile), '--dbfilename', path.basename(this.snapshotFile)],
+        '--dir', path.dirname(this.snapshotFile), '--dbfilename', path.basename(this.snapshotFile),
+        ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : [])],
       { stdio: ['ignore', 'pipe', log] },
     );
     closeSync(log);
@@ -154,6 +156,97 @@ export class RedisServer {
 
   async stop(): Promise<void> {
     await terminate(this.child, 'SIGTERM');
+  }
+}
+
+/**
+ * A Sentinel set: two redis-servers (one primary, one replica, as the
+ * Sentinels decide after each failover) and three Sentinels
+ * (`redis-server <conf> --sentinel`, failover after 1 s without the primary).
+ */
+export class SentinelSet {
+  readonly name = 'checker';
+  readonly servers: [RedisServer, RedisServer];
+  private readonly sentinels: { port: number; conf: string; child?: ChildProcess }[];
+
+  constructor(ports: { servers: [number, number]; sentinels: number[] }, private readonly logDir: string) {
+    this.servers = [new RedisServer(ports.servers[0], path.join(logDir, 'redis-1.log')), new RedisServer(ports.servers[1], path.join(logDir, 'redis-2.log'))];
+    this.sentinels = ports.sentinels.map((port) => ({ port, conf: path.join(logDir, `sentinel-${port}.conf`) }));
+  }
+
+  /** For REDIS_SENTINELS and REDIS_SENTINEL_NAME. */
+  get env(): Record<string, string> {
+    return { REDIS_SENTINELS: this.sentinels.map((s) => `127.0.0.1:${s.port}`).join(','), REDIS_SENTINEL_NAME: this.name };
+  }
+
+  async start(): Promise<void> {
+    const [first, second] = this.servers;
+    await first.start();
+    await second.start(10_000, { replicaOf: first.port });
+    for (const sentinel of this.sentinels) {
+      writeFileSync(
+        sentinel.conf,
+        [`port ${sentinel.port}`, 'bind 127.0.0.1', `dir ${this.logDir}`, `sentinel monitor ${this.name} 127.0.0.1 ${first.port} 2`,
+          `sentinel down-after-milliseconds ${this.name} 1000`, `sentinel failover-timeout ${this.name} 5000`].join('\n') + '\n',
+      );
+      const log = openSync(path.join(this.logDir, `sentinel-${sentinel.port}.log`), 'a');
+      const child = spawn('redis-server', [sentinel.conf, '--sentinel'], { stdio: ['ignore', log, log] });
+      closeSync(log);
+      register(child);
+      sentinel.child = child;
+    }
+    await this.waitFor(async (s) => ((await s.call('SENTINEL', 'replicas', this.name)) as unknown[]).length > 0, 'the Sentinels to see the replica');
+  }
+
+  /** Asks the first Sentinel that answers. */
+  private async ask<T>(question: (client: Redis) => Promise<T>): Promise<T> {
+    let last: unknown;
+    for (const { port } of this.sentinels) {
+      const client = new Redis(port, '127.0.0.1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+      client.on('error', () => {});
+      try {
+        await client.connect();
+        return await question(client);
+      } catch (error) {
+        last = error;
+      } finally {
+        client.disconnect();
+      }
+    }
+    throw last;
+  }
+
+  /** Waits (up to 30 s) until `check` holds on a Sentinel. */
+  async waitFor(check: (sentinel: Redis) => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = now() + timeoutMs;
+    while (!(await this.ask(check).catch(() => false))) {
+      if (now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await sleep(100);
+    }
+  }
+
+  /** The server the Sentinels name as primary now. */
+  async primary(): Promise<RedisServer> {
+    const [, port] = (await this.ask((s) => s.call('SENTINEL', 'get-master-addr-by-name', this.name))) as [string, string];
+    const server = this.servers.find((s) => s.port === Number(port));
+    if (!server) throw new Error(`the Sentinels name an unknown primary on port ${port}`);
+    return server;
+  }
+
+  /** The other server. */
+  async replica(): Promise<RedisServer> {
+    const primary = await this.primary();
+    return this.servers.find((s) => s !== primary)!;
+  }
+
+  /** Sends a Sentinel command (e.g. `SENTINEL FAILOVER <name>`). */
+  command(...args: string[]): Promise<unknown> {
+    return this.ask((s) => s.call(args[0]!, ...args.slice(1)));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.sentinels.map((s) => terminate(s.child, 'SIGKILL')));
+    await Promise.all(this.servers.map((s) => s.kill('SIGKILL')));
   }
 }
 

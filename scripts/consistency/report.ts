@@ -12,6 +12,8 @@ export interface Report {
     clients: number;
     durationSeconds: number;
     maxOperations: number | null;
+    /** `single` or `sentinel`. */
+    topology: string;
     faults: FaultKind[];
     instances: { name: string; port: number }[];
     redisPort: number;
@@ -88,7 +90,7 @@ export function formatReport(report: Report): string {
   const line = (text = '') => out.push(text);
   line(`Consistency check — ${report.passed ? 'PASSED' : 'FAILED'}`);
   line(
-    `seed ${s.seed}, ${s.clients} clients, ${s.durationSeconds} s${s.maxOperations !== null ? `, at most ${s.maxOperations} operations` : ''}, ` +
+    `${s.topology} Redis, seed ${s.seed}, ${s.clients} clients, ${s.durationSeconds} s${s.maxOperations !== null ? `, at most ${s.maxOperations} operations` : ''}, ` +
       `faults: ${s.faults.length ? s.faults.join(', ') : 'none'}`,
   );
   line(`instances ${s.instances.map((i) => `${i.name}=:${i.port}`).join(' ')}, redis :${s.redisPort}, database ${s.database}, namespace ${s.namespace}`);
