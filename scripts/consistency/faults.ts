@@ -184,11 +184,17 @@ export async function injectFaults(options: FaultOptions): Promise<FaultRecord[]
           await set.waitFor(async (s) => Number(((await s.call('SENTINEL', 'get-master-addr-by-name', set.name)) as string[])[1]) !== before.port, 'the failover');
           detail = 'SENTINEL FAILOVER';
         }
-        // Over once the other server replicates the new primary (the next failover needs it).
-        const replica = await set.replica();
-        const deadline = now() + 30_000;
-        while (!(await withAdminConnection(replica, (c) => c.info('replication')).catch(() => '')).includes('master_link_status:up')) {
-          if (now() > deadline) throw new Error('the replica did not catch up within 30 s');
+        // Over once one server replicates the other again (the next failover needs a replica).
+        const deadline = now() + 60_000;
+        const replicating = async () => {
+          for (const server of set.servers) {
+            const info = await withAdminConnection(server, (c) => c.info('replication')).catch(() => '');
+            if (info.includes('role:slave') && info.includes('master_link_status:up')) return true;
+          }
+          return false;
+        };
+        while (!(await replicating())) {
+          if (now() > deadline) throw new Error('no replica caught up within 60 s of the failover');
           await sleep(100);
         }
         detail += `, down ${Math.round(now() - startedAt)} ms`;
