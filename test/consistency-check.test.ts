@@ -57,3 +57,24 @@ describe('consistency under concurrency and faults', () => {
     expect(report.lostAcknowledgedWrites.count, text).toBe(0);
   }, 180_000);
 });
+
+describe('consistency behind Sentinel, through failovers that lose acknowledged writes', () => {
+  it('no stale read after an acknowledged write, and the cache converges to the database', async () => {
+    const report = await runConsistencyCheck({
+      topology: 'sentinel',
+      durationSeconds: 35,
+      clients: 8,
+      seed: 3, // its first failover is one that loses writes (the replica cut off, the primary killed)
+      faults: ['failover'],
+      faultIntervalMs: [500, 1500],
+      quietPeriodMs: 2000,
+    });
+    const text = formatReport(report);
+    if (!report.passed) console.log(text);
+    expect(report.faults.byKind.failover ?? 0, text).toBeGreaterThanOrEqual(2);
+    expect(report.acknowledgedWrites).toBeGreaterThan(100);
+    expect(report.staleReads.total, text).toBe(0);
+    expect(report.divergence.divergentEntries, text).toBe(0);
+    expect(report.lostAcknowledgedWrites.count, text).toBe(0);
+  }, 300_000);
+});
