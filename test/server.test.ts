@@ -18,6 +18,15 @@ afterAll(() => api?.close());
 const base = () => api.url.replace(/\/graphql$/, '');
 
 describe('HTTP endpoints', () => {
+  it('an unknown path is a JSON 404 with a code, like every other answer', async () => {
+    for (const [method, path] of [['GET', '/nope'], ['PUT', '/readyz'], ['DELETE', '/healthz']] as const) {
+      const res = await fetch(`${base()}${path}`, { method });
+      expect(res.status, `${method} ${path}`).toBe(404);
+      expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await res.json()).toEqual({ errors: [{ message: 'Not found: the API is at /graphql', extensions: { code: 'NOT_FOUND' } }] });
+    }
+  });
+
   it('/healthz answers, /readyz checks PostgreSQL and Redis', async () => {
     expect(await (await fetch(`${base()}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${base()}/readyz`);

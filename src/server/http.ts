@@ -134,6 +134,10 @@ export async function startServer(services: Services, { port = services.config.p
     expressMiddleware(apollo, { context: async ({ req }) => security.attach(await createContext(services, req.headers.authorization), req) }),
     jsonErrors({ bodyLimitBytes: services.config.bodyLimitBytes, log: (error) => services.log.error({ err: error }, 'unexpected error at /graphql') }),
   );
+  // Anything else: a JSON 404 like every other answer, not Express's HTML page.
+  app.use((_req: express.Request, res: express.Response) => {
+    res.status(404).json({ errors: [{ message: 'Not found: the API is at /graphql', extensions: { code: 'NOT_FOUND' } }] });
+  });
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
