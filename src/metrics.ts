@@ -21,7 +21,7 @@ import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { ErrorCode } from './graphql/errors.js';
 import express, { type RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { CacheObserver, CacheStats } from './cache/index.js';
+import { TRANSIENT_REASONS, type CacheObserver, type CacheStats } from './cache/index.js';
 import type { Config, HttpTimeouts } from './config.js';
 import { httpServerOptions } from './security/http.js';
 import { cachedEntities } from './db/entities.js';
@@ -52,21 +52,22 @@ export interface BoundedLabel {
 
 /**
  * A bounded set of label values, first come first served: `known` values are
- * always admitted, and any other value fit to be a label (a GraphQL name of at
- * most MAX_LABEL_LENGTH characters, not starting with `__`) is admitted while
- * fewer than `max` values are. Everything else maps to `__other`. So the label
- * never has more than `max` (or `known`'s size, if larger) values plus `__other`.
+ * always admitted, and any other value fit to be a label (`fits`: by default a
+ * GraphQL name of at most MAX_LABEL_LENGTH characters, not starting with `__`)
+ * is admitted while fewer than `max` values are. Everything else maps to
+ * `__other`. So the label never has more than `max` (or `known`'s size, if
+ * larger) values plus `__other`.
  *
  * The cost of a cap taken first come first served: after a restart, a client
  * that sends many names first can take the slots, and later names (even
  * legitimate ones) are then counted under `__other`; they are still counted.
  */
-export function boundedLabel({ max, known = [] }: { max: number; known?: Iterable<string> }): BoundedLabel {
+export function boundedLabel({ max, known = [], fits = LABEL_VALUE }: { max: number; known?: Iterable<string>; fits?: RegExp }): BoundedLabel {
   const admitted = new Set(known);
   let cap = max;
   const label = ((value: string) => {
     if (admitted.has(value)) return value;
-    if (admitted.size >= cap || !LABEL_VALUE.test(value)) return OTHER;
+    if (admitted.size >= cap || !fits.test(value)) return OTHER;
     admitted.add(value);
     return value;
   }) as BoundedLabel;
@@ -248,15 +249,16 @@ export function createMetrics({ mode, stats, dbStats, outboxBacklog, cacheEpoch 
     },
   };
   // The reasons of src/cache/transient.ts (a closed set); a name outside it would be a bug, counted as __other.
-  const retryReason = boundedLabel({ max: 0, known: ['deadlock', 'serialization_failure', 'lock_timeout', 'statement_timeout', 'transaction_timeout'] });
+  const retryReason = boundedLabel({ max: 0, known: TRANSIENT_REASONS });
   const retries = new Counter({
     name: 'storefront_transaction_retries_total',
     help: 'Transactions rolled back for a transient reason, by reason: run again (outcome retried) or given up (outcome conflict: the client got TRANSACTION_CONFLICT)',
     labelNames: ['reason', 'outcome'],
     registers: [registry],
   });
-  // Nodes come from the Redis deployment, not from clients; capped anyway (a cluster's members change over time).
-  const nodeLabel = boundedLabel({ max: 64 });
+  // Nodes come from the Redis deployment, not from clients (`host:port`, or `redis` on one node);
+  // capped anyway (a cluster's members change over time).
+  const nodeLabel = boundedLabel({ max: 64, fits: /^[A-Za-z0-9._:[\]-]{1,128}$/ });
   const roundTrips = new Counter({
     name: 'storefront_cache_round_trips_total',
     help: 'Round trips to Redis, by node (host:port on a Cluster, "redis" otherwise) and kind (read or write)',

@@ -109,6 +109,10 @@ describe('the API on a cluster', () => {
     expect(api.services.stats.hits - before.hits).toBe(22);
     await expectCacheInSync(api, 'Cart', customer.id);
     for (const p of products) await expectCacheInSync(api, 'Product', p.id);
+    // /metrics counts round trips per cluster node, each under its own host:port.
+    const metrics = await (await fetch(api.url.replace(/\/graphql$/, '/metrics'))).text();
+    const nodes = new Set([...metrics.matchAll(/^storefront_cache_round_trips_total\{[^}]*node="([^"]+)"[^}]*kind="read"/gm)].map((m) => m[1]));
+    expect([...nodes].sort()).toEqual([...new Set(Object.values((api.services.redis as Cluster).slots).map((s) => s[0]!))].sort());
   });
 
   it('keeps answering correctly while slots move between masters (MOVED, ASK), then after a failover', async () => {

@@ -1,6 +1,6 @@
 /** The write-through cache core: domain-free, configured with the cached entities. */
 export { withWriteThrough, withCommitListener, type WriteThroughOptions, type WritePolicy, type CommittedChange, type CommitListener } from './write-through.js';
-export { transientReason, type TransientReason } from './transient.js';
+export { TRANSIENT_REASONS, transientReason, type TransientReason } from './transient.js';
 export { TOMBSTONE_VERSION, createEntries, type CacheSettings } from './entries.js';
 export { createEntityLoader, type Cached, type EntityLoaderOptions } from './loader.js';
 export { createRedisStore, decodeEntry, groupBySlot, type RedisStoreOptions } from './redis-store.js';

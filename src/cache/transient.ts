@@ -13,8 +13,11 @@
  * codes arrive as `meta.driverAdapterError.cause.originalCode` (checked with Prisma 7.10).
  */
 
-/** Why a transaction failed transiently; a closed set (it labels a metric). */
-export type TransientReason = 'deadlock' | 'serialization_failure' | 'lock_timeout' | 'statement_timeout' | 'transaction_timeout';
+/** Every reason a transaction may fail transiently: a closed set (it labels a metric). */
+export const TRANSIENT_REASONS = ['deadlock', 'serialization_failure', 'lock_timeout', 'statement_timeout', 'transaction_timeout'] as const;
+
+/** Why a transaction failed transiently; one of `TRANSIENT_REASONS`. */
+export type TransientReason = (typeof TRANSIENT_REASONS)[number];
 
 const BY_SQLSTATE: Record<string, TransientReason> = {
   '40P01': 'deadlock',
