@@ -64,14 +64,15 @@ export function createServices(config: Config, log: Logger = logger): Services {
   // Without a listener, ioredis reports connection errors as unhandled; they are expected while Redis is down.
   redis?.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
   const stats = createCacheStats();
+  // Read at scrape time, once the fence below exists.
+  const cacheEpoch = () => fenced?.epoch() ?? null;
   const metrics = createMetrics({
     mode: config.apiMode,
     stats,
     dbStats,
     outboxBacklog: () => (config.apiMode === 'write-through' ? outbox.backlog(rawDb) : Promise.resolve(null)),
-    cacheEpoch: () => fenced?.epoch() ?? null,
+    cacheEpoch,
   });
-  // Without REDIS_URL, the in-process store: the same semantics, for a single API process.
   const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
   // Redis behind the epoch fence (a Redis that went back in time is never read: src/cache/epoch.ts),
   // and the fence around the circuit breaker, so being fenced never opens the circuit.
@@ -154,7 +155,7 @@ export function createServices(config: Config, log: Logger = logger): Services {
     tokens: createTokenService({ secret: config.jwtSecret, ttlSeconds: config.jwtTtlSeconds }),
     metrics,
     log,
-    cacheEpoch: () => fenced?.epoch() ?? null,
+    cacheEpoch,
     ready: async (timeoutMs = 5000) => {
       await preloaded;
       if (!redis || !(await whenReady(redis, timeoutMs))) return !redis;

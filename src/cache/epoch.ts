@@ -62,8 +62,6 @@ export interface EpochFencedStore extends CacheStore {
   epoch(): number | null;
   /** Checks the identity now (fencing until done); resolves once checked, rejects if it could not be. */
   check(): Promise<void>;
-  /** Stops the periodic check. */
-  stop(): void;
 }
 
 /** The identity of one Redis server from its INFO: `<run_id>/<master_replid>`. */
@@ -185,6 +183,5 @@ export function withEpochFence(options: EpochFenceOptions): EpochFencedStore {
     },
     epoch: () => (open && adopted ? adopted.epoch : null),
     check,
-    stop: () => clearInterval(timer),
   };
 }

@@ -86,6 +86,7 @@ interface Scripts {
   wtWrite(key: string, version: string, json: string, ttl: string, mode: string): Promise<WriteOutcome>;
   wtLease(key: string, token: string, leaseMs: string, ttl: string): Promise<number>;
   wtRelease(key: string, token: string, version: string, json: string, ttl: string, mode: string): Promise<WriteOutcome>;
+  del(key: string): Promise<number>;
 }
 
 /** Parses a stored entry; `undefined` for anything not in the entry format. */
@@ -246,7 +247,7 @@ export function createRedisStore({ redis, stats, compareAndSet = true, onRoundTr
 
     async remove(keys) {
       if (keys.length === 0) return;
-      await pipelined<number>(keys, (p, i) => void (p as unknown as { del(key: string): void }).del(keys[i]!));
+      await pipelined<number>(keys, (p, i) => void p.del(keys[i]!));
     },
 
     async ping() {

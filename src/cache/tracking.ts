@@ -196,7 +196,8 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
   /** `SELECT ... FOR UPDATE` of the rows of `model` with these ids (the lock a DELETE takes). */
   async function lockForDelete(tx: any, model: string, ids: EntityId[]) {
     const table = dataModel.models[model]?.dbName ?? model;
-    const idField = roles.get(model)?.kind === 'root' ? (roles.get(model) as { idField: string }).idField : 'id';
+    const role = roles.get(model);
+    const idField = role?.kind === 'root' ? role.idField : 'id';
     const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
     const list = ids.map((_, i) => `$${i + 1}`).join(', ');
     await tx.$queryRawUnsafe(`SELECT 1 AS "locked" FROM ${quote(table)} WHERE ${quote(idField)} IN (${list}) FOR UPDATE`, ...ids);

@@ -119,6 +119,9 @@ interface UnitOfWork {
 
 type Args = Record<string, any>;
 
+/** A unit of work before its transaction starts: a token of its own, nothing changed yet. */
+const newUnit = (): UnitOfWork => ({ token: randomUUID(), changed: [], keys: [], leased: false });
+
 /**
  * Wraps a Prisma Client so that every write on a cached model goes through
  * the cache after it commits. The returned client has the same type.
@@ -260,12 +263,12 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
       async $transaction(input: unknown, txOptions?: unknown) {
         const current = units.getStore();
         // Batch transactions: allowed for reads and uncached writes; the hooks refuse cached writes.
-        if (typeof input !== 'function') return units.run({ token: randomUUID(), changed: [], keys: [], leased: false }, () => hooked.$transaction(input, txOptions));
+        if (typeof input !== 'function') return units.run(newUnit(), () => hooked.$transaction(input, txOptions));
         // Prisma has no nested interactive transactions: join the current one.
         if (current?.changes) return (input as (tx: any) => unknown)(current.changes.tx);
 
         for (let attempt = 1; ; attempt++) {
-          const unit: UnitOfWork = { token: randomUUID(), changed: [], keys: [], leased: false };
+          const unit = newUnit();
           const started = performance.now();
           const timed = (committed: boolean) => options.observer?.transaction?.((performance.now() - started) / 1000, committed);
           let result: unknown;

@@ -103,14 +103,15 @@ export function whenReady(redis: Redis | Cluster, timeoutMs: number): Promise<bo
  * not answer within the command timeout.
  */
 export async function redisIdentity(redis: Redis | Cluster): Promise<string> {
-  const servers = 'isCluster' in redis && redis.isCluster ? (redis as Cluster).nodes('master') : [redis as Redis];
+  const cluster = 'isCluster' in redis && redis.isCluster;
+  const servers = cluster ? (redis as Cluster).nodes('master') : [redis as Redis];
   if (servers.length === 0) throw new Error('no Redis master known yet');
   const identities = await Promise.all(
     servers.map(async (server) => {
       const info = await server.info();
       // A primary demoted under a client that did not follow the switch (a Sentinel set whose
       // old primary became a replica): reconnect through the Sentinels, and stay fenced meanwhile.
-      if (!('isCluster' in redis && redis.isCluster) && /^role:slave/m.test(info)) {
+      if (!cluster && /^role:slave/m.test(info)) {
         server.disconnect(true);
         throw new Error('connected to a replica, not the primary: reconnecting through the Sentinels');
       }
