@@ -1,5 +1,5 @@
 /**
- * Each race of shared/notes/write-through-protocol.md, made deterministic with
+ * Each race of docs/write-through-protocol.md, made deterministic with
  * explicit pause points (the write-through's `afterCommit` hook, the loader's
  * `afterDatabaseRead` hook) instead of sleeps. Every race runs twice: with its
  * remedy, where the cache must stay right, and with the remedy switched off,

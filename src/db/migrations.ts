@@ -16,7 +16,7 @@
  *   "shadow" database) against `prisma/schema.prisma` and writes the SQL into
  *   a new `prisma/migrations/<timestamp>_<name>/migration.sql`.
  *
- * See shared/notes/prisma-offline.md for how the pieces fit. Two defects of
+ * See docs/prisma-offline.md for how the pieces fit. Two defects of
  * `@prisma/adapter-pg` 7.10 are worked around here (see `createPool` and
  * `createAdapterFactory`):
  *
