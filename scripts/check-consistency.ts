@@ -6,7 +6,7 @@
  * write, and a cache that converges to the database once the system is quiet.
  *
  *   npm run check:consistency -- [--duration 60] [--clients 16] [--ops N] [--seed 1]
- *                                [--topology single|sentinel] [--no-faults | --faults <kinds>] [--fault-interval 1000-3000]
+ *                                [--topology single|sentinel|cluster] [--no-faults | --faults <kinds>] [--fault-interval 1000-3000]
  *                                [--instances 2] [--quiet 3000] [--convergence-timeout 30]
  *                                [--json report.json] [--keep-logs] [--live-source] [--source <dir>]
  *
@@ -24,10 +24,13 @@ const USAGE = `usage: npm run check:consistency -- [options]
   --clients <n>               concurrent clients (default 16)
   --ops <n>                   stop after n operations in all (default: no limit)
   --seed <n>                  seed of every random choice (default 1)
-  --topology single|sentinel  one redis-server (default), or a primary, a replica and 3 Sentinels
+  --topology single|sentinel|cluster
+                              one redis-server (default); a primary, a replica and 3 Sentinels;
+                              or a Cluster of 3 masters and 3 replicas
   --no-faults                 inject no faults
   --faults <k1,k2>            fault kinds to inject (default all of the topology's:
-                              single: ${TOPOLOGY_FAULTS.single.join(', ')}; sentinel: ${TOPOLOGY_FAULTS.sentinel.join(', ')})
+                              single: ${TOPOLOGY_FAULTS.single.join(', ')};
+                              sentinel: ${TOPOLOGY_FAULTS.sentinel.join(', ')}; cluster: ${TOPOLOGY_FAULTS.cluster.join(', ')})
   --fault-interval <min-max>  pause between faults in ms (default 1000-3000)
   --instances <n>             API processes, at least 2 (default 2)
   --quiet <ms>                quiet period after the load (default 3000)
@@ -85,7 +88,9 @@ async function main(): Promise<number> {
     if (timeout !== undefined) options.convergenceTimeoutMs = timeout * 1000;
     if (values['no-faults'] && values.faults) throw new Error('--no-faults and --faults exclude each other');
     if (values.topology !== undefined) {
-      if (values.topology !== 'single' && values.topology !== 'sentinel') throw new Error(`--topology must be single or sentinel, got ${JSON.stringify(values.topology)}`);
+      if (values.topology !== 'single' && values.topology !== 'sentinel' && values.topology !== 'cluster') {
+        throw new Error(`--topology must be single, sentinel or cluster, got ${JSON.stringify(values.topology)}`);
+      }
       options.topology = values.topology;
     }
     if (values['no-faults']) options.faults = [];

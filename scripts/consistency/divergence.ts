@@ -12,7 +12,7 @@
  * - Keys under the namespace that are not `<Entity>:<id>` are counted as "other".
  * SCAN only (never KEYS).
  */
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type pg from 'pg';
 import { now, sleep } from './time.js';
 
@@ -107,29 +107,45 @@ async function epochPrefix(pool: pg.Pool, namespace: string): Promise<string> {
   return epoch === 1 ? namespace : `${namespace}e${epoch}:`;
 }
 
+/** Every key matching `pattern`, by SCAN (on every master of a Cluster), each once. */
+async function scanAll(redis: Redis | Cluster, pattern: string): Promise<string[]> {
+  const servers = redis.isCluster ? (redis as Cluster).nodes('master') : [redis as Redis];
+  const keys: string[] = [];
+  for (const server of servers) {
+    let cursor = '0';
+    do {
+      const [next, batch] = await server.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      keys.push(...batch);
+    } while (cursor !== '0');
+  }
+  return [...new Set(keys)]; // SCAN may return a key twice
+}
+
+/** One single-key command per key: a pipeline on one server, one command each (routed by slot) on a Cluster. */
+async function perKey(redis: Redis | Cluster, command: 'type' | 'get' | 'pttl', keys: string[]): Promise<unknown[]> {
+  if (keys.length === 0) return [];
+  if (redis.isCluster) return Promise.all(keys.map((k) => (redis as Cluster)[command](k).catch(() => null)));
+  const replies = (await (redis as Redis).pipeline(keys.map((k) => [command, k])).exec()) ?? [];
+  return replies.map((r) => r?.[1] ?? null);
+}
+
 /** One pass over every key under `namespace`. */
-export async function checkDivergence(redis: Redis, pool: pg.Pool, namespace: string, maxExamples = 10): Promise<DivergenceSnapshot> {
+export async function checkDivergence(redis: Redis | Cluster, pool: pg.Pool, namespace: string, maxExamples = 10): Promise<DivergenceSnapshot> {
   const snapshot: DivergenceSnapshot = { keys: 0, matching: 0, tombstones: 0, divergent: 0, inFlight: 0, inFlightByType: {}, inFlightExamples: [], other: {}, examples: [] };
   const bump = (map: Record<string, number>, key: string) => (map[key] = (map[key] ?? 0) + 1);
 
-  const keys: string[] = [];
-  let cursor = '0';
-  do {
-    const [next, batch] = await redis.scan(cursor, 'MATCH', `${namespace}*`, 'COUNT', 1000);
-    cursor = next;
-    keys.push(...batch);
-  } while (cursor !== '0');
-  const unique = [...new Set(keys)]; // SCAN may return a key twice
+  const unique = await scanAll(redis, `${namespace}*`);
   snapshot.keys = unique.length;
   // Only the current cache epoch is ever read (src/cache/epoch.ts): its keys are checked; keys of
   // earlier epochs are unreachable leftovers (they expire), counted apart as "retired epoch".
   const prefix = await epochPrefix(pool, namespace);
 
-  const typed = unique.length ? ((await redis.pipeline(unique.map((k) => ['type', k])).exec()) ?? []) : [];
+  const typed = await perKey(redis, 'type', unique);
   const entries: { key: string; entity: string; id: number }[] = [];
   const inFlightKeys: { key: string; type: string }[] = [];
   unique.forEach((key, i) => {
-    const type = String(typed[i]?.[1] ?? 'none');
+    const type = String(typed[i] ?? 'none');
     const match = key.startsWith(prefix) ? ENTITY_KEY.exec(key.slice(prefix.length)) : null;
     if (type === 'none') return; // expired between SCAN and TYPE
     if (!match && /^(e\d+:)?(User|Product|Cart):\d+$/.test(key.slice(namespace.length))) return void bump(snapshot.other, 'retired epoch');
@@ -142,7 +158,7 @@ export async function checkDivergence(redis: Redis, pool: pg.Pool, namespace: st
     entries.push({ key, entity: match[1]!, id: Number(match[2]) });
   });
 
-  const values = entries.length ? await redis.mget(...entries.map((e) => e.key)) : [];
+  const values = (await perKey(redis, 'get', entries.map((e) => e.key))) as (string | null)[];
   const ids: Record<string, number[]> = {};
   for (const e of entries) (ids[e.entity] ??= []).push(e.id);
   const rows = await loadRows(pool, ids);
@@ -182,8 +198,8 @@ export async function checkDivergence(redis: Redis, pool: pg.Pool, namespace: st
     else snapshot.matching++;
   });
   if (inFlightKeys.length) {
-    const ttls = (await redis.pipeline(inFlightKeys.map((k) => ['pttl', k.key])).exec()) ?? [];
-    snapshot.inFlightExamples = inFlightKeys.map((k, i) => ({ ...k, pttl: Number(ttls[i]?.[1] ?? -2) }));
+    const ttls = await perKey(redis, 'pttl', inFlightKeys.map((k) => k.key));
+    snapshot.inFlightExamples = inFlightKeys.map((k, i) => ({ ...k, pttl: Number(ttls[i] ?? -2) }));
   }
   return snapshot;
 }
@@ -207,7 +223,7 @@ export interface ConvergenceResult {
  * precisely.
  */
 export async function waitForConvergence(
-  redis: Redis,
+  redis: Redis | Cluster,
   pool: pg.Pool,
   namespace: string,
   { quietUntil, deadline, intervalMs = 100, signal }: { quietUntil: number; deadline: number; intervalMs?: number; signal?: AbortSignal },

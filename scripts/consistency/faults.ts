@@ -14,23 +14,38 @@
  *   as after a crash with RDB/AOF persistence or a restore from a backup.
  * - `api-kill`: SIGKILL of one API process while it has mutations in flight,
  *   then the same API started again on the same port.
- * - `failover` (Sentinel topology): either `SENTINEL FAILOVER` (coordinated), or
+ * - `stale-restore` (single): Redis stopped and started from a backup taken
+ *   earlier (a `SAVE` copied aside when the run started and after every other
+ *   fault, so seconds to tens of seconds old, possibly from before earlier
+ *   restarts): an operator restoring yesterday's snapshot.
+ * - `failover` (Sentinel): either `SENTINEL FAILOVER` (coordinated), or
  *   the replica cut off (`CLIENT KILL TYPE replica`), 100 to 500 ms of
  *   acknowledged writes it never gets, the primary SIGKILLed and, once the
  *   replica is promoted, restarted empty as its replica: a failover that loses
  *   acknowledged writes. Over when the Sentinels name the new primary and the
  *   other server replicates it again.
+ * - `failover` (Cluster): one master at random, either `CLUSTER FAILOVER` on
+ *   its replica (coordinated), or its replica cut off, 100 to 500 ms of
+ *   writes, the master SIGKILLed, its replica promoted by the cluster (node
+ *   timeout 1.5 s) and the old master restarted empty (it rejoins as a
+ *   replica). Over when the cluster is whole again (3 masters, each with a
+ *   replica in sync).
+ * - `reshard` (Cluster): 50 to 400 hash slots moved from one master to another
+ *   with `redis-cli --cluster reshard` under load (MIGRATE, ASK and MOVED).
+ * - `redis-restart-persisted` on a Cluster: the same, on one master at random.
  */
 import { Redis } from 'ioredis';
-import type { ApiInstance, RedisServer, SentinelSet } from './processes.js';
+import { copyFileSync } from 'node:fs';
+import type { ApiInstance, ClusterSet, ClusterNodeView, RedisServer, SentinelSet } from './processes.js';
 import type { Random } from './random.js';
 import { now, sleep } from './time.js';
 
-export const FAULT_KINDS = ['redis-client-kill', 'redis-pause', 'redis-restart', 'redis-restart-persisted', 'api-kill', 'failover'] as const;
+export const FAULT_KINDS = ['redis-client-kill', 'redis-pause', 'redis-restart', 'redis-restart-persisted', 'stale-restore', 'api-kill', 'failover', 'reshard'] as const;
 /** The kinds a topology supports, its default set. */
 export const TOPOLOGY_FAULTS = {
-  single: ['redis-client-kill', 'redis-pause', 'redis-restart', 'redis-restart-persisted', 'api-kill'],
+  single: ['redis-client-kill', 'redis-pause', 'redis-restart', 'redis-restart-persisted', 'stale-restore', 'api-kill'],
   sentinel: ['failover', 'api-kill'],
+  cluster: ['failover', 'reshard', 'redis-restart-persisted', 'api-kill'],
 } as const satisfies Record<string, readonly (typeof FAULT_KINDS)[number][]>;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
@@ -50,6 +65,8 @@ export interface FaultOptions {
   redis: RedisServer;
   /** The Sentinel set, for `failover`. */
   sentinels?: SentinelSet;
+  /** The Cluster, for `failover`, `reshard` and `redis-restart-persisted` on a Cluster. */
+  cluster?: ClusterSet;
   apis: readonly ApiInstance[];
   /** True once the load has stopped: no new fault starts then. */
   stopped: () => boolean;
@@ -101,6 +118,14 @@ export async function injectFaults(options: FaultOptions): Promise<FaultRecord[]
   const [minDown, maxDown] = options.redisDowntimeMs ?? [200, 1500];
   const faults: FaultRecord[] = [];
   if (kinds.length === 0) return faults;
+
+  const backup = { file: redis.snapshotFile.replace(/dump-(\d+)\.rdb$/, 'backup-$1.rdb'), takenAt: 0 };
+  const takeBackup = async () => {
+    await withAdminConnection(redis, (c) => c.save());
+    copyFileSync(redis.snapshotFile, backup.file);
+    backup.takenAt = now();
+  };
+  if (kinds.includes('stale-restore')) await takeBackup();
 
   // Kinds come in shuffled rounds (each kind once per round): a short run still sees every kind.
   let bag: FaultKind[] = [];
@@ -163,8 +188,12 @@ export async function injectFaults(options: FaultOptions): Promise<FaultRecord[]
         break;
       }
       case 'failover': {
+        if (options.cluster) {
+          detail = await clusterFailover(options.cluster, random, struck);
+          break;
+        }
         const set = options.sentinels;
-        if (!set) throw new Error('fault failover needs the sentinel topology');
+        if (!set) throw new Error('fault failover needs the sentinel or cluster topology');
         const before = await set.primary();
         const lossy = random.chance(0.5);
         if (lossy) {
@@ -201,14 +230,42 @@ export async function injectFaults(options: FaultOptions): Promise<FaultRecord[]
         break;
       }
       case 'redis-restart-persisted': {
-        await withAdminConnection(redis, (c) => c.save());
+        let target = redis;
+        if (options.cluster) {
+          const masters = (await options.cluster.view()).filter((n) => n.role === 'master' && n.slots > 0);
+          target = options.cluster.server(random.pick(masters).port);
+        }
+        await withAdminConnection(target, (c) => c.save());
         const behind = random.int(200, 800);
         await sleep(behind);
-        await redis.kill('SIGKILL');
+        await target.kill('SIGKILL');
         struck();
         await sleep(random.int(minDown, maxDown));
-        await redis.start(10_000, { fromSnapshot: true });
-        detail = `snapshot ${behind} ms older than the crash, down ${Math.round(now() - startedAt)} ms`;
+        await target.start(10_000, { fromSnapshot: true });
+        await options.cluster?.waitWhole();
+        detail = `${options.cluster ? `master ${target.port}: ` : ''}snapshot ${behind} ms older than the crash, down ${Math.round(now() - startedAt)} ms`;
+        break;
+      }
+      case 'stale-restore': {
+        await redis.kill('SIGKILL');
+        struck();
+        await redis.start(10_000, { fromSnapshot: backup.file });
+        detail = `backup of ${Math.round(now() - backup.takenAt)} ms ago restored`;
+        break;
+      }
+      case 'reshard': {
+        const cluster = options.cluster;
+        if (!cluster) throw new Error('fault reshard needs the cluster topology');
+        const masters = (await cluster.view()).filter((n) => n.role === 'master' && n.slots > 0);
+        const from = random.pick(masters);
+        const to = random.pick(masters.filter((m) => m !== from));
+        const slots = Math.min(from.slots, random.int(50, 400));
+        const moving = cluster.command(from.port, '--cluster', 'reshard', `127.0.0.1:${from.port}`, '--cluster-from', from.id, '--cluster-to', to.id,
+          '--cluster-slots', String(slots), '--cluster-yes', '--cluster-pipeline', '10');
+        struck();
+        await moving;
+        await cluster.waitWhole();
+        detail = `${slots} slots from ${from.port} to ${to.port} in ${Math.round(now() - startedAt)} ms`;
         break;
       }
       case 'api-kill': {
@@ -227,8 +284,50 @@ export async function injectFaults(options: FaultOptions): Promise<FaultRecord[]
       }
     }
     const fault: FaultRecord = { index: faults.length + 1, kind, startedAt, endedAt: now(), detail: finalFault ? `${detail}; final: the load stopped here` : detail };
+    // Backups for stale-restore: kept across some faults, so a restore may go back past several.
+    if (kinds.includes('stale-restore') && kind !== 'stale-restore' && random.chance(0.5)) await takeBackup();
     faults.push(fault);
     options.onFault?.(fault);
   }
   return faults;
+}
+
+/** The Cluster `failover` fault (see the top of this file); resolves with its detail once the cluster is whole. */
+async function clusterFailover(cluster: ClusterSet, random: Random, struck: () => void): Promise<string> {
+  const startedAt = now();
+  const view = await cluster.view();
+  const masters = view.filter((n) => n.role === 'master' && n.slots > 0 && !n.failing);
+  const master = random.pick(masters);
+  const replica = view.find((n): n is ClusterNodeView => n.role === 'replica' && n.masterId === master.id && !n.failing);
+  if (!replica) throw new Error(`master ${master.port} has no replica to fail over to`);
+  const promoted = async () => {
+    const now = await cluster.view().catch(() => []);
+    return now.some((n) => n.id === replica.id && n.role === 'master' && n.slots > 0);
+  };
+  const waitPromoted = async () => {
+    const deadline = now() + 30_000;
+    while (!(await promoted())) {
+      if (now() > deadline) throw new Error(`replica ${replica.port} was not promoted within 30 s`);
+      await sleep(50);
+    }
+  };
+  let detail: string;
+  if (random.chance(0.5)) {
+    const old = cluster.server(master.port);
+    await withAdminConnection(old, (c) => c.client('KILL', 'TYPE', 'replica') as Promise<unknown>).catch(() => {});
+    const behind = random.int(100, 500);
+    await sleep(behind);
+    await old.kill('SIGKILL');
+    struck();
+    await waitPromoted();
+    await old.start();
+    detail = `master ${master.port} killed ${behind} ms after its replica ${replica.port} was cut off`;
+  } else {
+    await cluster.command(replica.port, 'cluster', 'failover');
+    struck();
+    await waitPromoted();
+    detail = `CLUSTER FAILOVER on ${replica.port} (master ${master.port})`;
+  }
+  await cluster.waitWhole();
+  return `${detail}, whole again in ${Math.round(now() - startedAt)} ms`;
 }

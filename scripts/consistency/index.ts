@@ -12,13 +12,13 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { projectPaths } from '../../src/db/migrations.js';
 import { createRunDatabase, DEFAULT_POSTGRES_URL, type RunDatabase } from './database.js';
 import { waitForConvergence } from './divergence.js';
 import { TOPOLOGY_FAULTS, injectFaults, type FaultKind, type FaultRecord } from './faults.js';
 import { Observer } from './observer.js';
-import { ApiInstance, RedisServer, SentinelSet, freePort } from './processes.js';
+import { ApiInstance, ClusterSet, RedisServer, SentinelSet, freePort } from './processes.js';
 import { createRandom } from './random.js';
 import type { Report } from './report.js';
 import { createFixture } from './setup.js';
@@ -40,8 +40,8 @@ export interface ConsistencyOptions {
   /** Seed of every random choice. @default 1 */
   seed?: number;
   /**
-   * Redis as one server (`single`), or a primary and a replica behind three Sentinels
-   * (`sentinel`, whose fault is `failover`). @default "single"
+   * Redis as one server (`single`), a primary and a replica behind three Sentinels
+   * (`sentinel`), or a Cluster of 3 masters and 3 replicas (`cluster`). @default "single"
    */
   topology?: keyof typeof TOPOLOGY_FAULTS;
   /** Kinds of faults to inject; `[]` for none. @default every kind of the topology */
@@ -139,6 +139,7 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
   let database: RunDatabase | undefined;
   let redis: RedisServer | undefined;
   let sentinels: SentinelSet | undefined;
+  let cluster: ClusterSet | undefined;
   const apis: ApiInstance[] = [];
   let passed = false;
   let report: Report | undefined;
@@ -154,12 +155,16 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
       sentinels = new SentinelSet({ servers: [await freePort(), await freePort()], sentinels: [await freePort(), await freePort(), await freePort()] }, logDir);
       await sentinels.start();
       server = sentinels.servers[0];
+    } else if (topology === 'cluster') {
+      cluster = new ClusterSet(await ClusterSet.freePorts(), logDir);
+      await cluster.start();
+      server = cluster.servers[0]!;
     } else {
       server = new RedisServer(await freePort(), path.join(logDir, 'redis.log'));
       await server.start();
     }
     redis = server;
-    log(`database ${database.name}, redis-server on port ${redis.port}; starting ${instanceCount} API processes...`);
+    log(`database ${database.name}, ${cluster ? `Redis Cluster on ports ${cluster.servers.map((s) => s.port).join(',')}` : `redis-server on port ${redis.port}`}; starting ${instanceCount} API processes...`);
     for (let i = 0; i < instanceCount; i++) {
       const name = String.fromCharCode(65 + i);
       apis.push(
@@ -170,7 +175,7 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
           logFile: path.join(logDir, `api-${name}.log`),
           env: {
             DATABASE_URL: database.url,
-            ...(sentinels ? sentinels.env : { REDIS_URL: redis.url }),
+            ...(sentinels ? sentinels.env : cluster ? cluster.env : { REDIS_URL: redis.url }),
             CACHE_NAMESPACE: NAMESPACE,
             NODE_ENV: 'development',
             LOG_LEVEL: 'warn',
@@ -187,7 +192,7 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
     const fixture = await createFixture({
       baseUrls: apis.map((a) => a.baseUrl),
       pool: database.pool,
-      redisUrl: (sentinels ? await sentinels.primary() : redis).url,
+      connectRedis: async () => (cluster ? new Cluster(cluster.nodes, { maxRedirections: 16 }) : new Redis((sentinels ? await sentinels.primary() : redis!).url, { maxRetriesPerRequest: 1 })),
       namespace: NAMESPACE,
       products: options.products ?? 8,
       customers: options.customers ?? 8,
@@ -208,6 +213,7 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
       random: faultRandom,
       redis,
       ...(sentinels && { sentinels }),
+      ...(cluster && { cluster }),
       apis,
       stopped: () => loadStopped,
       loadDeadline: now() + durationSeconds * 1000,
@@ -247,7 +253,7 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
     log(`load stopped after ${stats.total} operations; waiting ${quietPeriodMs} ms, then up to ${convergenceTimeoutMs / 1000} s for convergence...`);
 
     // After failovers, the primary is whichever server the Sentinels name now.
-    const checker = new Redis((sentinels ? await sentinels.primary() : redis).url, { maxRetriesPerRequest: 3 });
+    const checker = cluster ? new Cluster(cluster.nodes, { maxRedirections: 16 }) : new Redis((sentinels ? await sentinels.primary() : redis).url, { maxRetriesPerRequest: 3 });
     checker.on('error', () => {});
     let convergence;
     let lost: Report['lostAcknowledgedWrites'];
@@ -330,6 +336,7 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
     await Promise.allSettled(apis.map((api) => api.stop()));
     await redis?.stop().catch(() => {});
     await sentinels?.stop().catch(() => {});
+    await cluster?.stop().catch(() => {});
     await database?.drop().catch((error: Error) => log(`could not drop database ${database?.name}: ${error.message}`));
     rmSync(path.join(logDir, 'app'), { recursive: true, force: true });
     const keep = (keepLogs === true || (keepLogs === 'on-failure' && !passed && !external?.aborted)) && readdirSync(logDir).length > 0;

@@ -5,13 +5,15 @@
  * on SIGINT, on an error, and (synchronously, as a last resort) when the
  * checker's own process exits.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, createWriteStream, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, copyFileSync, createWriteStream, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { now, sleep } from './time.js';
 
+const runFile = promisify(execFile);
 const children = new Set<ChildProcess>();
 let exitHookInstalled = false;
 
@@ -69,7 +71,7 @@ function tail(file: string, lines = 20): string {
   }
 }
 
-/** A private `redis-server` on a loopback port, without persistence. */
+/** A private `redis-server` on a loopback port, without persistence (snapshots only by `SAVE`). */
 export class RedisServer {
   readonly url: string;
   private child: ChildProcess | undefined;
@@ -79,6 +81,8 @@ export class RedisServer {
   constructor(
     readonly port: number,
     private readonly logFile: string,
+    /** More `redis-server` arguments (e.g. Cluster mode). */
+    private readonly extraArgs: readonly string[] = [],
   ) {
     this.url = `redis://127.0.0.1:${port}`;
   }
@@ -94,17 +98,19 @@ export class RedisServer {
 
   /**
    * Starts it and resolves once it accepts connections: empty, or (`fromSnapshot`) with the
-   * data of the last `SAVE`, as a Redis with persistence comes back after a crash.
+   * data of the last `SAVE`, as a Redis with persistence comes back after a crash, or with
+   * the snapshot in the file `fromSnapshot` names (a backup restored).
    */
-  async start(timeoutMs = 10_000, { fromSnapshot = false, replicaOf }: { fromSnapshot?: boolean; replicaOf?: number } = {}): Promise<void> {
+  async start(timeoutMs = 10_000, { fromSnapshot = false, replicaOf }: { fromSnapshot?: boolean | string; replicaOf?: number } = {}): Promise<void> {
     if (this.isRunning) throw new Error(`redis-server on port ${this.port} is already running`);
-    if (!fromSnapshot) rmSync(this.snapshotFile, { force: true });
+    if (typeof fromSnapshot === 'string') copyFileSync(fromSnapshot, this.snapshotFile);
+    else if (!fromSnapshot) rmSync(this.snapshotFile, { force: true });
     const log = openSync(this.logFile, 'a');
     const child = spawn(
       'redis-server',
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', '',
         '--dir', path.dirname(this.snapshotFile), '--dbfilename', path.basename(this.snapshotFile),
-        ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : [])],
+        ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : []), ...this.extraArgs],
       { stdio: ['ignore', 'pipe', log] },
     );
     closeSync(log);
@@ -341,4 +347,152 @@ export class ApiInstance {
     this.up = false;
     await terminate(this.child, 'SIGTERM');
   }
+}
+
+/** One line of `CLUSTER NODES`, as one node sees the cluster. */
+export interface ClusterNodeView {
+  id: string;
+  port: number;
+  role: 'master' | 'replica';
+  /** For a replica: the id of its master. */
+  masterId: string | null;
+  /** Flagged `fail` or `fail?` by the node asked. */
+  failing: boolean;
+  /** Hash slots it serves (masters). */
+  slots: number;
+}
+
+/** Parses `CLUSTER NODES` (https://redis.io/docs/latest/commands/cluster-nodes/). */
+export function parseClusterNodes(text: string): ClusterNodeView[] {
+  return text
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [id, address, flags, master, , , , , ...slots] = line.trim().split(' ');
+      const flagList = flags!.split(',');
+      let count = 0;
+      for (const range of slots) {
+        if (range.startsWith('[')) continue; // a slot being migrated
+        const [from, to] = range.split('-').map(Number);
+        count += to === undefined ? 1 : to - from! + 1;
+      }
+      return {
+        id: id!,
+        port: Number(/:(\d+)@/.exec(address!)?.[1]),
+        role: flagList.includes('master') ? ('master' as const) : ('replica' as const),
+        masterId: master === '-' ? null : master!,
+        failing: flagList.includes('fail') || flagList.includes('fail?'),
+        slots: count,
+      };
+    });
+}
+
+/**
+ * A Redis Cluster of 3 masters and 3 replicas on loopback
+ * (`redis-server --cluster-enabled yes`, then `redis-cli --cluster create
+ * --cluster-replicas 1`), node timeout 1.5 s. Each node keeps its
+ * `nodes-<port>.conf`, so a node killed and started again rejoins with its
+ * identity (as a replica, if it was failed over meanwhile).
+ */
+export class ClusterSet {
+  readonly servers: RedisServer[];
+
+  constructor(ports: readonly number[], private readonly logDir: string) {
+    this.servers = ports.map(
+      (port) =>
+        new RedisServer(port, path.join(logDir, `redis-${port}.log`), [
+          '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1500',
+        ]),
+    );
+  }
+
+  /** Six free ports whose cluster bus ports (port + 10000) are valid too. */
+  static async freePorts(): Promise<number[]> {
+    const ports: number[] = [];
+    while (ports.length < 6) {
+      const port = await freePort();
+      if (port < 55000 && !ports.includes(port)) ports.push(port);
+    }
+    return ports;
+  }
+
+  /** For REDIS_CLUSTER_NODES (REDIS_URL emptied). */
+  get env(): Record<string, string> {
+    return { REDIS_URL: '', REDIS_CLUSTER_NODES: this.servers.map((s) => `127.0.0.1:${s.port}`).join(',') };
+  }
+
+  get nodes(): { host: string; port: number }[] {
+    return this.servers.map((s) => ({ host: '127.0.0.1', port: s.port }));
+  }
+
+  server(port: number): RedisServer {
+    const server = this.servers.find((s) => s.port === port);
+    if (!server) throw new Error(`no cluster node on port ${port}`);
+    return server;
+  }
+
+  async start(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.start()));
+    await cli(['--cluster', 'create', ...this.servers.map((s) => `127.0.0.1:${s.port}`), '--cluster-replicas', '1', '--cluster-yes']);
+    await this.waitWhole(30_000);
+  }
+
+  /** `CLUSTER NODES` as the first running node that answers sees it. */
+  async view(): Promise<ClusterNodeView[]> {
+    let last: unknown;
+    for (const server of this.servers.filter((s) => s.isRunning)) {
+      try {
+        return parseClusterNodes(await cli(['-p', String(server.port), 'cluster', 'nodes']));
+      } catch (error) {
+        last = error;
+      }
+    }
+    throw new Error(`no cluster node answers: ${String(last)}`);
+  }
+
+  /** redis-cli against one node; rejects on a connection error or an error reply. */
+  command(port: number, ...args: string[]): Promise<string> {
+    return cli(['-p', String(port), ...args]);
+  }
+
+  /**
+   * True when every node runs and says `cluster_state:ok`, the first node sees
+   * 3 masters serving all 16384 slots, each with a replica whose link is up.
+   */
+  async whole(): Promise<boolean> {
+    if (!this.servers.every((s) => s.isRunning)) return false;
+    try {
+      const infos = await Promise.all(this.servers.map((s) => this.command(s.port, 'cluster', 'info')));
+      if (!infos.every((i) => i.includes('cluster_state:ok'))) return false;
+      const view = await this.view();
+      const masters = view.filter((n) => n.role === 'master' && n.slots > 0 && !n.failing);
+      if (masters.length !== 3 || masters.reduce((n, m) => n + m.slots, 0) !== 16384) return false;
+      const replicas = view.filter((n) => n.role === 'replica' && !n.failing);
+      if (!masters.every((m) => replicas.some((r) => r.masterId === m.id))) return false;
+      const links = await Promise.all(replicas.map((r) => this.command(r.port, 'info', 'replication')));
+      return links.every((l) => l.includes('master_link_status:up'));
+    } catch {
+      return false;
+    }
+  }
+
+  async waitWhole(timeoutMs = 60_000): Promise<void> {
+    const deadline = now() + timeoutMs;
+    while (!(await this.whole())) {
+      if (now() > deadline) throw new Error(`the cluster was not whole again within ${timeoutMs} ms: ${JSON.stringify(await this.view().catch(() => []))}`);
+      await sleep(100);
+    }
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.servers.map((s) => s.kill('SIGKILL')));
+  }
+}
+
+/** Runs redis-cli on 127.0.0.1 (60 s at most); its stdout. An `(error)` reply rejects. */
+async function cli(args: string[]): Promise<string> {
+  const { stdout } = await runFile('redis-cli', ['-h', '127.0.0.1', ...args], { timeout: 60_000 });
+  if (/^(\(error\)|ERR|CROSSSLOT|MOVED|CLUSTERDOWN)/m.test(stdout) && !args.includes('--cluster')) throw new Error(`redis-cli ${args.join(' ')}: ${stdout.trim()}`);
+  return stdout;
 }

@@ -5,7 +5,7 @@
  * entry is deleted and it logs in again.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import type pg from 'pg';
 import { errorCode, numericIdOf, postGraphQL } from './http.js';
 import type { Observer } from './observer.js';
@@ -28,7 +28,8 @@ export interface SetupOptions {
   /** Base URLs of the API instances; setup spreads its calls over them. */
   baseUrls: readonly string[];
   pool: pg.Pool;
-  redisUrl: string;
+  /** A new connection to the run's Redis (closed after use), to drop the admin's cache entry. */
+  connectRedis: () => Promise<Redis | Cluster>;
   namespace: string;
   products: number;
   customers: number;
@@ -71,7 +72,7 @@ export async function createFixture(options: SetupOptions): Promise<Fixture> {
   const adminEmail = `admin-${run}@consistency.test`;
   const signedUp = await signUp(0, adminEmail, 'Consistency Admin');
   await pool.query(`UPDATE "User" SET role = 'ADMIN', version = version + 1, "updatedAt" = now() WHERE id = $1`, [signedUp.id]);
-  const redis = new Redis(options.redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = await options.connectRedis();
   try {
     await redis.del(`${options.namespace}User:${signedUp.id}`);
   } finally {
