@@ -50,8 +50,8 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
 # src/generated/prisma to dist/src/generated/prisma). package.json above tells
 # Node that dist/ is ES modules ("type": "module").
 COPY --from=build /app/dist ./dist
-# src/db/migrations.ts finds the project root as the nearest folder above
-# dist/src/db/ holding prisma/schema.prisma, i.e. /app: migrations are read
+# scripts/migrations.ts finds the project root as the nearest folder above
+# dist/scripts/ holding prisma/schema.prisma, i.e. /app: migrations are read
 # from /app/prisma/migrations.
 COPY prisma ./prisma
 # src/graphql/schema.ts reads ../../schema.graphql or ../../../schema.graphql

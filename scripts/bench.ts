@@ -14,7 +14,7 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { projectPaths } from '../src/db/migrations.js';
+import { projectPaths } from './migrations.js';
 import { integer, names } from './consistency/cli.js';
 import { killAllChildrenNow } from './consistency/processes.js';
 import { AbortedError, MODES, WORKLOADS, runBenchmark, type BenchmarkOptions } from './bench/index.js';

@@ -1,6 +1,6 @@
 /**
  * Database migrations without Prisma's native schema engine (see
- * src/db/migrations.ts for how).
+ * scripts/migrations.ts for how).
  *
  *   npx tsx scripts/migrate.ts deploy          apply pending migrations (like `prisma migrate deploy`)
  *   npx tsx scripts/migrate.ts create <name>   write a migration for schema changes (like `prisma migrate dev --create-only`)
@@ -22,7 +22,7 @@ import dotenv from 'dotenv';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { ConfigError, migrationDatabaseUrl } from '../src/config.js';
 import { DataDirLockedError, closeEmbeddedDatabase, describeHolder, embeddedDatabase, type LockHolder } from '../src/db/client.js';
-import { MigrationError, applyMigrations, createMigration, projectPaths } from '../src/db/migrations.js';
+import { MigrationError, applyMigrations, createMigration, projectPaths } from './migrations.js';
 
 const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/storefront';
 const USAGE = `Usage:

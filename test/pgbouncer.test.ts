@@ -31,7 +31,7 @@ import { createReconciler, type Outbox, type Reconciler } from '../src/cache/ind
 import { ConfigError, loadConfig, migrationDatabaseUrl } from '../src/config.js';
 import { createPrismaClient } from '../src/db/client.js';
 import { cachedEntities } from '../src/db/entities.js';
-import { applyMigrations } from '../src/db/migrations.js';
+import { applyMigrations } from '../scripts/migrations.js';
 import { PrismaClient } from '../src/generated/prisma/client.js';
 import { startTestApi, type TestApi } from './support/api.js';
 import { SERVER_URL, adminQuery, createTestDatabase, databaseUrl } from './support/databases.js';

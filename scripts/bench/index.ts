@@ -20,7 +20,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createTokenService } from '../../src/auth/tokens.js';
-import { projectPaths } from '../../src/db/migrations.js';
+import { projectPaths } from '../migrations.js';
 import { createRunDatabase, DEFAULT_POSTGRES_URL, type RunDatabase } from '../consistency/database.js';
 import { snapshotSource, sourceHash } from '../consistency/source.js';
 import { AbortedError, now, throwIfAborted } from '../consistency/time.js';

@@ -13,7 +13,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Cluster, Redis } from 'ioredis';
-import { projectPaths } from '../../src/db/migrations.js';
+import { projectPaths } from '../migrations.js';
 import { createRunDatabase, DEFAULT_POSTGRES_URL, type RunDatabase } from './database.js';
 import { waitForConvergence } from './divergence.js';
 import { TOPOLOGY_FAULTS, injectFaults, type FaultKind, type FaultRecord } from './faults.js';

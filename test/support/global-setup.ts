@@ -1,6 +1,6 @@
 /** Builds the migrated template database once per test run, and drops it at the end. */
 import { randomBytes } from 'node:crypto';
-import { applyMigrations } from '../../src/db/migrations.js';
+import { applyMigrations } from '../../scripts/migrations.js';
 import { adminQuery, databaseUrl } from './databases.js';
 
 export default async function setup() {
