@@ -29,7 +29,8 @@ const USAGE = `usage: npm run bench -- [options]
   --users <n>             users with a cart of 20 items to seed (default 10000; smoke 50)
   --working-set <n>       products the load reads (default min(10000, products))
   --active-users <n>      users the load signs in as (default min(1000, users))
-  --modes <a,b>           modes to run, in order (default ${MODES.join(',')})
+  --modes <a,b>           modes to run, in order (default ${MODES.join(',')});
+                          write-through-cluster starts its own Redis Cluster (redis-server and redis-cli on the PATH)
   --workloads <a,b>       workload mixes (default ${WORKLOADS.join(',')}; '' for none)
   --no-operation-runs     skip measuring each operation alone under load (the goals need them)
   --operations <a,b>      operations measured alone (default ${OPERATIONS.join(',')})

@@ -5,6 +5,12 @@
  * costs write-through exactly one Redis round trip for its products and no
  * database query when warm, the naive mode shows its N+1, and the report is
  * written.
+ *
+ * Every mode includes `write-through-cluster`: the same API on a Redis Cluster
+ * (3 masters, 3 replicas) the benchmark starts and removes. There the cart of
+ * 20 must cost exactly one read round trip for its products on each node they
+ * touch (per the API's per-node counter) and none elsewhere: a store that sent
+ * one round trip per hash slot instead of per node fails this test.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -67,6 +73,40 @@ describe('the benchmark, smoke run', () => {
       expect(ceiling.probes.cart!.counts!.dbQueries).toBe(0);
       for (const workload of Object.values(ceiling.workloads)) expect(workload.supported).toBe(false);
 
+      // The same cart, node by node: on one Redis, one round trip on the one node.
+      const singleTrips = wt.cartTripsByNode!;
+      expect(singleTrips.error).toBeNull();
+      expect(singleTrips.met).toBe(true);
+      for (const user of singleTrips.users) expect(user.nodes.map((n) => [n.node, n.productKeys, n.productReads])).toEqual([['redis', 20, 1]]);
+
+      // On the Redis Cluster: the products of the cart cost exactly one read round trip on each
+      // node their keys live on (several nodes: the check means something), none on the others.
+      const onCluster = mode('write-through-cluster');
+      expect(onCluster.redis).toMatchObject({ kind: 'cluster' });
+      if (onCluster.redis?.kind === 'cluster') expect(onCluster.redis.masters).toHaveLength(3);
+      const trips = onCluster.cartTripsByNode!;
+      expect(trips.error).toBeNull();
+      expect(trips.epoch).toBeGreaterThanOrEqual(1);
+      expect(trips.users.length).toBeGreaterThan(0);
+      // The keys computed for each node are on that node: the slot map and the key names are right.
+      expect(trips.keysFound).toBe(trips.keysExpected);
+      for (const user of trips.users) {
+        expect(user.nodesTouched, `user ${user.userId}`).toBeGreaterThanOrEqual(2);
+        for (const n of user.nodes) expect([n.node, n.productReads], `user ${user.userId}`).toEqual([n.node, n.productKeys > 0 ? 1 : 0]);
+        expect(user.productReadRoundTrips, `user ${user.userId}`).toBe(user.nodesTouched);
+      }
+      expect(trips.maxPerNodeTouched).toBe(1);
+      expect(trips.met).toBe(true);
+      expect(results.goals.find((g) => g.id === 'cluster-cart-round-trips')?.status).toBe('met');
+      // Compared with one Redis in the same run; no stale read on the cluster either.
+      const balanced = results.cluster!.rows.find((r) => r.name === 'balanced')!;
+      expect(balanced.single?.rps).toBeGreaterThan(0);
+      expect(balanced.cluster?.rps).toBeGreaterThan(0);
+      expect(balanced.rpsRatio).toBeGreaterThan(0);
+      expect(balanced.p99Ratio).toBeGreaterThan(0);
+      expect(onCluster.workloads.balanced!.load!.ok).toBeGreaterThan(0);
+      expect(onCluster.staleReads.total).toBe(0);
+
       // Scaling: flat round trips for the batched modes, growing ones for naive.
       expect(wt.scaling.map((p) => p.size)).toEqual([1, 10, 100]);
       expect(assessScaling(wt.scaling).roundTripsFlat).toBe(true);
@@ -77,9 +117,13 @@ describe('the benchmark, smoke run', () => {
       const readme = readFileSync(path.join(out, 'README.md'), 'utf8');
       expect(readme).toContain('## Goals');
       expect(readme).toContain('### balanced (50/50)');
+      expect(readme).toContain('## Redis Cluster against one Redis (write-through)');
+      expect(readme).toMatch(/products of every cart read cost at most 1 read round trip per node they touch.*\*\*met\*\*/);
       expect(readFileSync(path.join(out, 'throughput.svg'), 'utf8')).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
       expect(readFileSync(path.join(out, 'scaling.svg'), 'utf8')).toMatch(/^<svg/);
-      expect(JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8')).modes).toHaveLength(MODES.length);
+      const json = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
+      expect(json.modes).toHaveLength(MODES.length);
+      expect(json.cluster.cartTrips.cluster.met).toBe(true);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

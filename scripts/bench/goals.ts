@@ -6,6 +6,7 @@ import type { LoadResult } from './load.js';
 import type { ProbeName, OperationName } from './operations.js';
 import type { Mode, ModeResult } from './run-mode.js';
 import { assessScaling } from './scaling.js';
+import { compareCluster, type RatioSummary } from './cluster-compare.js';
 
 export type GoalStatus = 'met' | 'missed' | 'n/a';
 
@@ -26,6 +27,14 @@ export interface Goal {
 
 const fmt = (value: number, digits = 2) => `${value.toFixed(digits)}x`;
 
+/**
+ * The goals of the run, in report order, from the modes' results: ratios
+ * between modes (throughput in req/s, latency in ms), exact counts per
+ * request, stale reads, scaling, and (when the cluster mode ran) the cart's
+ * round trips per Redis node. A goal whose measurement is missing (a mode not
+ * run or failed) is 'n/a'; `noisy` is set when a measurement behind a ratio ran
+ * while other processes used more than `maxOtherCpus` CPUs. Never throws.
+ */
 export function evaluateGoals(modes: readonly ModeResult[], maxOtherCpus = Number.POSITIVE_INFINITY): Goal[] {
   const of = (mode: Mode) => modes.find((m) => m.mode === mode && m.error === null);
   const op = (mode: Mode, name: OperationName): LoadResult | undefined => of(mode)?.operations[name];
@@ -109,6 +118,41 @@ export function evaluateGoals(modes: readonly ModeResult[], maxOtherCpus = Numbe
     basis: 'versions, as in the consistency checker',
     noisy: null,
   });
+
+  // Issue 10: the cart of 20 on a Redis Cluster costs at most one read round trip per node its products touch.
+  const clusterMode = modes.find((m) => m.mode === 'write-through-cluster');
+  if (clusterMode) {
+    const trips = clusterMode.error === null ? clusterMode.cartTripsByNode : null;
+    const measured = trips && trips.met !== null;
+    const touched = trips ? [...new Set(trips.users.map((u) => u.nodesTouched))].sort() : [];
+    goals.push({
+      id: 'cluster-cart-round-trips',
+      title: 'Cart of 20 items on a Redis Cluster: read round trips for its products, per node they touch (write-through)',
+      target: '≤ 1',
+      measured: measured
+        ? `${trips.maxPerNodeTouched} at most (${trips.users.length} carts, ${touched.join(' or ')} of ${clusterMode.redis?.kind === 'cluster' ? clusterMode.redis.masters.length : '?'} masters touched each${trips.untouchedNodeRoundTrips ? `, ${trips.untouchedNodeRoundTrips} to nodes not touched` : ''})`
+        : `n/a${trips?.error ? ` (${trips.error})` : ''}`,
+      value: measured ? trips.maxPerNodeTouched : null,
+      status: !measured ? 'n/a' : trips.met ? 'met' : 'missed',
+      basis: 'exact, warm: per node, read round trips of the cart with its products minus the cart alone (storefront_cache_round_trips_total{node}, median of 5); nodes from the keys\' slots and CLUSTER SLOTS',
+      noisy: null,
+    });
+    const comparison = compareCluster(modes);
+    const text = (label: string, r: RatioSummary | undefined) => (r?.rps != null ? `${label} ${fmt(r.rps)} req/s, ${fmt(r.p50!)} p50` : null);
+    const parts = [text('reads', comparison?.reads), text('writes', comparison?.writes)].filter(Boolean);
+    const mixes = comparison?.rows.filter((r) => r.kind === 'workload' && r.rpsRatio !== null) ?? [];
+    if (parts.length === 0) parts.push(...mixes.map((r) => `${r.name} ${fmt(r.rpsRatio!)} req/s, ${fmt(r.p50Ratio!)} p50`));
+    goals.push({
+      id: 'cluster-vs-single',
+      title: 'Write-through on a Redis Cluster vs on one Redis: throughput and p50, cluster ÷ single (shown, no target)',
+      target: 'shown',
+      measured: parts.length ? parts.join('; ') : 'n/a',
+      value: comparison?.reads.rps ?? mixes[0]?.rpsRatio ?? null,
+      status: parts.length ? 'met' : 'n/a',
+      basis: parts.length && comparison?.reads.rps != null ? 'the operations alone under load; geometric means over the reads (product, cart, page) and the writes (addToCart, updateProduct)' : 'the mixes under load',
+      noisy: null,
+    });
+  }
 
   const scaling = wt ? assessScaling(wt.scaling) : null;
   goals.push({

@@ -10,6 +10,12 @@
  * between modes are the results (`goals.ts`, `report.ts`); absolute numbers
  * are context.
  *
+ * The `write-through-cluster` mode is the write-through API on a Redis
+ * Cluster (3 masters, 3 replicas) that the run starts for that mode alone and
+ * removes after it (`cluster.ts`); the report compares it with the
+ * `write-through` mode of the same run (`cluster-compare.ts`) and checks that
+ * the cart of 20 costs at most one read round trip per node (`node-trips.ts`).
+ *
  * The API processes run from a snapshot of `src/` taken when the run starts
  * (the consistency checker's `snapshotSource`), so edits to the working tree
  * during a run cannot mix two versions of the code.
@@ -28,7 +34,9 @@ import { evaluateGoals, type Goal } from './goals.js';
 import { machineInfo, revision, type MachineInfo, type Revision } from './machine.js';
 import { CpuMeter } from './noise.js';
 import { writeReport, type WrittenFiles } from './report.js';
-import { MODES, runMode, type Mode, type ModeResult } from './run-mode.js';
+import { MODES, emptyModeResult, isClusterMode, runMode, type Mode, type ModeResult } from './run-mode.js';
+import { startBenchCluster, type BenchCluster } from './cluster.js';
+import { compareCluster, type ClusterComparison } from './cluster-compare.js';
 import { OPERATIONS, type OperationName } from './operations.js';
 import { seedDataset, type SeedSummary } from './seed.js';
 import { WORKLOADS, type WorkloadName } from './workloads.js';
@@ -136,6 +144,8 @@ export interface BenchmarkResults {
     scalingSizes: number[];
   };
   modes: ModeResult[];
+  /** Write-through on a Redis Cluster against write-through on one Redis (null unless both modes ran). */
+  cluster: ClusterComparison | null;
   goals: Goal[];
   /** API logs, kept when a mode failed. */
   logDir: string | null;
@@ -159,6 +169,16 @@ function exportRevision(projectRoot: string, rev: string, dir: string): string {
 
 const JWT_SECRET = 'benchmark-jwt-secret-shared-by-the-harness-and-every-mode';
 
+/**
+ * Runs the benchmark (see the file's comment) and returns its results; with
+ * `options.out`, also writes the report there. Durations are in ms, rates in
+ * requests per second, latencies in ms. A mode that fails (its API or, for
+ * `write-through-cluster`, its Redis Cluster did not start) is recorded with
+ * its `error` and the run goes on. Rejects with `AbortedError` when `signal`
+ * aborts, and with the cause when the run cannot go on (no PostgreSQL, the
+ * seeding failed); the database is dropped (unless `keep`) and every process
+ * it started is stopped either way.
+ */
 export async function runBenchmark(options: BenchmarkOptions = {}): Promise<BenchmarkResults> {
   const smoke = options.smoke === true;
   const settings: BenchmarkSettings = {
@@ -234,6 +254,20 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
       // (this server may run without autovacuum), and its dirty pages written out.
       await database.pool.query('VACUUM (ANALYZE) "Product", "User", "Cart", "CartItem", "CacheOutbox"');
       await database.pool.query('CHECKPOINT').catch(() => {});
+      // The cluster mode's Redis Cluster: started for it alone, discarded after it (nodes killed, files removed).
+      let cluster: BenchCluster | null = null;
+      if (isClusterMode(mode)) {
+        try {
+          cluster = await startBenchCluster({ parentDir: logDir, ...(signal && { signal }), log });
+        } catch (error) {
+          if (signal?.aborted) throw new AbortedError();
+          const failed = emptyModeResult(mode);
+          failed.error = `could not start a Redis Cluster: ${error instanceof Error ? error.message : String(error)}`;
+          log(`  ${mode}: FAILED: ${failed.error}`);
+          modes.push(failed);
+          continue;
+        }
+      }
       const result = await runMode({
         mode,
         root,
@@ -242,6 +276,7 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
         databaseUrl: database.url,
         pool: database.pool,
         redisUrl,
+        cluster,
         namespace: `bench_${mode.replace(/-/g, '_')}_${runId}:`,
         jwtSecret: JWT_SECRET,
         data,
@@ -262,7 +297,7 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
         meter: meter.supported ? meter : null,
         ...(signal && { signal }),
         log,
-      });
+      }).finally(() => cluster?.stop());
       if (result.error) keepLogs = true;
       modes.push(result);
       throwIfAborted(signal);
@@ -288,6 +323,7 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
         scalingSizes: data.scalingUsers.map((s) => s.size),
       },
       modes,
+      cluster: compareCluster(modes),
       goals: evaluateGoals(modes, settings.maxOtherCpus),
       logDir: keepLogs ? logDir : null,
       files: null,

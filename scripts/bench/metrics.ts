@@ -187,3 +187,59 @@ export function medianPerRequest(samples: readonly PerRequest[]): PerRequest | n
     deltas,
   };
 }
+
+/** The API's per-node counter of Redis round trips (labels `node`: `host:port` on a Cluster, `redis` on one node; `kind`: read or write). */
+export const ROUND_TRIPS_BY_NODE = 'storefront_cache_round_trips_total';
+/** The API's gauge of the cache epoch in use (-1 while fenced or without Redis). */
+export const CACHE_EPOCH = 'storefront_cache_epoch';
+
+/** Round trips to Redis so far, by node label (`host:port`, or `redis` on one node). */
+export type NodeRoundTrips = Map<string, { read: number; write: number }>;
+
+/**
+ * The series of one metric in a Prometheus text exposition, each with its
+ * labels (values unescaped) and value. Lines of other metrics, comments and
+ * unparsable values are skipped.
+ */
+export function parseSeries(text: string, metric: string): { labels: Record<string, string>; value: number }[] {
+  const out: { labels: Record<string, string>; value: number }[] = [];
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line.startsWith(metric)) continue;
+    const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
+    if (!match || match[1] !== metric) continue;
+    const value = Number(match[3]);
+    if (!Number.isFinite(value)) continue;
+    const labels: Record<string, string> = {};
+    for (const m of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      labels[m[1]!] = m[2]!.replace(/\\n/g, '\n').replace(/\\(["\\])/g, '$1');
+    }
+    out.push({ labels, value });
+  }
+  return out;
+}
+
+/** `storefront_cache_round_trips_total` by node, read and write (0 for a kind not counted yet). */
+export function roundTripsByNode(text: string): NodeRoundTrips {
+  const out: NodeRoundTrips = new Map();
+  for (const { labels, value } of parseSeries(text, ROUND_TRIPS_BY_NODE)) {
+    const node = labels.node ?? '';
+    const entry = out.get(node) ?? { read: 0, write: 0 };
+    if (labels.kind === 'read') entry.read += value;
+    else if (labels.kind === 'write') entry.write += value;
+    out.set(node, entry);
+  }
+  return out;
+}
+
+/**
+ * Reads the per-node round trips and the cache epoch from /metrics. Rejects
+ * with `MetricsUnavailableError` if /metrics does not answer 200; `epoch` is
+ * null when the gauge is missing.
+ */
+export async function scrapeNodes(baseUrl: string): Promise<{ byNode: NodeRoundTrips; epoch: number | null }> {
+  const response = await fetchMetrics(baseUrl);
+  const text = await response.text();
+  if (response.status !== 200) throw new MetricsUnavailableError(`GET /metrics answered ${response.status}`);
+  return { byNode: roundTripsByNode(text), epoch: parsePrometheus(text).get(CACHE_EPOCH) ?? null };
+}

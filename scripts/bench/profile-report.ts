@@ -51,7 +51,7 @@ export function profileMeasurements(result: ModeResult, cpuDir: string, outDir: 
     writeFileSync(
       path.join(outDir, flameFile),
       flameGraph({
-        title: `${label}, API_MODE=${result.mode}: where the API's CPU went`,
+        title: `${label}, mode ${result.mode}: where the API's CPU went`,
         subtitle: `${load.requests.toLocaleString('en-US')} requests in ${(summary.windowMs / 1000).toFixed(1)} s; main thread busy ${Math.round((100 * summary.busyMs) / summary.windowMs)}%, ${cpuMs} ms CPU per request. Width: share of busy time; hover for figures.`,
         folded: summary.folded,
         categories: summary.frameCategories,

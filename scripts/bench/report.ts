@@ -148,6 +148,100 @@ function goalsSection(goals: readonly Goal[]): string {
   ].join('\n');
 }
 
+/** Per node, in one cell: `node: value`, joined. */
+function perNode<T>(nodes: readonly T[], name: (n: T) => string, value: (n: T) => string): string {
+  return nodes.length ? nodes.map((n) => `${name(n)}: ${value(n)}`).join('; ') : MISSING;
+}
+
+function clusterSection(results: BenchmarkResults): string {
+  const c = results.cluster;
+  if (!c) return '';
+  const clusterMode = modeOf(results, 'write-through-cluster');
+  const redis = clusterMode?.redis?.kind === 'cluster' ? clusterMode.redis : null;
+  const parts = [
+    '## Redis Cluster against one Redis (write-through)',
+    '',
+    'The same write-through API measured twice in this run, with the same data, requests, connections and durations: on the local Redis (mode `write-through`) and on a Redis Cluster (mode `write-through-cluster`, `REDIS_CLUSTER_NODES`) ' +
+      (redis
+        ? `of ${redis.masters.length} masters (${redis.masters.join(', ')}) and ${redis.replicas.length} replicas (${redis.replicas.join(', ')}), Redis ${redis.version}, started by the benchmark on this machine for that mode (whole in ${(redis.startupMs / 1000).toFixed(1)} s) and removed after it. `
+        : 'that the benchmark starts for that mode (3 masters, 3 replicas) and removes after it. ') +
+      'The cache store reads a batch with one pipeline per node (one MGET per hash slot in it), and writes, leases and releases with one pipeline of scripts per node. ' +
+      'Ratios are **cluster ÷ single**: above 1, the cluster answered more requests per second; for latencies, above 1 the cluster was slower. ' +
+      'Every node shares the machine\'s CPUs with the API, PostgreSQL and the load generator, so this compares the client\'s cost of a cluster (more connections and pipelines per batch, replication to replicas), not a cluster spread over machines.',
+    '',
+  ];
+  const fig = (f: { rps: number; p50: number; p99: number } | null, key: 'rps' | 'p50' | 'p99') => (f ? (key === 'rps' ? int(f.rps) : ms(f[key])) : MISSING);
+  const rows = c.rows.map((r) => [
+    r.kind === 'operation' ? `${r.label} (alone)` : `${r.label} (mix)`,
+    fig(r.single, 'rps'),
+    fig(r.cluster, 'rps'),
+    ratio(r.rpsRatio),
+    fig(r.single, 'p50'),
+    fig(r.cluster, 'p50'),
+    ratio(r.p50Ratio),
+    fig(r.single, 'p99'),
+    fig(r.cluster, 'p99'),
+    ratio(r.p99Ratio),
+  ]);
+  for (const [label, sum] of [['reads', c.reads], ['writes', c.writes]] as const) {
+    if (sum.rps !== null) rows.push([`**${label}** (geometric mean over ${sum.of.join(', ')})`, '', '', ratio(sum.rps), '', '', ratio(sum.p50), '', '', ratio(sum.p99)]);
+  }
+  parts.push(
+    rows.length
+      ? table(['Measurement', 'single req/s', 'cluster req/s', '× req/s', 'single p50 ms', 'cluster p50 ms', '× p50', 'single p99 ms', 'cluster p99 ms', '× p99'], rows)
+      : 'No measurement under load in both modes.',
+  );
+
+  parts.push(
+    '',
+    '### The cart of 20 items, node by node',
+    '',
+    'For a few users, warm, one request at a time between two reads of `/metrics`: the cart with its 20 products, and the same user\'s cart alone (median of 5 each). ' +
+      'Per node, the difference of `storefront_cache_round_trips_total{node,kind="read"}` is what one request costs there; cart minus cart alone is what its products cost. ' +
+      'Which node holds each product key is computed apart from the API, from the key names (the namespace, the cache epoch from `storefront_cache_epoch`, `Product:<id>`), their hash slots (`cluster-key-slot`) and the cluster\'s `CLUSTER SLOTS`; ' +
+      '"found" is how many of them that node itself said it holds (`EXISTS`). The goal: **at most one read round trip per node touched** for the products, none to the others. On one Redis every key is on the one node (`redis`).',
+    '',
+  );
+  const tripRows: string[][] = [];
+  for (const [mode, trips] of [['write-through', c.cartTrips.single], ['write-through-cluster', c.cartTrips.cluster]] as const) {
+    if (!trips) {
+      tripRows.push([mode, unavailable(modeOf(results, mode)), '', '', '', '', '']);
+      continue;
+    }
+    if (trips.users.length === 0) tripRows.push([mode, `not measured: ${trips.error ?? 'no user'}`, '', '', '', '', '']);
+    for (const u of trips.users) {
+      const touched = u.nodes.filter((n) => n.productKeys > 0);
+      tripRows.push([
+        mode,
+        `${int(u.userId)} (epoch ${trips.epoch ?? MISSING})`,
+        perNode(touched, (n) => n.node, (n) => `${n.productKeys} keys${trips.topology === 'cluster' ? ` in ${n.slots} slot(s)` : ''}, found ${n.found ?? MISSING}`),
+        perNode(u.nodes, (n) => n.node, (n) => count(n.productReads)),
+        `${u.nodesTouched} node(s), ${count(u.productReadRoundTrips)} round trip(s): at most ${count(u.maxPerNodeTouched)} per node touched${u.untouchedNodeRoundTrips ? `, ${count(u.untouchedNodeRoundTrips)} elsewhere` : ''}`,
+        perNode(u.nodes, (n) => n.node, (n) => count(n.cartReads)),
+        perNode(u.nodes, (n) => n.node, (n) => count(n.cartOnlyReads)),
+      ]);
+    }
+    if (trips.error && trips.users.length) tripRows.push([mode, `not verified: ${trips.error}`, '', '', '', '', '']);
+  }
+  parts.push(
+    table(
+      ['Mode', 'User (cache epoch)', 'Its product keys, per node', 'Read round trips for the products, per node', 'Products: nodes touched, round trips', 'Whole cart request, per node', 'Cart alone, per node'],
+      tripRows,
+      ['l', 'l', 'l', 'l', 'l', 'l', 'l'],
+    ),
+  );
+  const verdict = c.cartTrips.cluster;
+  if (verdict && verdict.met !== null) {
+    parts.push(
+      '',
+      verdict.met
+        ? `On the cluster, the products of every cart read cost at most ${count(verdict.maxPerNodeTouched)} read round trip per node they touch, and none elsewhere: **met**.`
+        : `On the cluster, a cart read cost up to ${count(verdict.maxPerNodeTouched)} read round trips on one node for its products${verdict.untouchedNodeRoundTrips ? ` and ${count(verdict.untouchedNodeRoundTrips)} to nodes holding none of them` : ''}: **missed** (at most 1 per node touched).`,
+    );
+  }
+  return parts.join('\n');
+}
+
 function workloadsSection(results: BenchmarkResults): string {
   const parts = [
     '## Workloads',
@@ -348,18 +442,21 @@ function methodSection(): string {
     '- `npm run bench` (scripts/bench.ts, library in scripts/bench/) creates its own database `bench_<random>`, migrates it, bulk-loads it with `COPY FROM STDIN`, and drops it at the end (`--keep` keeps it).',
     '- Before each mode the tables are vacuumed and analyzed and a checkpoint is taken, so no mode inherits the previous one\'s dead rows or dirty pages.',
     '- Each mode is its own API process (`node --import tsx src/main.ts`, `API_MODE=<mode>`, `NODE_ENV=production`, as deployed, `LOG_LEVEL=warn`) with a fresh Redis namespace on the local Redis, started after the previous one stopped.',
+    '- The `write-through-cluster` mode is the write-through API (`API_MODE=write-through`) with `REDIS_URL=\'\'` and `REDIS_CLUSTER_NODES` naming a Redis Cluster of 3 masters and 3 replicas that the benchmark starts for it on free loopback ports (`redis-server --cluster-enabled yes`, `redis-cli --cluster create --cluster-replicas 1`, scripts/bench/cluster.ts), waits until whole (every slot served, every replica linked), and kills and removes after it. Its round trips per node come from `storefront_cache_round_trips_total{node,kind}` (scripts/bench/node-trips.ts).',
     '- Per mode, in this order: the operations it supports are found (a mode answers `NOT_SUPPORTED_IN_MODE` for the others: **n/a** cells); every page of the working set and every active cart is read once (the cache warm, as in steady state); the balanced mix runs unmeasured for the warm-up; the exact costs are taken; each operation runs alone under load, then each workload; then the scaling carts.',
     '- Stale reads: every (id, version) in every answer is checked against the versions acknowledged to any client before the request was sent, with the consistency checker\'s observer (`scripts/consistency/observer.ts`). Times err on the side of not counting a read as stale.',
     '- The raw numbers, with latency percentiles per operation inside each mix and error counts, are in [results.json](results.json).',
   ].join('\n');
 }
 
+/** The report's README.md: every section, in order, as Markdown (ends with a newline). */
 export function formatMarkdown(results: BenchmarkResults): string {
   return (
     [
       header(results),
       '![Throughput as a ratio to the no-cache mode](throughput.svg)',
       goalsSection(results.goals),
+      clusterSection(results),
       workloadsSection(results),
       operationsSection(results),
       scalingSection(results),
@@ -381,6 +478,7 @@ function modeSeries(results: BenchmarkResults): Series[] {
   return results.settings.modes.map((mode, i) => ({ name: mode, color: PALETTE[i % PALETTE.length]! }));
 }
 
+/** throughput.svg: each mode's req/s as a ratio to the no-cache mode, per mix and per operation alone (an SVG document). */
 export function throughputChart(results: BenchmarkResults): string {
   const series = modeSeries(results);
   const groups = [
@@ -399,6 +497,7 @@ export function throughputChart(results: BenchmarkResults): string {
   });
 }
 
+/** scaling.svg: p50 latency and round trips of the cart read against its size, log-log, per mode (an SVG document). */
 export function scalingChart(results: BenchmarkResults): string {
   const series = modeSeries(results);
   const points = (value: (p: ModeResult['scaling'][number]) => number | null | undefined) =>
@@ -434,6 +533,7 @@ export function scalingChart(results: BenchmarkResults): string {
 // Files
 // ---------------------------------------------------------------------------
 
+/** Writes README.md, results.json, throughput.svg and scaling.svg into `outDir` (created if missing); returns their paths. Throws on a file system error. */
 export function writeReport(results: BenchmarkResults, outDir: string): WrittenFiles {
   mkdirSync(outDir, { recursive: true });
   const files: WrittenFiles = {

@@ -32,13 +32,16 @@ import { VersionBook, hotVersions } from './versions.js';
 import type { CpuMeter } from './noise.js';
 import { deck, operationsOf, type WorkloadName } from './workloads.js';
 import { monotonicMicros } from './profile.js';
+import type { BenchCluster } from './cluster.js';
+import { probeCartTripsByNode, type CartTripsByNode } from './node-trips.js';
 import { profileMeasurements, type ProfileResult } from './profile-report.js';
 
-export const MODES = ['write-through', 'no-cache', 'naive', 'cache-aside', 'ceiling'] as const;
+export const MODES = ['write-through', 'write-through-cluster', 'no-cache', 'naive', 'cache-aside', 'ceiling'] as const;
 export type Mode = (typeof MODES)[number];
 
 export const MODE_LABELS: Record<Mode, string> = {
-  'write-through': 'write-through (this project)',
+  'write-through': 'write-through (this project), on one Redis',
+  'write-through-cluster': 'write-through (this project), on a Redis Cluster of 3 masters + 3 replicas that the benchmark starts',
   'no-cache': 'no cache (Prisma + DataLoader)',
   naive: 'naive (no DataLoader: N+1)',
   'cache-aside': 'cache-aside (TTL, invalidate on write)',
@@ -47,6 +50,30 @@ export const MODE_LABELS: Record<Mode, string> = {
 
 /** The mode every ratio is taken against. */
 export const BASELINE: Mode = 'no-cache';
+
+/** The API's `API_MODE` of each benchmark mode: the cluster mode is the write-through API, on another Redis. */
+export const API_MODE_OF: Record<Mode, string> = {
+  'write-through': 'write-through',
+  'write-through-cluster': 'write-through',
+  'no-cache': 'no-cache',
+  naive: 'naive',
+  'cache-aside': 'cache-aside',
+  ceiling: 'ceiling',
+};
+
+/** True for the modes whose API runs on a Redis Cluster the benchmark starts for it (`cluster.ts`). */
+export const isClusterMode = (mode: Mode): boolean => mode === 'write-through-cluster';
+
+/** The modes whose per-node round trips of the cart are measured (`node-trips.ts`): the write-through API's. */
+const NODE_TRIP_MODES: readonly Mode[] = ['write-through', 'write-through-cluster'];
+
+/** How many users' carts the per-node probe reads. */
+const NODE_TRIP_USERS = 5;
+
+/** The Redis a mode's API used, for the report. */
+export type ModeRedis =
+  | { kind: 'single'; url: string }
+  | { kind: 'cluster'; version: string; masters: string[]; replicas: string[]; startupMs: number };
 
 
 export interface ModeSettings {
@@ -81,7 +108,10 @@ export interface ModeContext {
   databaseUrl: string;
   /** The run's database, read directly only for the versions of the hot entities before the mode starts. */
   pool: pg.Pool;
+  /** The single Redis (used unless `cluster` is given). */
   redisUrl: string;
+  /** For a cluster mode: the cluster to run the API on (started and stopped by the caller). */
+  cluster?: BenchCluster | null;
   namespace: string;
   jwtSecret: string;
   data: Dataset;
@@ -103,6 +133,8 @@ export interface ModeResult {
   mode: Mode;
   /** Set when the mode could not be measured (e.g. the API did not start). */
   error: string | null;
+  /** The Redis the API used (null: not started). */
+  redis: ModeRedis | null;
   startupMs: number | null;
   /** Counters the API's /metrics lacks (all of them if it has no /metrics). */
   missingCounters: string[];
@@ -114,6 +146,8 @@ export interface ModeResult {
   warmup: { prewarmRequests: number; prewarmMs: number; load: LoadResult | null };
   /** Exact per-request costs, single requests, warm. */
   probes: Partial<Record<ProbeName, ProbeResult>>;
+  /** The cart of 20 items: read round trips per Redis node, and the nodes its product keys touch (write-through modes; null otherwise). */
+  cartTripsByNode: CartTripsByNode | null;
   /** Each operation alone under load. */
   operations: Partial<Record<OperationName, LoadResult>>;
   workloads: Partial<Record<WorkloadName, WorkloadResult>>;
@@ -168,16 +202,28 @@ export async function deleteNamespace(redisUrl: string, namespace: string): Prom
   return deleted;
 }
 
-export async function runMode(ctx: ModeContext): Promise<ModeResult> {
-  const { mode, data, settings, log, signal } = ctx;
-  const t0 = now();
-  const observer = new Observer();
-  const book = new VersionBook(observer);
-  // The same seed for every mode: the same sequence of operations and variables.
-  const generator = new OperationGenerator(data, createRandom(settings.seed));
-  const result: ModeResult = {
+/** A Redis URL fit for the report: user and password removed (an unparsable URL is replaced by a placeholder). */
+function withoutCredentials(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+/**
+ * The result of a mode before anything is measured: every count empty, no
+ * error. `runBenchmark` also uses it for a mode that could not start (setting
+ * `error`), e.g. when the Redis Cluster of the cluster mode did not start.
+ */
+export function emptyModeResult(mode: Mode): ModeResult {
+  return {
     mode,
     error: null,
+    redis: null,
     startupMs: null,
     missingCounters: [],
     scrapeOverhead: null,
@@ -185,6 +231,7 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
     logIn: null,
     warmup: { prewarmRequests: 0, prewarmMs: 0, load: null },
     probes: {},
+    cartTripsByNode: null,
     operations: {},
     workloads: {},
     profiles: {},
@@ -196,6 +243,29 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
     heapUsedMiB: null,
     durationMs: 0,
   };
+}
+
+/**
+ * Measures one mode (see the file's comment): starts its API (on `ctx.cluster`
+ * for a cluster mode, else on `ctx.redisUrl`), measures it, stops it and
+ * deletes its Redis namespace (on the single Redis; a cluster is the caller's
+ * to discard). A failure of the mode (the API did not start, a request
+ * failed the harness) is returned in `error`, with what was measured until
+ * then; only an abort (`signal`) rejects. Durations in the result are in ms.
+ */
+export async function runMode(ctx: ModeContext): Promise<ModeResult> {
+  const { mode, data, settings, log, signal } = ctx;
+  const t0 = now();
+  const observer = new Observer();
+  const book = new VersionBook(observer);
+  // The same seed for every mode: the same sequence of operations and variables.
+  const generator = new OperationGenerator(data, createRandom(settings.seed));
+  const result = emptyModeResult(mode);
+  const cluster = isClusterMode(mode) ? (ctx.cluster ?? null) : null;
+  if (isClusterMode(mode) && !cluster) throw new Error(`mode ${mode} needs a Redis Cluster (ctx.cluster)`);
+  result.redis = cluster
+    ? { kind: 'cluster', version: cluster.redisVersion, masters: cluster.masters, replicas: cluster.nodes.filter((n) => !cluster.masters.includes(n)), startupMs: cluster.startupMs }
+    : { kind: 'single', url: withoutCredentials(ctx.redisUrl) };
   const api = new ApiInstance({
     name: mode,
     port: await freePort(),
@@ -203,9 +273,9 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
     logFile: path.join(ctx.logDir, `api-${mode}.log`),
     ...(settings.profile && { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', path.join(ctx.logDir, `cpu-${mode}`)] }),
     env: {
-      API_MODE: mode,
+      API_MODE: API_MODE_OF[mode],
       DATABASE_URL: ctx.databaseUrl,
-      REDIS_URL: ctx.redisUrl,
+      ...(cluster ? cluster.env : { REDIS_URL: ctx.redisUrl }),
       CACHE_NAMESPACE: ctx.namespace,
       JWT_SECRET: ctx.jwtSecret,
       // As deployed: production mode (graphql-js, for one, runs cheaper checks in production).
@@ -316,6 +386,27 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
     );
     throwIfAborted(signal);
 
+    // 4b. The cart of 20 items, node by node: read round trips per Redis node, and the nodes its products live on.
+    if (NODE_TRIP_MODES.includes(mode) && result.supported.cart) {
+      const trips = await probeCartTripsByNode({
+        baseUrl: base,
+        instance: mode,
+        users: data.activeUsers.slice(0, NODE_TRIP_USERS),
+        namespace: ctx.namespace,
+        redis: cluster ? { kind: 'cluster', nodes: cluster.nodes, slots: await cluster.slots() } : { kind: 'single', url: ctx.redisUrl },
+        versions: book,
+      });
+      result.cartTripsByNode = trips;
+      log(
+        trips.error
+          ? `    cart of 20 per node: not measured: ${trips.error}`
+          : `    cart of 20 per node (epoch ${trips.epoch}): ${trips.users
+              .map((u) => `user ${u.userId}: ${u.nodes.filter((n) => n.productKeys > 0).map((n) => `${n.productReads}`).join('+')} product round trips on ${u.nodesTouched} node(s)`)
+              .join('; ')}; at most ${trips.maxPerNodeTouched} per node touched`,
+      );
+      throwIfAborted(signal);
+    }
+
     // 5. Each operation alone, then each workload.
     if (settings.operationRuns) {
       for (const op of settings.operations) {
@@ -371,7 +462,8 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
         log(`    could not read the CPU profile: ${(error as Error).message}`);
       }
     }
-    await deleteNamespace(ctx.redisUrl, ctx.namespace).catch((error: Error) => log(`    could not clean Redis namespace ${ctx.namespace}: ${error.message}`));
+    // A cluster is discarded whole by the caller; the shared Redis keeps nothing of the run.
+    if (!cluster) await deleteNamespace(ctx.redisUrl, ctx.namespace).catch((error: Error) => log(`    could not clean Redis namespace ${ctx.namespace}: ${error.message}`));
     const summary = observer.summary([], { examples: 5 });
     result.staleReads = {
       total: summary.total,
