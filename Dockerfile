@@ -22,6 +22,7 @@ WORKDIR /app
 COPY package.json package-lock.json prisma.config.ts ./
 COPY prisma ./prisma
 COPY scripts/schema-engine-stub.sh ./scripts/
+COPY packages ./packages
 RUN npm ci --no-audit --no-fund
 
 COPY tsconfig.json tsconfig.build.json schema.graphql ./
