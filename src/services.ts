@@ -84,7 +84,7 @@ export function createServices(config: Config, log: Logger = logger): Services {
         stats,
         namespace: config.cacheNamespace,
         db: rawDb,
-        identify: () => redisIdentity(redis),
+        ...redisIdentity(redis),
         connection: redis,
         onEpoch: (epoch, started) =>
           started && epoch > 1

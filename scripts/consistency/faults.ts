@@ -24,12 +24,14 @@
  *   replica is promoted, restarted empty as its replica: a failover that loses
  *   acknowledged writes. Over when the Sentinels name the new primary and the
  *   other server replicates it again.
- * - `failover` (Cluster): one master at random, either `CLUSTER FAILOVER` on
- *   its replica (coordinated), or its replica cut off, 100 to 500 ms of
- *   writes, the master SIGKILLed, its replica promoted by the cluster (node
- *   timeout 1.5 s) and the old master restarted empty (it rejoins as a
- *   replica). Over when the cluster is whole again (3 masters, each with a
- *   replica in sync).
+ * - `failover` (Cluster): one master at random, and one of: `CLUSTER FAILOVER`
+ *   on its replica (coordinated); or its replica cut off, 100 to 500 ms of
+ *   writes, then the master SIGKILLed, its replica promoted by the cluster
+ *   (node timeout 1.5 s) and the old master restarted empty (it rejoins as a
+ *   replica); or the same with the master frozen (SIGSTOP for 4 s, then
+ *   SIGCONT: a partition, every client connection stays open) instead of
+ *   killed, so it comes back demoted and clients move by MOVED alone. Over
+ *   when the cluster is whole again (3 masters, each with a replica in sync).
  * - `reshard` (Cluster): 50 to 400 hash slots moved from one master to another
  *   with `redis-cli --cluster reshard` under load (MIGRATE, ASK and MOVED).
  * - `redis-restart-persisted` on a Cluster: the same, on one master at random.
@@ -312,16 +314,25 @@ async function clusterFailover(cluster: ClusterSet, random: Random, struck: () =
     }
   };
   let detail: string;
-  if (random.chance(0.5)) {
+  const how = random.int(0, 2);
+  if (how > 0) {
     const old = cluster.server(master.port);
     await withAdminConnection(old, (c) => c.client('KILL', 'TYPE', 'replica') as Promise<unknown>).catch(() => {});
     const behind = random.int(100, 500);
     await sleep(behind);
-    await old.kill('SIGKILL');
-    struck();
-    await waitPromoted();
-    await old.start();
-    detail = `master ${master.port} killed ${behind} ms after its replica ${replica.port} was cut off`;
+    if (how === 1) {
+      await old.kill('SIGKILL');
+      struck();
+      await waitPromoted();
+      await old.start();
+      detail = `master ${master.port} killed ${behind} ms after its replica ${replica.port} was cut off`;
+    } else {
+      const frozen = old.freeze(4000);
+      struck();
+      await waitPromoted();
+      await frozen;
+      detail = `master ${master.port} frozen 4 s (partitioned) ${behind} ms after its replica ${replica.port} was cut off`;
+    }
   } else {
     await cluster.command(replica.port, 'cluster', 'failover');
     struck();

@@ -192,7 +192,11 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
     const fixture = await createFixture({
       baseUrls: apis.map((a) => a.baseUrl),
       pool: database.pool,
-      connectRedis: async () => (cluster ? new Cluster(cluster.nodes, { maxRedirections: 16 }) : new Redis((sentinels ? await sentinels.primary() : redis!).url, { maxRetriesPerRequest: 1 })),
+      connectRedis: async () => {
+        const client = cluster ? new Cluster(cluster.nodes, { maxRedirections: 16 }) : new Redis((sentinels ? await sentinels.primary() : redis!).url, { maxRetriesPerRequest: 1 });
+        if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
+        return client;
+      },
       namespace: NAMESPACE,
       products: options.products ?? 8,
       customers: options.customers ?? 8,

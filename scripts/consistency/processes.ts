@@ -150,6 +150,17 @@ export class RedisServer {
     await terminate(this.child, signal);
   }
 
+  /**
+   * SIGSTOP, then SIGCONT after `ms`: the server freezes with every connection left open, as
+   * behind a network partition (clients see timeouts, not a disconnection).
+   */
+  async freeze(ms: number): Promise<void> {
+    if (!this.child || !running(this.child)) throw new Error(`redis-server on port ${this.port} is not running`);
+    this.child.kill('SIGSTOP');
+    await sleep(ms);
+    this.child.kill('SIGCONT');
+  }
+
   /** Waits for the process to exit by itself (after `SHUTDOWN NOSAVE`); SIGKILL after `timeoutMs`. */
   async waitForExit(timeoutMs = 5000): Promise<void> {
     const child = this.child;

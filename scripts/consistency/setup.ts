@@ -74,7 +74,18 @@ export async function createFixture(options: SetupOptions): Promise<Fixture> {
   await pool.query(`UPDATE "User" SET role = 'ADMIN', version = version + 1, "updatedAt" = now() WHERE id = $1`, [signedUp.id]);
   const redis = await options.connectRedis();
   try {
-    await redis.del(`${options.namespace}User:${signedUp.id}`);
+    // In every cache epoch (a Cluster's first checks may already have started a second one).
+    const servers = redis.isCluster ? (redis as Cluster).nodes('master') : [redis as Redis];
+    for (const server of servers) {
+      for (const pattern of [`${options.namespace}User:${signedUp.id}`, `${options.namespace}e*:User:${signedUp.id}`]) {
+        let cursor = '0';
+        do {
+          const [next, keys] = await server.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+          cursor = next;
+          for (const key of keys) await redis.del(key);
+        } while (cursor !== '0');
+      }
+    }
   } finally {
     redis.disconnect();
   }

@@ -44,6 +44,13 @@ export interface EpochFenceOptions {
   db: SqlClient & { $transaction<T>(fn: (tx: SqlClient) => Promise<T>): Promise<T> };
   /** The identity of the Redis behind the store, e.g. from `redisIdentity`. Rejects when Redis does not answer. */
   identify(): Promise<string>;
+  /**
+   * Asked after every read with the keys read: false when they were not all
+   * served by the Redis `identify` last described (on a Cluster, a promotion
+   * the client followed by MOVED, without a reconnection). The read is then
+   * answered as misses and the identity checked at once. @default always true
+   */
+  stillServed?: (keys: readonly string[]) => boolean;
   /** The connection: fenced on `close` and `-node`, checked again on `ready`, `+node` and `-node`. */
   connection: ConnectionEvents;
   /** How often the Redis identity is checked anyway (one INFO per master), in ms. @default 1000 */
@@ -169,7 +176,16 @@ export function withEpochFence(options: EpochFenceOptions): EpochFencedStore {
           options.stats.fencedReads++;
           return keys.map(() => undefined);
         },
-        (key) => store.read(keys.map(key)),
+        async (key) => {
+          const epochKeys = keys.map(key);
+          const values = await store.read(epochKeys);
+          if (!options.stillServed || options.stillServed(epochKeys)) return values;
+          // Served by a node the identity check has not seen (a promotion followed by MOVED): not trusted.
+          fence();
+          checkQuietly();
+          options.stats.fencedReads++;
+          return keys.map(() => undefined);
+        },
       ),
     // Fenced: fills and repairs are refused as if a writer held the key (the reconciler retries).
     write: (entries) => inEpoch(() => entries.map((): WriteOutcome => 'leased'), (key) => store.write(entries.map((e) => ({ ...e, key: key(e.key) })))),

@@ -4,6 +4,7 @@
  * reads fall back to PostgreSQL without waiting. It keeps reconnecting. One
  * node, a Cluster or a Sentinel-managed primary, from the configuration.
  */
+import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis, type RedisOptions as IORedisOptions } from 'ioredis';
 import { identityFromInfo } from '../cache/epoch.js';
 import type { RedisTopology } from '../config.js';
@@ -95,28 +96,74 @@ export function whenReady(redis: Redis | Cluster, timeoutMs: number): Promise<bo
   });
 }
 
-/**
- * The identity of the Redis data behind a client, for the cache epoch
- * (src/cache/epoch.ts): `<host:port>=<run_id>/<master_replid>` of the server
- * (of every master, sorted, on a Cluster). `run_id` changes on every restart,
- * `master_replid` on every promotion of a replica. Rejects if a server does
- * not answer within the command timeout.
- */
-export async function redisIdentity(redis: Redis | Cluster): Promise<string> {
-  const cluster = 'isCluster' in redis && redis.isCluster;
-  const servers = cluster ? (redis as Cluster).nodes('master') : [redis as Redis];
-  if (servers.length === 0) throw new Error('no Redis master known yet');
-  const identities = await Promise.all(
-    servers.map(async (server) => {
-      const info = await server.info();
-      // A primary demoted under a client that did not follow the switch (a Sentinel set whose
-      // old primary became a replica): reconnect through the Sentinels, and stay fenced meanwhile.
-      if (!cluster && /^role:slave/m.test(info)) {
-        server.disconnect(true);
-        throw new Error('connected to a replica, not the primary: reconnecting through the Sentinels');
+/** What the cache epoch (src/cache/epoch.ts) needs to know about the Redis behind a client. */
+export interface RedisIdentity {
+  /**
+   * `<host:port>=<run_id>/<master_replid>` of the server (of every master
+   * serving a hash slot, sorted, on a Cluster). `run_id` changes on every
+   * restart, `master_replid` on every promotion of a replica. Rejects if a
+   * server does not answer within the command timeout, if a Cluster's slot map
+   * does not cover all 16384 slots yet, or if a server thought to be the
+   * primary (or a master) answers as a replica.
+   */
+  identify(): Promise<string>;
+  /**
+   * Cluster only (always true otherwise): whether every key is served now, by
+   * the client's slot map after any MOVED it followed, by a master found by
+   * the last `identify()`. False after a promotion the client followed without
+   * a reconnection (a partition healed, a forced failover): the read is
+   * discarded and the identity checked again.
+   */
+  stillServed(keys: readonly string[]): boolean;
+}
+
+/** The identity of the Redis data behind `redis` (see RedisIdentity). */
+export function redisIdentity(redis: Redis | Cluster): RedisIdentity {
+  if (!('isCluster' in redis && redis.isCluster)) {
+    const server = redis as Redis;
+    return {
+      async identify() {
+        const info = await server.info();
+        // A primary demoted under a client that did not follow the switch (a Sentinel set whose
+        // old primary became a replica): reconnect through the Sentinels, and stay fenced meanwhile.
+        if (/^role:slave/m.test(info)) {
+          server.disconnect(true);
+          throw new Error('connected to a replica, not the primary: reconnecting through the Sentinels');
+        }
+        return `${server.options.host}:${server.options.port}=${identityFromInfo(info)}`;
+      },
+      stillServed: () => true,
+    };
+  }
+  const cluster = redis as Cluster;
+  let masters = new Set<string>();
+  return {
+    async identify() {
+      // The masters reads go to: those of the slot map, not every node the client knows.
+      const serving = new Set<string>();
+      for (let slot = 0; slot < 16384; slot++) {
+        const node = cluster.slots[slot]?.[0];
+        if (!node) throw new Error(`the cluster's slot map does not cover slot ${slot} yet`);
+        serving.add(node);
       }
-      return `${server.options.host}:${server.options.port}=${identityFromInfo(info)}`;
-    }),
-  );
-  return identities.sort().join(',');
+      const byKey = new Map(cluster.nodes('all').map((n) => [`${n.options.host}:${n.options.port}`, n]));
+      const identities = await Promise.all(
+        [...serving].map(async (key) => {
+          const node = byKey.get(key);
+          if (!node) throw new Error(`no connection to the master ${key} of the slot map yet`);
+          const info = await node.info();
+          if (/^role:slave/m.test(info)) {
+            void cluster.refreshSlotsCache();
+            throw new Error(`${key} is a replica now: the slot map is being refreshed`);
+          }
+          return `${key}=${identityFromInfo(info)}`;
+        }),
+      );
+      masters = serving;
+      return identities.sort().join(',');
+    },
+    stillServed(keys) {
+      return keys.every((key) => masters.has(cluster.slots[calculateSlot(key)]?.[0] ?? ''));
+    },
+  };
 }

@@ -19,6 +19,8 @@ export interface TestCluster {
   env: { REDIS_URL: ''; REDIS_CLUSTER_NODES: string };
   /** redis-cli against one node, e.g. `cli(node, 'cluster', 'info')`. */
   cli(node: string, ...args: string[]): Promise<string>;
+  /** Signals one node's process: SIGSTOP freezes it with every connection left open (a partition), SIGCONT resumes it. */
+  signal(node: string, signal: 'SIGSTOP' | 'SIGCONT'): void;
   /** Waits until every node says cluster_state:ok and agrees on 3 masters. */
   settled(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;
@@ -57,6 +59,11 @@ export async function startCluster(): Promise<TestCluster> {
     nodes,
     env: { REDIS_URL: '', REDIS_CLUSTER_NODES: nodes.join(',') },
     cli,
+    signal(node, signal) {
+      const child = children[nodes.indexOf(node)];
+      if (!child) throw new Error(`no cluster node ${node}`);
+      child.kill(signal);
+    },
     async settled(timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
