@@ -43,7 +43,11 @@ WORKDIR /app
 # is already generated and compiled) and no engine download (the API talks to
 # PostgreSQL through the `pg` driver adapter; migrations use the WebAssembly
 # schema engine from @prisma/schema-engine-wasm).
+# The workspace package (the write-through core) is linked by npm ci: its
+# package.json and compiled dist/ come first.
 COPY package.json package-lock.json ./
+COPY packages/prisma-write-through/package.json ./packages/prisma-write-through/
+COPY --from=build /app/packages/prisma-write-through/dist ./packages/prisma-write-through/dist
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
     && npm cache clean --force
 

@@ -13,9 +13,9 @@
  *   products page) answers NOT_SUPPORTED_IN_MODE. The upper bound of this
  *   server stack.
  */
-import type { CacheStats, CacheStore, CachedEntity, EntityId } from './cache/index.js';
-import { createMemoryStore } from './cache/memory-store.js';
-import { createEntries } from './cache/entries.js';
+import type { CacheStats, CacheStore, CachedEntity, EntityId } from 'prisma-write-through';
+import { createMemoryStore } from 'prisma-write-through';
+import { createEntries } from 'prisma-write-through';
 import { cachedEntities } from './db/entities.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { ErrorCode, SafeError } from './graphql/errors.js';

@@ -21,7 +21,7 @@ import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { ErrorCode } from './graphql/errors.js';
 import express, { type RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { TRANSIENT_REASONS, type CacheObserver, type CacheStats } from './cache/index.js';
+import { TRANSIENT_REASONS, type CacheObserver, type CacheStats } from 'prisma-write-through';
 import type { Config, HttpTimeouts } from './config.js';
 import { httpServerOptions } from './security/http.js';
 import { cachedEntities } from './db/entities.js';
@@ -98,7 +98,7 @@ export interface MetricsSources {
   dbStats: { queries: number };
   /** Outbox rows waiting and the age of the oldest (null when the mode has no outbox). */
   outboxBacklog: () => Promise<{ rows: number; oldestAgeMs: number } | null>;
-  /** The cache epoch in use, null while fenced or without Redis (src/cache/epoch.ts). */
+  /** The cache epoch in use, null while fenced or without Redis (packages/prisma-write-through/src/epoch.ts). */
   cacheEpoch?: () => number | null;
 }
 
@@ -248,7 +248,7 @@ export function createMetrics({ mode, stats, dbStats, outboxBacklog, cacheEpoch 
       };
     },
   };
-  // The reasons of src/cache/transient.ts (a closed set); a name outside it would be a bug, counted as __other.
+  // The reasons of packages/prisma-write-through/src/transient.ts (a closed set); a name outside it would be a bug, counted as __other.
   const retryReason = boundedLabel({ max: 0, known: TRANSIENT_REASONS });
   const retries = new Counter({
     name: 'storefront_transaction_retries_total',

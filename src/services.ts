@@ -15,12 +15,12 @@ import {
   type CacheStore,
   type Outbox,
   type Reconciler,
-} from './cache/index.js';
+} from 'prisma-write-through';
 import type { Config } from './config.js';
 import { createPrismaClient } from './db/client.js';
 import { cachedEntities } from './db/entities.js';
 import { createRedisConnection, redisIdentity, whenReady } from './db/redis.js';
-import { createMemoryStore } from './cache/memory-store.js';
+import { createMemoryStore } from 'prisma-write-through';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { createTokenService, type TokenService } from './auth/tokens.js';
 import { logger, type Logger } from './logger.js';
@@ -35,7 +35,7 @@ export interface Services {
   rawDb: PrismaClient;
   /** The Redis client, or null when the in-process store is used (no REDIS_URL). */
   redis: Redis | Cluster | null;
-  /** The cache epoch in use (src/cache/epoch.ts), null while fenced or without Redis. */
+  /** The cache epoch in use (packages/prisma-write-through/src/epoch.ts), null while fenced or without Redis. */
   cacheEpoch(): number | null;
   /** The Redis store behind a circuit breaker and the epoch fence. */
   store: CacheStore;
@@ -74,7 +74,7 @@ export function createServices(config: Config, log: Logger = logger): Services {
     cacheEpoch,
   });
   const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
-  // Redis behind the epoch fence (a Redis that went back in time is never read: src/cache/epoch.ts),
+  // Redis behind the epoch fence (a Redis that went back in time is never read: packages/prisma-write-through/src/epoch.ts),
   // and the fence around the circuit breaker, so being fenced never opens the circuit.
   const fenced = redis
     ? withEpochFence({

@@ -3,7 +3,7 @@
  * only collects `*.test.ts`). Everything goes over HTTP through `TestApi`.
  */
 import { expect } from 'vitest';
-import { TOMBSTONE_VERSION } from '../src/cache/index.js';
+import { TOMBSTONE_VERSION } from 'prisma-write-through';
 import type { GraphQLResponse, TestApi } from './support/api.js';
 
 export { TOMBSTONE_VERSION };

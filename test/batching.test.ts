@@ -3,7 +3,7 @@
  * that talks to Redis) and SQL statements at Prisma's query event.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEntityLoader } from '../src/cache/index.js';
+import { createEntityLoader } from 'prisma-write-through';
 import { cachedEntities } from '../src/db/entities.js';
 import { startTestApi, type TestApi } from './support/api.js';
 

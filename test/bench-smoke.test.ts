@@ -148,7 +148,7 @@ describe('the benchmark, smoke run', () => {
       const profile = wt.profiles.balanced!;
       expect(profile.requests).toBe(wt.workloads.balanced!.load!.requests);
       expect(profile.cpuMsPerRequest).toBeGreaterThan(0);
-      for (const layer of ['Prisma Client', 'ioredis', 'GraphQL execution (graphql-js)', 'cache core (src/cache)'] as const) expect(profile.byCategory[layer], layer).toBeGreaterThan(0);
+      for (const layer of ['Prisma Client', 'ioredis', 'GraphQL execution (graphql-js)', 'cache core (prisma-write-through)'] as const) expect(profile.byCategory[layer], layer).toBeGreaterThan(0);
       expect(profile.topFunctions.length).toBeGreaterThan(5);
       const svg = readFileSync(path.join(out, profile.flameGraph), 'utf8');
       expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);

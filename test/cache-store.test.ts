@@ -4,8 +4,8 @@
  */
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect } from 'vitest';
-import { createCacheStats, createRedisStore, type CacheStore } from '../src/cache/index.js';
-import { createMemoryStore } from '../src/cache/memory-store.js';
+import { createCacheStats, createRedisStore, type CacheStore } from 'prisma-write-through';
+import { createMemoryStore } from 'prisma-write-through';
 import { createRedisClient, whenReady } from '../src/db/redis.js';
 import { storeContract } from './support/store-contract.js';
 

@@ -1,12 +1,12 @@
 /**
- * The cache epoch fence (src/cache/epoch.ts) on its own: an in-process store,
+ * The cache epoch fence (packages/prisma-write-through/src/epoch.ts) on its own: an in-process store,
  * an identity the test controls, a connection whose events the test emits,
  * and epochs agreed in a real PostgreSQL database.
  */
 import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCacheStats, withEpochFence } from '../src/cache/index.js';
-import { createMemoryStore } from '../src/cache/memory-store.js';
+import { createCacheStats, withEpochFence } from 'prisma-write-through';
+import { createMemoryStore } from 'prisma-write-through';
 import { startTestApi, type TestApi } from './support/api.js';
 
 let api: TestApi;

@@ -27,7 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReconciler, type Outbox, type Reconciler } from '../src/cache/index.js';
+import { createReconciler, type Outbox, type Reconciler } from 'prisma-write-through';
 import { ConfigError, loadConfig, migrationDatabaseUrl } from '../src/config.js';
 import { createPrismaClient } from '../src/db/client.js';
 import { cachedEntities } from '../src/db/entities.js';

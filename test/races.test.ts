@@ -14,7 +14,7 @@ import {
   withWriteThrough,
   type CacheStore,
   type WriteThroughOptions,
-} from '../src/cache/index.js';
+} from 'prisma-write-through';
 import { cachedEntities } from '../src/db/entities.js';
 import { createRedisClient } from '../src/db/redis.js';
 import type { PrismaClient } from '../src/generated/prisma/client.js';

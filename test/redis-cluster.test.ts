@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCacheStats, createRedisStore, groupBySlot, type CacheStore } from '../src/cache/index.js';
+import { createCacheStats, createRedisStore, groupBySlot, type CacheStore } from 'prisma-write-through';
 import { createRedisConnection, whenReady } from '../src/db/redis.js';
 import { ADD_TO_CART, CART_FIELDS, expectCacheInSync, ok } from './api-helpers.js';
 import { startTestApi, type TestApi } from './support/api.js';

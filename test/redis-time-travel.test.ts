@@ -3,7 +3,7 @@
  * snapshot that misses the last acknowledged writes (or a restore of an older
  * backup, or another server at the same address), the API serves what
  * PostgreSQL committed, never the older entries Redis came back with. The
- * cache epoch (src/cache/epoch.ts) does it: a new Redis identity starts a new
+ * cache epoch (packages/prisma-write-through/src/epoch.ts) does it: a new Redis identity starts a new
  * epoch, and nothing of the old one is read.
  */
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -36,7 +36,7 @@ afterAll(async () => {
 
 /**
  * Commands Redis has processed so far, INFO excepted: the cache epoch's identity check sends
- * one every second whatever the requests do (src/cache/epoch.ts), and this count asks by INFO.
+ * one every second whatever the requests do (packages/prisma-write-through/src/epoch.ts), and this count asks by INFO.
  */
 async function redisCommands(): Promise<number> {
   const info = await api.services.redis!.info('commandstats');

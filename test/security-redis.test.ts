@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createKeyBuilder } from '../src/cache/index.js';
+import { createKeyBuilder } from 'prisma-write-through';
 import { loadConfig } from '../src/config.js';
 import { createRedisClient } from '../src/db/redis.js';
 import { startServer } from '../src/server/http.js';

@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { transientReason } from '../src/cache/index.js';
+import { transientReason } from 'prisma-write-through';
 import { startTestApi, type TestApi } from './support/api.js';
 import { ADD_TO_CART, CHECKOUT, DELETE_PRODUCT, adminUser, expectCacheInSync, ok, refused } from './api-helpers.js';
 

@@ -4,7 +4,7 @@
  * and what never does.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOMBSTONE_VERSION, withWriteThrough } from '../src/cache/index.js';
+import { TOMBSTONE_VERSION, withWriteThrough } from 'prisma-write-through';
 import { createPrismaClient } from '../src/db/client.js';
 import { cachedEntities } from '../src/db/entities.js';
 import { createLoaders } from '../src/loaders/index.js';

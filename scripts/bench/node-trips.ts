@@ -104,7 +104,7 @@ const median = (values: number[]): number => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-/** The API's key of a product, as src/cache/keys.ts and the epoch fence (src/cache/epoch.ts) build it. */
+/** The API's key of a product, as packages/prisma-write-through/src/keys.ts and the epoch fence (packages/prisma-write-through/src/epoch.ts) build it. */
 export function productKey(namespace: string, epoch: number | null, id: number): string {
   return `${namespace}${epoch !== null && epoch > 1 ? `e${epoch}:` : ''}Product:${id}`;
 }

@@ -24,7 +24,7 @@ export const monotonicMicros = (): number => Number(process.hrtime.bigint() / 10
 
 /** Where a function lives, coarsely: the layer of the stack it belongs to. */
 export const CATEGORIES = [
-  'cache core (src/cache)',
+  'cache core (prisma-write-through)',
   'app (src)',
   'Prisma Client',
   'Prisma query compiler (wasm)',
@@ -54,7 +54,7 @@ export function categoryOf(functionName: string, url: string): Category {
   }
   if (url.startsWith('node:') || url.startsWith('internal/')) return 'Node core (net, streams, timers)';
   if (/\/node_modules\//.test(url)) return 'other dependencies';
-  if (/\/src\/cache\//.test(url)) return 'cache core (src/cache)';
+  if (/\/prisma-write-through\/(src|dist)\//.test(url)) return 'cache core (prisma-write-through)';
   if (/\/src\//.test(url)) return 'app (src)';
   return 'other dependencies';
 }

@@ -137,7 +137,7 @@ export async function checkDivergence(redis: Redis | Cluster, pool: pg.Pool, nam
 
   const unique = await scanAll(redis, `${namespace}*`);
   snapshot.keys = unique.length;
-  // Only the current cache epoch is ever read (src/cache/epoch.ts): its keys are checked; keys of
+  // Only the current cache epoch is ever read (packages/prisma-write-through/src/epoch.ts): its keys are checked; keys of
   // earlier epochs are unreachable leftovers (they expire), counted apart as "retired epoch".
   const prefix = await epochPrefix(pool, namespace);
 

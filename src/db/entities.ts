@@ -1,9 +1,9 @@
 /**
  * The storefront's cached entities: the only place that tells the cache core
- * (src/cache) which models it caches, how they aggregate and how to read them.
+ * (the prisma-write-through package) which models it caches, how they aggregate and how to read them.
  * The same `load` serves cache misses and the write path's read-back.
  */
-import type { CachedEntity, EntityId } from '../cache/index.js';
+import type { CachedEntity, EntityId } from 'prisma-write-through';
 import type { PrismaClient } from '../generated/prisma/client.js';
 
 /** Any client that can read: the root client or a transaction client. */

@@ -3,7 +3,7 @@
  * (through JSON, so dates are ISO strings) and without secrets. These are
  * the graphql-codegen mappers of the GraphQL object types.
  */
-import type { Cached } from '../cache/index.js';
+import type { Cached } from 'prisma-write-through';
 import type { CartItem, Order, OrderItem, Product, User, Cart } from '../generated/prisma/client.js';
 
 export type UserRecord = Cached<Omit<User, 'passwordHash'>>;

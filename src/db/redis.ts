@@ -6,7 +6,7 @@
  */
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis, type RedisOptions as IORedisOptions } from 'ioredis';
-import { identityFromInfo } from '../cache/epoch.js';
+import { identityFromInfo } from 'prisma-write-through';
 import type { RedisTopology } from '../config.js';
 
 export interface RedisOptions {
@@ -96,7 +96,7 @@ export function whenReady(redis: Redis | Cluster, timeoutMs: number): Promise<bo
   });
 }
 
-/** What the cache epoch (src/cache/epoch.ts) needs to know about the Redis behind a client. */
+/** What the cache epoch (packages/prisma-write-through/src/epoch.ts) needs to know about the Redis behind a client. */
 export interface RedisIdentity {
   /**
    * `<host:port>=<run_id>/<master_replid>` of the server (of every master

@@ -2,7 +2,7 @@
  * The per-request context: the services, a fresh set of DataLoaders (so no
  * request ever sees another's memoized values), and who is asking.
  */
-import { withCommitListener, type CommitListener } from '../cache/index.js';
+import { withCommitListener, type CommitListener } from 'prisma-write-through';
 import type { UserRecord } from '../db/records.js';
 import { applyCommitted, createLoaders, type Loaders } from '../loaders/index.js';
 import type { Services } from '../services.js';

@@ -4,7 +4,7 @@
  */
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
-import { CacheUnavailableError, TransactionConflictError } from '../cache/index.js';
+import { CacheUnavailableError, TransactionConflictError } from 'prisma-write-through';
 
 /** The codes clients may rely on. */
 export const ErrorCode = {

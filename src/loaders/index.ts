@@ -4,7 +4,7 @@
  * cached, are batched straight from the database.
  */
 import DataLoader from 'dataloader';
-import { createEntityLoader, type CommittedChange, type EntityId } from '../cache/index.js';
+import { createEntityLoader, type CommittedChange, type EntityId } from 'prisma-write-through';
 import { cachedEntities } from '../db/entities.js';
 import type { CartRecord, OrderRecord, ProductRecord, UserRecord } from '../db/records.js';
 import type { Services } from '../services.js';

@@ -94,7 +94,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       return { id: Number(Buffer.from(globalId, 'base64url').toString().split(':')[1]), globalId };
     },
     async cached(entity, id) {
-      // The key in the current cache epoch (src/cache/epoch.ts): plain in epoch 1, `<ns>e<n>:...` after.
+      // The key in the current cache epoch (packages/prisma-write-through/src/epoch.ts): plain in epoch 1, `<ns>e<n>:...` after.
       const epoch = services.cacheEpoch();
       const key = `${namespace}${epoch === null || epoch === 1 ? '' : `e${epoch}:`}${entity}:${id}`;
       if (!services.redis) {

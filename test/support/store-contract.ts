@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { beforeAll, expect, it } from 'vitest';
-import type { CacheStore } from '../../src/cache/index.js';
+import type { CacheStore } from 'prisma-write-through';
 
 export function storeContract(make: (options?: { compareAndSet?: boolean }) => CacheStore, ready: () => Promise<void> = async () => {}) {
   // Made once the suite runs (a cluster may only exist by then).

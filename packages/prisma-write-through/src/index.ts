@@ -2,6 +2,7 @@
 export { withWriteThrough, withCommitListener, type WriteThroughOptions, type WritePolicy, type CommittedChange, type CommitListener } from './write-through.js';
 export { TRANSIENT_REASONS, transientReason, type TransientReason } from './transient.js';
 export { TOMBSTONE_VERSION, createEntries, type CacheSettings } from './entries.js';
+export { createMemoryStore, type MemoryStoreOptions } from './memory-store.js';
 export { createEntityLoader, type Cached, type EntityLoaderOptions } from './loader.js';
 export { createRedisStore, decodeEntry, groupBySlot, type RedisStoreOptions } from './redis-store.js';
 export { createOutbox, type Outbox, type OutboxOptions } from './outbox.js';
