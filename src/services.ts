@@ -18,7 +18,7 @@ import {
 } from 'prisma-write-through';
 import type { Config } from './config.js';
 import { createPrismaClient } from './db/client.js';
-import { cachedEntities } from './db/entities.js';
+import { cachedEntities, entityMetadata } from './db/entities.js';
 import { createRedisConnection, redisIdentity, whenReady } from './db/redis.js';
 import { createMemoryStore } from 'prisma-write-through';
 import type { PrismaClient } from './generated/prisma/client.js';
@@ -96,7 +96,7 @@ export function createServices(config: Config, log: Logger = logger): Services {
   // Without REDIS_URL, the in-process store: the same semantics, for a single API process.
   const store: CacheStore = fenced ?? createMemoryStore({ stats });
   const outbox = createOutbox(rawDb, {}, (error) => log.warn({ err: errorText(error) }, 'outbox cleanup failed; the reconciler will replay'));
-  const cache = { entities: cachedEntities, store, stats, namespace: config.cacheNamespace, ttlSeconds: config.cacheTtlSeconds, observer: metrics.observer };
+  const cache = { entities: cachedEntities, schema: entityMetadata, store, stats, namespace: config.cacheNamespace, ttlSeconds: config.cacheTtlSeconds, observer: metrics.observer };
   const reconciler = createReconciler({
     ...cache,
     db: rawDb,

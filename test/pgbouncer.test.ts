@@ -30,7 +30,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReconciler, type Outbox, type Reconciler } from 'prisma-write-through';
 import { ConfigError, loadConfig, migrationDatabaseUrl } from '../src/config.js';
 import { createPrismaClient } from '../src/db/client.js';
-import { cachedEntities } from '../src/db/entities.js';
+import { cachedEntities, entityMetadata } from '../src/db/entities.js';
 import { applyMigrations } from '../scripts/migrations.js';
 import { PrismaClient } from '../src/generated/prisma/client.js';
 import { startTestApi, type TestApi } from './support/api.js';

@@ -15,7 +15,7 @@ import {
   type CacheStore,
   type WriteThroughOptions,
 } from 'prisma-write-through';
-import { cachedEntities } from '../src/db/entities.js';
+import { cachedEntities, entityMetadata } from '../src/db/entities.js';
 import { createRedisClient } from '../src/db/redis.js';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
 import { startTestApi, type TestApi } from './support/api.js';
@@ -72,6 +72,7 @@ function writer(remedies: Remedies, extra: Partial<WriteThroughOptions> = {}, ta
   const outbox = remedies.outbox === false ? null : createOutbox(target.services.rawDb);
   const db = withWriteThrough(target.services.rawDb, {
     entities: cachedEntities,
+    schema: entityMetadata,
     store,
     stats: target.services.stats,
     namespace: target.namespace,
@@ -272,6 +273,7 @@ describe('Redis unreachable during a write: the writer cannot reach Redis, which
     cut.disconnect();
     const w = withWriteThrough(api.services.rawDb, {
       entities: cachedEntities,
+      schema: entityMetadata,
       store: createRedisStore({ redis: cut, stats: api.services.stats }),
       stats: api.services.stats,
       namespace: api.namespace,

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TOMBSTONE_VERSION, withWriteThrough } from 'prisma-write-through';
 import { createPrismaClient } from '../src/db/client.js';
-import { cachedEntities } from '../src/db/entities.js';
+import { cachedEntities, entityMetadata } from '../src/db/entities.js';
 import { createLoaders } from '../src/loaders/index.js';
 import { startTestApi, type TestApi } from './support/api.js';
 
@@ -111,7 +111,7 @@ describe.each([
       const statements: string[] = [];
       const client = createPrismaClient({ databaseUrl: api.services.config.databaseUrl, onQuery: (sql) => statements.push(sql) });
       const { store, stats, outbox, config } = api.services;
-      const wt = withWriteThrough(client, { entities: cachedEntities, store, stats, outbox, namespace: config.cacheNamespace, ttlSeconds: config.cacheTtlSeconds });
+      const wt = withWriteThrough(client, { entities: cachedEntities, schema: entityMetadata, store, stats, outbox, namespace: config.cacheNamespace, ttlSeconds: config.cacheTtlSeconds });
       return { db: wt, statements, close: () => client.$disconnect() };
     }
 

@@ -28,9 +28,9 @@ export const cachedEntities = {
   Cart: {
     model: 'Cart',
     idField: 'userId',
+    // Delete cascades come from the schema (onDelete: Cascade): deleting a product deletes it from
+    // every cart (CartItem.product), deleting a user deletes their cart (Cart.user).
     members: { CartItem: 'cartId' },
-    // ON DELETE CASCADE: deleting a product deletes it from every cart; deleting a user deletes their cart.
-    cascades: { Product: { model: 'CartItem', field: 'productId' }, User: { model: 'Cart', field: 'userId' } },
     load: (db, list) =>
       db.cart.findMany({
         where: { userId: { in: ids(list) } },
@@ -40,3 +40,6 @@ export const cachedEntities = {
 } satisfies Record<string, CachedEntity<Db, object>>;
 
 export type CachedEntityName = keyof typeof cachedEntities;
+
+/** The schema facts the core checks `cachedEntities` against (emitted by `prisma generate`). */
+export { entityMetadata } from '../generated/entities.js';

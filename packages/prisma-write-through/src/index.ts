@@ -9,6 +9,7 @@ export { createOutbox, type Outbox, type OutboxOptions } from './outbox.js';
 export { createReconciler, type Reconciler, type ReconcilerOptions } from './reconciler.js';
 export { withCircuitBreaker, type CircuitBreakerOptions } from './breaker.js';
 export { withEpochFence, identityFromInfo, type EpochFenceOptions, type EpochFencedStore, type ConnectionEvents } from './epoch.js';
+export { resolveSchema, type EntityMetadata, type ResolvedSchema, type ResolvedCascade } from './schema.js';
 export { CacheUnavailableError, TransactionConflictError } from './errors.js';
 export { createKeyBuilder, assertCacheableId } from './keys.js';
 export {

@@ -3,6 +3,7 @@
  * it rewrites operations so their changed rows are known exactly, increments
  * versions, and at the end reads the changed entities back as they will commit.
  */
+import type { ResolvedSchema } from './schema.js';
 import type { CachedEntity, EntityId } from './types.js';
 
 type Args = Record<string, any>;
@@ -59,11 +60,6 @@ type ModelRole =
 /** Where a delete in one model cascades to. */
 interface Cascade { entity: string; model: string; field: string; rootField: string; isRoot: boolean }
 
-/** The part of Prisma's runtime data model the tracker reads: relation fields. */
-export interface DataModel {
-  /** `dbName`: the table, when the model is mapped (`@@map`); its columns must not be mapped. */
-  models: Record<string, { dbName?: string | null; fields: { name: string; kind: string; type: string }[] }>;
-}
 
 function add(map: Map<string, Set<EntityId>>, entity: string, ids: Iterable<EntityId>) {
   let set = map.get(entity);
@@ -110,7 +106,8 @@ function selecting(args: Args, ...fields: string[]): Args {
 
 export interface WriteTrackerOptions {
   entities: Record<string, CachedEntity<any, any>>;
-  dataModel: DataModel;
+  /** The schema facts and derived cascades (schema.ts). */
+  schema: ResolvedSchema;
   /**
    * Track `updateMany`, `deleteMany` and `createMany` row by row. Only tests
    * turn this off, to show the stale entries bulk writes leave without it. @default true
@@ -118,7 +115,7 @@ export interface WriteTrackerOptions {
   trackBulkWrites?: boolean;
 }
 
-export function createWriteTracker({ entities, dataModel, trackBulkWrites = true }: WriteTrackerOptions) {
+export function createWriteTracker({ entities, schema, trackBulkWrites = true }: WriteTrackerOptions) {
   // Index the configuration by Prisma model.
   const roles = new Map<string, ModelRole>();
   const cascades = new Map<string, Cascade[]>();
@@ -127,12 +124,13 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
     if (cfg.row && cfg.members) throw new Error(`${entity}: an entity with members is more than one row; remove its \`row\` option`);
     roles.set(cfg.model, { kind: 'root', entity, idField });
     for (const [model, field] of Object.entries(cfg.members ?? {})) roles.set(model, { kind: 'member', entity, field });
-    for (const [from, to] of Object.entries(cfg.cascades ?? {})) {
-      const isRoot = to.model === cfg.model;
-      const rootField = isRoot ? idField : cfg.members?.[to.model];
-      if (!rootField) throw new Error(`cascade of ${entity} from ${from}: ${to.model} is neither ${cfg.model} nor one of its members`);
-      cascades.set(from, [...(cascades.get(from) ?? []), { entity, model: to.model, field: to.field, rootField, isRoot }]);
-    }
+  }
+  // Derived from the schema's onDelete actions (schema.ts), never declared by hand.
+  for (const { from, entity, model, field } of schema.cascades) {
+    const cfg = entities[entity]!;
+    const isRoot = model === cfg.model;
+    const rootField = isRoot ? (cfg.idField ?? 'id') : cfg.members![model]!;
+    cascades.set(from, [...(cascades.get(from) ?? []), { entity, model, field, rootField, isRoot }]);
   }
 
   /**
@@ -143,7 +141,7 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
   function assertNoForeignNestedWrites(model: string, data: unknown, ownEntity: string | undefined) {
     if (!data || typeof data !== 'object') return;
     for (const item of Array.isArray(data) ? data : [data]) {
-      for (const field of dataModel.models[model]?.fields ?? []) {
+      for (const field of schema.models[model]?.fields ?? []) {
         const nested = (item as Args)[field.name];
         if (field.kind !== 'object' || !nested || typeof nested !== 'object') continue;
         const target = roles.get(field.type);
@@ -193,11 +191,10 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
     for (const c of intoMembers) await bump(c, await roots(c));
   }
 
-  /** `SELECT ... FOR UPDATE` of the rows of `model` with these ids (the lock a DELETE takes). */
+  /** `SELECT ... FOR UPDATE` of the rows of `model` with these ids (the lock a DELETE takes); table and column as mapped. */
   async function lockForDelete(tx: any, model: string, ids: EntityId[]) {
-    const table = dataModel.models[model]?.dbName ?? model;
-    const role = roles.get(model);
-    const idField = role?.kind === 'root' ? role.idField : 'id';
+    const { table, idColumn } = schema.models[model] ?? { table: model, idColumn: 'id' };
+    const idField = idColumn ?? 'id';
     const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
     const list = ids.map((_, i) => `$${i + 1}`).join(', ');
     await tx.$queryRawUnsafe(`SELECT 1 AS "locked" FROM ${quote(table)} WHERE ${quote(idField)} IN (${list}) FOR UPDATE`, ...ids);
@@ -210,7 +207,7 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
    */
   function scalarsOnly(model: string, args: Args): boolean {
     if (args.include) return false;
-    const fields = dataModel.models[model]?.fields;
+    const fields = schema.models[model]?.fields;
     const scalar = (name: string) => fields?.some((f) => f.name === name && f.kind !== 'object') ?? false;
     return [args.select, args.omit].every((shape) => !shape || Object.entries(shape).every(([name, on]) => typeof on === 'boolean' && scalar(name)));
   }
@@ -352,7 +349,8 @@ export function createWriteTracker({ entities, dataModel, trackBulkWrites = true
           const found: Args[] = operation === 'delete'
             ? [await delegate.findUnique({ where: args.where })].filter(Boolean)
             : await delegate.findMany({ where: args.where });
-          await recordCascades(changes, model, found.map((r) => r.id));
+          const idField = schema.models[model]?.idField ?? 'id';
+          await recordCascades(changes, model, found.map((r) => r[idField]));
         }
         return query(args);
       }

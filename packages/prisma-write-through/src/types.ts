@@ -82,13 +82,6 @@ export interface CachedEntity<Db = unknown, Row extends object = object> {
    */
   members?: Record<string, string>;
   /**
-   * Deletes in other models that cascade into this entity in the database,
-   * invisible to Prisma: `{ Product: { model: "CartItem", field: "productId" } }`
-   * means deleting products deletes the CartItem rows whose `productId` names
-   * them. `model` is a member model or the root model itself.
-   */
-  cascades?: Record<string, { model: string; field: string }>;
-  /**
    * Set when the entity is one row of `model` exactly as a plain query returns
    * it, minus the fields in `omit` (e.g. `{ omit: ["passwordHash"] }`, or `{}`),
    * which is what `load` must then read. A write then returns the whole row

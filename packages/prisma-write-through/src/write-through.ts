@@ -4,7 +4,8 @@ import { CacheUnavailableError, TransactionConflictError } from './errors.js';
 import { transientReason } from './transient.js';
 import { createEntries, type CacheSettings } from './entries.js';
 import type { Outbox } from './outbox.js';
-import { WRITE_OPERATIONS, createChangeSet, createWriteTracker, delegateOf, type Change, type ChangeSet, type DataModel } from './tracking.js';
+import { WRITE_OPERATIONS, createChangeSet, createWriteTracker, delegateOf, type Change, type ChangeSet } from './tracking.js';
+import { resolveSchema, type EntityMetadata } from './schema.js';
 import type { CacheRelease, CacheWrite, WriteOutcome } from './types.js';
 
 /**
@@ -38,6 +39,13 @@ export interface WriteThroughOptions extends CacheSettings {
    * the old value). @default "fail"
    */
   writePolicy?: WritePolicy;
+  /**
+   * The entity metadata `prisma generate` emitted with this package's
+   * generator (`generator writeThrough { provider = "prisma-write-through-generator" }`):
+   * ids, tables, relations and every delete cascade. Checked against
+   * `entities` at once (see resolveSchema: it throws on a mismatch).
+   */
+  schema: EntityMetadata;
   /** How long a lease lives if its writer never comes back, in ms. @default 5000 */
   leaseMs?: number;
   /**
@@ -142,9 +150,8 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
   if (!Number.isInteger(transactionRetries) || transactionRetries < 0) throw new TypeError(`transactionRetries must be an integer >= 0, got ${transactionRetries}`);
   const units = new AsyncLocalStorage<UnitOfWork>();
 
-  const dataModel = (base as any)._runtimeDataModel as DataModel | undefined;
-  if (!dataModel) throw new Error('withWriteThrough: this Prisma Client exposes no runtime data model (unsupported Prisma version)');
-  const tracker = createWriteTracker({ entities: options.entities, dataModel, trackBulkWrites: options.remedies?.trackBulkWrites });
+  if (!options.schema?.models) throw new TypeError('withWriteThrough: `schema` must be the entity metadata emitted by the prisma-write-through generator');
+  const tracker = createWriteTracker({ entities: options.entities, schema: resolveSchema(options.entities, options.schema), trackBulkWrites: options.remedies?.trackBulkWrites });
 
   /** The cache entry a change becomes: the row, or a tombstone (or a removal, with tombstones off). */
   function entryOf(change: Change): CacheWrite | null {
