@@ -21,6 +21,8 @@ import { createPrismaClient } from './db/client.js';
 import { cachedEntities, entityMetadata } from './db/entities.js';
 import { createRedisConnection, redisIdentity, whenReady } from './db/redis.js';
 import { createMemoryStore } from 'prisma-write-through';
+// The benchmark's cache-aside baseline needs the switches the product never uses.
+import * as testing from 'prisma-write-through/testing';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { createTokenService, type TokenService } from './auth/tokens.js';
 import { logger, type Logger } from './logger.js';
@@ -126,8 +128,8 @@ export function createServices(config: Config, log: Logger = logger): Services {
       loaderStore = null;
       break;
     case 'cache-aside': {
-      const plain = redis ? createRedisStore({ redis, stats, compareAndSet: false }) : createMemoryStore({ stats, compareAndSet: false });
-      db = withWriteThrough(rawDb, { ...cache, store: plain, outbox: null, remedies: { leases: false, tombstones: false }, publish: 'invalidate' });
+      const plain = redis ? testing.createRedisStore({ redis, stats, compareAndSet: false }) : testing.createMemoryStore({ stats, compareAndSet: false });
+      db = testing.withWriteThrough(rawDb, { ...cache, store: plain, outbox: null, remedies: { leases: false, tombstones: false }, publish: 'invalidate' });
       loaderStore = plain;
       break;
     }

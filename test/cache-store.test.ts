@@ -4,8 +4,9 @@
  */
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect } from 'vitest';
-import { createCacheStats, createRedisStore, type CacheStore } from 'prisma-write-through';
-import { createMemoryStore } from 'prisma-write-through';
+import { createCacheStats, type CacheStore } from 'prisma-write-through';
+// The contract also checks blind writes (compareAndSet off): a switch of the testing entry.
+import { createMemoryStore, createRedisStore } from 'prisma-write-through/testing';
 import { createRedisClient, whenReady } from '../src/db/redis.js';
 import { storeContract } from './support/store-contract.js';
 

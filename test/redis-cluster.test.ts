@@ -10,7 +10,8 @@ import { promisify } from 'node:util';
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCacheStats, createRedisStore, groupBySlot, type CacheStore } from 'prisma-write-through';
+import { createCacheStats, groupBySlot, type CacheStore } from 'prisma-write-through';
+import { createRedisStore } from 'prisma-write-through/testing';
 import { createRedisConnection, whenReady } from '../src/db/redis.js';
 import { ADD_TO_CART, CART_FIELDS, expectCacheInSync, ok } from './api-helpers.js';
 import { startTestApi, type TestApi } from './support/api.js';
@@ -87,6 +88,15 @@ describe('store on a cluster', () => {
   });
 });
 
+/** Waits (10 s at most) until the API has checked the cluster's identity and adopted an epoch. */
+async function waitForEpoch(api: TestApi): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (api.services.cacheEpoch() === null) {
+    if (Date.now() > deadline) throw new Error('the API did not adopt a cache epoch within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 describe('the API on a cluster', () => {
   let api: TestApi;
   beforeAll(async () => {
@@ -150,6 +160,9 @@ describe('the API on a cluster', () => {
     // Nothing but CACHE_UNAVAILABLE (a lease that could not be taken mid-move: nothing committed) is allowed.
     expect(failures.filter((code) => code !== 'CACHE_UNAVAILABLE')).toEqual([]);
     await api.services.reconciler.runOnce({ replayAfterMs: 0 });
+    // A failover changes the cluster's identity: a new cache epoch, cold until read again.
+    await waitForEpoch(api);
+    for (const p of products) ok(await api.gql(`{ product(id: "${p.globalId}") { stock } }`));
     for (const p of products) await expectCacheInSync(api, 'Product', p.id);
   }, 120_000);
 
