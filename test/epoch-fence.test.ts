@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => api?.close());
 
-function fenced(state: { identity: string; served: boolean }) {
+function fenced(state: { identity: string | Error; served: boolean }, timing = { staleAfterMs: 1000, settleMs: 1200 }) {
   const stats = createCacheStats();
   const connection = new EventEmitter();
   const store = withEpochFence({
@@ -23,10 +23,14 @@ function fenced(state: { identity: string; served: boolean }) {
     stats,
     namespace: 'f:',
     db: api.services.rawDb,
-    identify: async () => state.identity,
+    identify: async () => {
+      if (state.identity instanceof Error) throw state.identity;
+      return state.identity;
+    },
     stillServed: () => state.served,
     connection,
-    checkIntervalMs: 60_000,
+    checkIntervalMs: 60_000, // checks only when the test asks
+    ...timing,
   });
   return { store, stats, connection };
 }
@@ -69,5 +73,37 @@ describe('the epoch fence', () => {
     await store.check();
     expect(await store.read(['f:Thing:1'])).toEqual([{ kind: 'value', version: 1, json: '{"version":1}' }]);
     await store.close();
+  });
+
+  it('an instance that cannot confirm its Redis stops serving within staleAfterMs; a new epoch opens only after settleMs, on every instance', async () => {
+    const a = { identity: 'X' as string | Error, served: true };
+    const b = { identity: 'X' as string | Error, served: true };
+    const timing = { staleAfterMs: 400, settleMs: 900 };
+    const first = fenced(a, timing);
+    const second = fenced(b, timing);
+    await first.store.check();
+    await second.store.check();
+    const epoch = first.store.epoch()!;
+    await first.store.write([entry(1)]);
+    expect(await first.store.read(['f:Thing:1'])).toEqual([{ kind: 'value', version: 1, json: '{"version":1}' }]);
+
+    // Redis changes: the first instance's view of it stops answering as before (a demoted or
+    // frozen master), the second sees the new Redis and starts the next epoch.
+    a.identity = new Error('role:slave');
+    b.identity = 'Y';
+    const started = performance.now();
+    const adopting = second.store.check();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(second.store.epoch()).toBeNull(); // the new epoch does not open at once...
+    await first.store.check().catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, timing.staleAfterMs + 50));
+    // ...and by the time it could, the first instance has stopped serving the old one.
+    expect(await first.store.read(['f:Thing:1'])).toEqual([undefined]);
+    expect(first.store.epoch()).toBeNull();
+    await adopting;
+    expect(performance.now() - started).toBeGreaterThanOrEqual(timing.settleMs - 100);
+    expect(second.store.epoch()).toBe(epoch + 1);
+    await first.store.close();
+    await second.store.close();
   });
 });
