@@ -16,7 +16,7 @@
 import type { CacheStats, CacheStore, CachedEntity, EntityId } from 'prisma-write-through';
 import { createMemoryStore } from 'prisma-write-through';
 import { createEntries } from 'prisma-write-through';
-import { cachedEntities } from './db/entities.js';
+import { cachedEntities, entityMetadata } from './db/entities.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { ErrorCode, SafeError } from './graphql/errors.js';
 
@@ -45,7 +45,7 @@ export async function preloadMemoryStore(db: PrismaClient, stats: CacheStats, na
     db.cart.findMany({ select: { userId: true } }).then((rows) => rows.map((r) => r.userId)),
   ]);
   const store = createMemoryStore({ stats, maxEntries: Number.MAX_SAFE_INTEGER });
-  const entries = createEntries({ namespace, ttlSeconds: 30 * 24 * 3600 });
+  const entries = createEntries({ entities: cachedEntities, schema: entityMetadata, namespace, ttlSeconds: 30 * 24 * 3600 });
   const names = ['User', 'Product', 'Cart'] as const;
   for (const [i, name] of names.entries()) {
     const entity: CachedEntity<PrismaClient> = cachedEntities[name];

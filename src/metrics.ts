@@ -138,6 +138,7 @@ export function createMetrics({ mode, stats, dbStats, outboxBacklog, cacheEpoch 
     ['writeRoundTrips', 'storefront_cache_write_round_trips_total', 'Round trips to the cache store for writes, leases and releases'],
     ['hits', 'storefront_cache_hits_total', 'Entities found in the cache'],
     ['misses', 'storefront_cache_misses_total', 'Entities read from PostgreSQL because the cache did not have them'],
+    ['shapeMisses', 'storefront_cache_shape_misses_total', 'Cache values of another shape than this code caches (written by another version, during a deploy), read from PostgreSQL instead'],
     ['readFailures', 'storefront_cache_read_failures_total', 'Cache reads that failed and fell back to PostgreSQL'],
     ['fencedReads', 'storefront_cache_fenced_reads_total', 'Cache reads answered by PostgreSQL without trying Redis: the epoch fence was up (Redis changed or is being checked)'],
     ['writeFailures', 'storefront_cache_write_failures_total', 'Cache writes after commit that failed (repaired from the outbox)'],

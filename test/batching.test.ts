@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEntityLoader } from 'prisma-write-through';
-import { cachedEntities } from '../src/db/entities.js';
+import { cachedEntities, entityMetadata } from '../src/db/entities.js';
 import { startTestApi, type TestApi } from './support/api.js';
 
 let api: TestApi;
@@ -64,7 +64,7 @@ describe('a cart of 50 items', () => {
   });
 
   it('results come one per key, in key order, null for a missing id, with duplicates', async () => {
-    const loader = createEntityLoader({ name: 'Product', entity: cachedEntities.Product, db: api.services.db, store: api.services.store, stats: api.services.stats, namespace: api.namespace });
+    const loader = createEntityLoader({ name: 'Product', entity: cachedEntities.Product, schema: entityMetadata, db: api.services.db, store: api.services.store, stats: api.services.stats, namespace: api.namespace });
     const ids = [productIds[3]!, 999999, productIds[1]!, productIds[3]!];
     const rows = await loader.loadMany(ids);
     expect(rows.map((r) => (r && !(r instanceof Error) ? r.id : null))).toEqual([productIds[3], null, productIds[1], productIds[3]]);
@@ -74,6 +74,7 @@ describe('a cart of 50 items', () => {
     const loader = createEntityLoader({
       name: 'Product',
       entity: cachedEntities.Product,
+      schema: entityMetadata,
       db: api.services.db,
       store: api.services.store,
       stats: api.services.stats,

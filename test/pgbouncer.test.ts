@@ -507,6 +507,7 @@ describe('the outbox and the reconciler through PgBouncer', () => {
         };
         return createReconciler({
           entities: cachedEntities,
+          schema: entityMetadata,
           store: slow,
           stats: api.services.stats,
           namespace: api.namespace,

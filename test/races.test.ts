@@ -82,7 +82,7 @@ function writer(remedies: Remedies, extra: Partial<WriteThroughOptions> = {}, ta
     ...extra,
   }) as PrismaClient;
   const reconciler = outbox
-    ? createReconciler({ db: target.services.rawDb, outbox, entities: cachedEntities, store, stats: target.services.stats, namespace: target.namespace })
+    ? createReconciler({ db: target.services.rawDb, outbox, entities: cachedEntities, schema: entityMetadata, store, stats: target.services.stats, namespace: target.namespace })
     : null;
   return { db, store, outbox, reconciler };
 }
@@ -92,6 +92,7 @@ function pausingReader(remedies: Remedies, pause: ReturnType<typeof gate>) {
   return createEntityLoader({
     name: 'Product',
     entity: cachedEntities.Product,
+    schema: entityMetadata,
     db: api.services.rawDb,
     store: storeFor(remedies),
     stats: api.services.stats,
@@ -102,7 +103,7 @@ function pausingReader(remedies: Remedies, pause: ReturnType<typeof gate>) {
 
 /** What a fresh request would answer for a product. */
 async function freshRead(id: number) {
-  const loader = createEntityLoader({ name: 'Product', entity: cachedEntities.Product, db: api.services.rawDb, store: storeFor({}), stats: api.services.stats, namespace: api.namespace });
+  const loader = createEntityLoader({ name: 'Product', entity: cachedEntities.Product, schema: entityMetadata, db: api.services.rawDb, store: storeFor({}), stats: api.services.stats, namespace: api.namespace });
   return loader.load(id);
 }
 

@@ -3,7 +3,9 @@
  * its PostgreSQL row (guarantee 3, convergence).
  *
  * - An entry is a Redis STRING `<version>|<json>`, the entity as the API caches
- *   it. It matches when `version` and every scalar column of the row are equal
+ *   it, its JSON starting with the shape fingerprint (`{"@":"<shape>",...}`,
+ *   packages/prisma-write-through/src/shape.ts; not a column, so not compared).
+ *   It matches when `version` and every scalar column of the row are equal
  *   (for `Cart:<userId>`: the version and the items as (productId, quantity)).
  * - `<version>|` (empty json) is a tombstone: divergent if the row exists.
  * - A key of another type (a lease, e.g. a HASH), or a string that is not in

@@ -5,7 +5,7 @@
  */
 import DataLoader from 'dataloader';
 import { createEntityLoader, type CommittedChange, type EntityId } from 'prisma-write-through';
-import { cachedEntities } from '../db/entities.js';
+import { cachedEntities, entityMetadata } from '../db/entities.js';
 import type { CartRecord, OrderRecord, ProductRecord, UserRecord } from '../db/records.js';
 import type { Services } from '../services.js';
 
@@ -19,6 +19,7 @@ export interface Loaders {
 export function createLoaders({ db, loaderStore, batching, stats, config, log, metrics }: Services): Loaders {
   const common = {
     db,
+    schema: entityMetadata,
     store: loaderStore,
     batching,
     stats,

@@ -3,6 +3,7 @@
  * PostgreSQL database and a private Redis namespace, and talks to it over HTTP.
  */
 import { randomBytes } from 'node:crypto';
+import { decodeEntry } from 'prisma-write-through';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type ApiServer } from '../../src/server/http.js';
 import { createServices, type Services } from '../../src/services.js';
@@ -26,7 +27,10 @@ export interface TestApi {
   admin(): Promise<{ token: string; id: number; globalId: string }>;
   /** Creates a product as an admin; returns its numeric and global ids. */
   product(input?: Partial<{ sku: string; name: string; priceCents: number; stock: number }>): Promise<{ id: number; globalId: string }>;
-  /** Raw value of a cache key of this API (`<namespace><Entity>:<id>`, in the current epoch), or null; a lease shows as `{ leased: true }`. */
+  /**
+   * Raw value of a cache key of this API (`<namespace><Entity>:<id>`, in the current epoch), or null; a lease shows as `{ leased: true }`.
+   * `value` is the entity as cached, without its shape fingerprint (packages/prisma-write-through/src/shape.ts).
+   */
   cached(entity: string, id: number): Promise<{ version: number; value: any; leased?: true } | null>;
   /** Every row of every table, and every cache entry of this namespace: equal snapshots mean nothing changed. */
   snapshot(): Promise<{ db: Record<string, unknown[]>; cache: Record<string, string> }>;
@@ -103,11 +107,9 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
         return hit ? { version: hit.version, value: hit.kind === 'value' ? JSON.parse(hit.json) : null } : null;
       }
       if ((await services.redis!.type(key)) === 'hash') return { version: -1, value: null, leased: true };
-      const raw = await services.redis!.get(key);
-      if (raw === null) return null;
-      const at = raw.indexOf('|');
-      const json = raw.slice(at + 1);
-      return { version: Number(raw.slice(0, at)), value: json === '' ? null : JSON.parse(json) };
+      const hit = decodeEntry(await services.redis!.get(key));
+      if (!hit) return null;
+      return { version: hit.version, value: hit.kind === 'value' ? JSON.parse(hit.json) : null };
     },
     async snapshot() {
       const db: Record<string, unknown[]> = {};

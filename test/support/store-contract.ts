@@ -85,6 +85,32 @@ export function storeContract(make: (options?: { compareAndSet?: boolean }) => C
     expect((await read(k))?.version).toBe(6);
   });
 
+  it('shapes: a value reads back with its shape; at an equal version another shape replaces it, the same shape does not', async () => {
+    const k = key();
+    const shaped = (version: number, shape: string, json = `{"v":${version},"by":"${shape}"}`) => ({ ...value(k, version, json), shape });
+    expect(await store.write([shaped(2, 'aaaa1111')])).toEqual(['written']);
+    expect(await read(k)).toEqual({ kind: 'value', version: 2, json: '{"v":2,"by":"aaaa1111"}', shape: 'aaaa1111' });
+    expect(await store.write([shaped(2, 'aaaa1111', '{"again":1}'), shaped(1, 'bbbb2222')])).toEqual(['older', 'older']);
+    // The same row, as code of another shape caches it (a rolling deploy): it takes the key over.
+    expect(await store.write([shaped(2, 'bbbb2222')])).toEqual(['written']);
+    expect(await read(k)).toEqual({ kind: 'value', version: 2, json: '{"v":2,"by":"bbbb2222"}', shape: 'bbbb2222' });
+    // A rolled-back lease brings the shape back with the value; a release publishes the writer's shape.
+    await store.lease([k], 'w1', 5000, 60);
+    expect(await store.write([shaped(2, 'aaaa1111')])).toEqual(['leased']);
+    await store.release('w1', [{ key: k }]);
+    expect(await read(k)).toEqual({ kind: 'value', version: 2, json: '{"v":2,"by":"bbbb2222"}', shape: 'bbbb2222' });
+    await store.lease([k], 'w2', 5000, 60);
+    expect(await store.release('w2', [{ key: k, write: shaped(3, 'aaaa1111') }])).toEqual(['written']);
+    expect(await read(k)).toEqual({ kind: 'value', version: 3, json: '{"v":3,"by":"aaaa1111"}', shape: 'aaaa1111' });
+    // A value without a shape is one more shape; a tombstone is never replaced at its version.
+    expect(await store.write([value(k, 3)])).toEqual(['written']);
+    expect(await read(k)).toEqual({ kind: 'value', version: 3, json: '{"v":3}' });
+    const [empty, gone] = [key(), key()];
+    await store.write([{ ...value(empty, 1, '{}'), shape: 'cccc3333' }, { key: gone, version: 5, json: null, ttlSeconds: 60 }]);
+    expect(await read(empty)).toEqual({ kind: 'value', version: 1, json: '{}', shape: 'cccc3333' });
+    expect(await store.write([{ ...value(gone, 5, '{}'), shape: 'cccc3333' }])).toEqual(['older']);
+  });
+
   it('with compare-and-set off (tests only), the last write wins', async () => {
     const blind = make({ compareAndSet: false });
     await ready();

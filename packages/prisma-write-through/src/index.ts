@@ -12,6 +12,7 @@ export { withEpochFence, identityFromInfo, type EpochFenceOptions, type EpochFen
 export { resolveSchema, type EntityMetadata, type ResolvedSchema, type ResolvedCascade } from './schema.js';
 export { CacheUnavailableError, TransactionConflictError } from './errors.js';
 export { createKeyBuilder, assertCacheableId } from './keys.js';
+export { entityShape, shapeFingerprint, shapeFingerprints } from './shape.js';
 export {
   createCacheStats,
   type CacheStats,

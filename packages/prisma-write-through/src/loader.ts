@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import { createEntries } from './entries.js';
+import type { EntityMetadata } from './generator/types.js';
 import type { CacheHit, CacheObserver, CacheStats, CacheStore, CachedEntity, EntityId } from './types.js';
 
 /** What an entity looks like once it went through JSON: dates are ISO strings. */
@@ -16,6 +17,12 @@ export interface EntityLoaderOptions<Db, Row extends object> {
   /** Entity name, as in the write-through configuration (part of the key). */
   name: string;
   entity: CachedEntity<Db, Row>;
+  /**
+   * The entity metadata from `prisma generate`, as given to the write-through:
+   * the loader serves only values in this code's shape of the entity (shape.ts)
+   * and fills in it.
+   */
+  schema: EntityMetadata;
   /** Database client used for misses. */
   db: Db;
   /** Cache store, or `null` to read the database only (no-cache mode). */
@@ -54,7 +61,8 @@ export function createEntityLoader<Db, Row extends object>(
   options: EntityLoaderOptions<Db, Row>,
 ): DataLoader<EntityId, Cached<Row> | null> {
   const { name, entity, db, store, stats } = options;
-  const entries = createEntries(options);
+  const entries = createEntries({ ...options, entities: { [name]: entity } });
+  const shape = entries.shapeOf(name);
   const idField = entity.idField ?? 'id';
   const onStoreError = options.onStoreError ?? (() => {});
 
@@ -72,6 +80,13 @@ export function createEntityLoader<Db, Row extends object>(
   async function batch(ids: readonly EntityId[]): Promise<(Cached<Row> | null)[]> {
     const keys = ids.map((id) => entries.keyOf(name, id));
     const hits = await readStore(keys);
+    // A value in another shape (cached by another version of the code or schema, in a rolling deploy) is a miss.
+    for (const [i, hit] of hits.entries()) {
+      if (hit?.kind === 'value' && hit.shape !== shape) {
+        hits[i] = undefined;
+        stats.shapeMisses++;
+      }
+    }
     const results: (Cached<Row> | null)[] = hits.map((hit) => (hit?.kind === 'value' ? (JSON.parse(hit.json) as Cached<Row>) : null));
 
     const missing = ids.filter((_, i) => hits[i] === undefined);

@@ -11,11 +11,12 @@ import type { CacheHit, CacheRelease, CacheStats, CacheStore, CacheWrite, WriteO
 interface Best {
   version: number;
   json: string;
+  shape?: string;
   ttlSeconds: number;
 }
 
 type Slot =
-  | { kind: 'entry'; version: number; json: string; expiresAt: number }
+  | { kind: 'entry'; version: number; json: string; shape?: string; expiresAt: number }
   | { kind: 'lease'; tokens: Set<string>; best?: Best; expiresAt: number };
 
 export interface MemoryStoreOptions {
@@ -50,14 +51,25 @@ export function createMemoryStore({ stats, maxEntries = 100_000, compareAndSet =
     while (slots.size > maxEntries) slots.delete(slots.keys().next().value!);
   }
 
-  const newer = (slot: Slot | undefined, version: number) => !compareAndSet || slot?.kind !== 'entry' || slot.version < version;
-  const entry = (version: number, json: string, ttlSeconds: number): Slot => ({ kind: 'entry', version, json, expiresAt: now() + ttlSeconds * 1000 });
+  /** As the Redis store's: newer, or at an equal version, a value of another shape than the stored value's (shape.ts). */
+  const newer = (slot: Slot | undefined, write: CacheWrite) =>
+    !compareAndSet ||
+    slot?.kind !== 'entry' ||
+    slot.version < write.version ||
+    (slot.version === write.version && slot.json !== '' && write.json !== null && slot.shape !== write.shape);
+  const entry = (version: number, json: string, shape: string | undefined, ttlSeconds: number): Slot => ({
+    kind: 'entry',
+    version,
+    json,
+    ...(shape !== undefined && json !== '' && { shape }),
+    expiresAt: now() + ttlSeconds * 1000,
+  });
 
   function writeOne(write: CacheWrite): WriteOutcome {
     const slot = get(write.key);
     if (slot?.kind === 'lease') return 'leased';
-    if (!newer(slot, write.version)) return 'older';
-    set(write.key, entry(write.version, write.json ?? '', write.ttlSeconds));
+    if (!newer(slot, write)) return 'older';
+    set(write.key, entry(write.version, write.json ?? '', write.shape, write.ttlSeconds));
     return 'written';
   }
 
@@ -66,11 +78,11 @@ export function createMemoryStore({ stats, maxEntries = 100_000, compareAndSet =
     if (slot?.kind !== 'lease') return write ? writeOne(write) : 'older';
     slot.tokens.delete(token);
     if (write && (!compareAndSet || !slot.best || slot.best.version < write.version)) {
-      slot.best = { version: write.version, json: write.json ?? '', ttlSeconds: write.ttlSeconds };
+      slot.best = { version: write.version, json: write.json ?? '', shape: write.shape, ttlSeconds: write.ttlSeconds };
     }
     if (slot.tokens.size > 0) return 'leased';
     slots.delete(key);
-    if (slot.best) set(key, entry(slot.best.version, slot.best.json, slot.best.ttlSeconds));
+    if (slot.best) set(key, entry(slot.best.version, slot.best.json, slot.best.shape, slot.best.ttlSeconds));
     return 'written';
   }
 
@@ -81,7 +93,8 @@ export function createMemoryStore({ stats, maxEntries = 100_000, compareAndSet =
       return keys.map((key): CacheHit | undefined => {
         const slot = get(key);
         if (slot?.kind !== 'entry') return undefined;
-        return slot.json === '' ? { kind: 'tombstone', version: slot.version } : { kind: 'value', version: slot.version, json: slot.json };
+        if (slot.json === '') return { kind: 'tombstone', version: slot.version };
+        return { kind: 'value', version: slot.version, json: slot.json, ...(slot.shape !== undefined && { shape: slot.shape }) };
       });
     },
 
@@ -99,7 +112,7 @@ export function createMemoryStore({ stats, maxEntries = 100_000, compareAndSet =
         const lease: Extract<Slot, { kind: 'lease' }> =
           slot?.kind === 'lease'
             ? slot
-            : { kind: 'lease', tokens: new Set(), best: slot ? { version: slot.version, json: slot.json, ttlSeconds } : undefined, expiresAt: 0 };
+            : { kind: 'lease', tokens: new Set(), best: slot ? { version: slot.version, json: slot.json, shape: slot.shape, ttlSeconds } : undefined, expiresAt: 0 };
         lease.tokens.add(token);
         lease.expiresAt = now() + leaseMs;
         set(key, lease);

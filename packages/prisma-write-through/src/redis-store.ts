@@ -5,6 +5,10 @@ import type { CacheHit, CacheRelease, CacheStats, CacheStore, CacheWrite, WriteO
 /**
  * How entries live in Redis:
  * - a value is a STRING `<version>|<json>`; a tombstone is `<version>|` (empty json);
+ *   a value with a shape (shape.ts) carries it as the first member of its JSON
+ *   object, `<version>|{"@":"<shape>",...}`: code that predates shapes still
+ *   parses the version (and its compare-and-set still holds), and a reader
+ *   tells the shape from the first bytes;
  * - a lease is a HASH: one field `t:<token>` per writer in flight, plus the best
  *   entry known so far (`v` version, `j` json, `x` ttl seconds) to materialize when
  *   the last writer leaves. MGET answers nil for a hash, so readers simply miss
@@ -14,14 +18,24 @@ import type { CacheHit, CacheRelease, CacheStats, CacheStore, CacheWrite, WriteO
  * prove what breaks without it), atomically inside Redis.
  */
 
-/** Shared Lua: may a value of version ARGV[v] replace the STRING at KEYS[1]? */
+/**
+ * Shared Lua: may a value of version `version` and stored JSON `json` replace
+ * the STRING at `key`? Yes if newer; at an equal version, yes if both are
+ * values and their shapes differ (the same row, as another version of the code
+ * caches it: after a deploy, the new shape refills what the old one cached).
+ */
 const NEWER = `
-local function newer(key, version, mode)
+local function shapeOf(json)
+  return string.match(json, '^{"@":"([%w_%-]+)"') or ''
+end
+local function newer(key, version, json, mode)
   if mode ~= 'cas' then return true end
   local current = redis.call('GET', key)
   if not current then return true end
-  local stored = tonumber(string.match(current, '^(%d+)|'))
-  return not stored or stored < tonumber(version)
+  local stored, storedJson = string.match(current, '^(%d+)|(.*)$')
+  stored = tonumber(stored)
+  if not stored or stored < tonumber(version) then return true end
+  return stored == tonumber(version) and json ~= '' and storedJson ~= '' and shapeOf(json) ~= shapeOf(storedJson)
 end
 `;
 
@@ -29,7 +43,7 @@ end
 const WRITE_SCRIPT = `${NEWER}
 local kind = redis.call('TYPE', KEYS[1]).ok
 if kind == 'hash' then return 'leased' end
-if kind == 'string' and not newer(KEYS[1], ARGV[1], ARGV[4]) then return 'older' end
+if kind == 'string' and not newer(KEYS[1], ARGV[1], ARGV[2], ARGV[4]) then return 'older' end
 redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'EX', ARGV[3])
 return 'written'
 `;
@@ -62,7 +76,7 @@ local kind = redis.call('TYPE', KEYS[1]).ok
 if kind ~= 'hash' then
   -- The lease is gone (expired, or Redis restarted): publish as a plain compare-and-set.
   if ARGV[2] == '' then return 'older' end
-  if kind == 'string' and not newer(KEYS[1], ARGV[2], ARGV[5]) then return 'older' end
+  if kind == 'string' and not newer(KEYS[1], ARGV[2], ARGV[3], ARGV[5]) then return 'older' end
   redis.call('SET', KEYS[1], ARGV[2] .. '|' .. ARGV[3], 'EX', ARGV[4])
   return 'written'
 end
@@ -89,14 +103,32 @@ interface Scripts {
   del(key: string): Promise<number>;
 }
 
-/** Parses a stored entry; `undefined` for anything not in the entry format. */
+const SHAPE = /^[A-Za-z0-9_-]{1,64}$/;
+/** The shape member at the start of a stored JSON object, and what follows it (`,` more members, `}` none). */
+const SHAPED = /^\{"@":"([A-Za-z0-9_-]{1,64})"([,}])/;
+
+/** The JSON stored for a write: its shape, if any, as the first member of its object (see above). */
+function storedJson({ json, shape }: CacheWrite): string {
+  if (json === null) return '';
+  if (shape === undefined) return json;
+  if (!SHAPE.test(shape) || !json.startsWith('{')) throw new TypeError(`a cache value with a shape must be a JSON object and its shape match ${SHAPE}, got shape ${JSON.stringify(shape)}`);
+  return json === '{}' ? `{"@":"${shape}"}` : `{"@":"${shape}",${json.slice(1)}`;
+}
+
+/**
+ * Parses a stored entry; `undefined` for anything not in the entry format. A
+ * value's shape (shape.ts) is returned apart, its JSON without it.
+ */
 export function decodeEntry(raw: string | null): CacheHit | undefined {
   if (raw === null) return undefined;
   const at = raw.indexOf('|');
   const version = Number(raw.slice(0, at));
   if (at <= 0 || !Number.isSafeInteger(version)) return undefined;
   const json = raw.slice(at + 1);
-  return json === '' ? { kind: 'tombstone', version } : { kind: 'value', version, json };
+  if (json === '') return { kind: 'tombstone', version };
+  const shaped = SHAPED.exec(json);
+  if (!shaped) return { kind: 'value', version, json };
+  return { kind: 'value', version, json: shaped[2] === '}' ? '{}' : `{${json.slice(shaped[0].length)}`, shape: shaped[1]! };
 }
 
 export interface RedisStoreOptions {
@@ -228,7 +260,7 @@ export function createRedisStore({ redis, stats, compareAndSet = true, onRoundTr
       if (entries.length === 0) return [];
       return pipelined<WriteOutcome>(entries.map((e) => e.key), (p, i) => {
         const e = entries[i]!;
-        void p.wtWrite(e.key, String(e.version), e.json ?? '', String(e.ttlSeconds), mode);
+        void p.wtWrite(e.key, String(e.version), storedJson(e), String(e.ttlSeconds), mode);
       });
     },
 
@@ -241,7 +273,7 @@ export function createRedisStore({ redis, stats, compareAndSet = true, onRoundTr
       if (items.length === 0) return [];
       return pipelined<WriteOutcome>(items.map((item) => item.key), (p, i) => {
         const { key, write } = items[i]!;
-        void p.wtRelease(key, token, write ? String(write.version) : '', write?.json ?? '', String(write?.ttlSeconds ?? 0), mode);
+        void p.wtRelease(key, token, write ? String(write.version) : '', write ? storedJson(write) : '', String(write?.ttlSeconds ?? 0), mode);
       });
     },
 

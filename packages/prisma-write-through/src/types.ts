@@ -8,7 +8,8 @@ export type EntityId = number | string;
 
 /** What a cache read found for one key. `undefined` in a read result means a miss. */
 export type CacheHit =
-  | { kind: 'value'; version: number; json: string }
+  /** `shape`: the fingerprint the entry was written with (see `CacheWrite.shape`); absent when written without. */
+  | { kind: 'value'; version: number; json: string; shape?: string }
   /** The row was deleted: answer "not found" without asking the database. */
   | { kind: 'tombstone'; version: number };
 
@@ -20,6 +21,15 @@ export interface CacheWrite {
   json: string | null;
   /** Time to live of the entry, in seconds. */
   ttlSeconds: number;
+  /**
+   * Fingerprint of the entity's shape (shape.ts): what the code that wrote the
+   * entry caches of it. Read back with the entry; a reader of another shape
+   * takes it for a miss. At an equal version, a value of another shape
+   * replaces the stored one (the same row, as the writer's code caches it),
+   * so that after a deploy the new shape refills what the old one cached.
+   * Letters, digits, `_` and `-`, at most 64; values only (a JSON object). Absent: no shape.
+   */
+  shape?: string;
 }
 
 /** What became of one write: stored, refused as older than what is stored, or refused because a writer holds a lease. */
@@ -90,6 +100,15 @@ export interface CachedEntity<Db = unknown, Row extends object = object> {
    */
   row?: { omit?: readonly string[] };
   /**
+   * Bump it (any string, e.g. `"2"`) whenever `load` changes what it caches
+   * without the Prisma schema changing (a field computed, renamed or dropped in
+   * `load`, another relation included): it is part of the entity's shape
+   * fingerprint (shape.ts), so instances running the old `load` and the new one
+   * never read each other's entries. Changes of the models' fields need no bump:
+   * they come from the generated metadata.
+   */
+  shapeVersion?: string;
+  /**
    * Reads the entities with these ids, in any order, exactly as they are to be
    * cached and served: with `version`, without secrets. Ids must never be
    * reused once deleted (a tombstone keeps the id deleted for its TTL). Used by the read path
@@ -129,6 +148,12 @@ export interface CacheStats {
   misses: number;
   /** Reads that failed (store down or slow) and fell back to the database. */
   readFailures: number;
+  /**
+   * Values found in the cache in another shape than this code's (written by an
+   * instance running another version of the code or of the schema, during a
+   * rolling deploy): read from the database instead. Counted in `misses` too.
+   */
+  shapeMisses: number;
   /** Reads not even tried: the store was fenced (its Redis changed or is being checked: epoch.ts), so the database answered. */
   fencedReads: number;
   /** Writes after commit or fills that failed; the entries may be stale until repaired. */
@@ -145,6 +170,7 @@ export interface CacheStats {
   entities: Record<string, { hits: number; misses: number }>;
 }
 
+/** Counters at zero, to share between the write-through, the loaders, the reconciler and the store. */
 export function createCacheStats(): CacheStats {
-  return { readRoundTrips: 0, writeRoundTrips: 0, hits: 0, misses: 0, readFailures: 0, fencedReads: 0, writeFailures: 0, leaseFailures: 0, repairs: 0, transactionRetries: 0, transactionConflicts: 0, entities: {} };
+  return { readRoundTrips: 0, writeRoundTrips: 0, hits: 0, misses: 0, shapeMisses: 0, readFailures: 0, fencedReads: 0, writeFailures: 0, leaseFailures: 0, repairs: 0, transactionRetries: 0, transactionConflicts: 0, entities: {} };
 }

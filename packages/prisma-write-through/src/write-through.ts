@@ -5,7 +5,7 @@ import { transientReason } from './transient.js';
 import { createEntries, type CacheSettings } from './entries.js';
 import type { Outbox } from './outbox.js';
 import { WRITE_OPERATIONS, createChangeSet, createWriteTracker, delegateOf, type Change, type ChangeSet } from './tracking.js';
-import { resolveSchema, type EntityMetadata } from './schema.js';
+import { resolveSchema } from './schema.js';
 import type { CacheRelease, CacheWrite, WriteOutcome } from './types.js';
 
 /**
@@ -39,13 +39,6 @@ export interface WriteThroughOptions extends CacheSettings {
    * the old value). @default "fail"
    */
   writePolicy?: WritePolicy;
-  /**
-   * The entity metadata `prisma generate` emitted with this package's
-   * generator (`generator writeThrough { provider = "prisma-write-through-generator" }`):
-   * ids, tables, relations and every delete cascade. Checked against
-   * `entities` at once (see resolveSchema: it throws on a mismatch).
-   */
-  schema: EntityMetadata;
   /** How long a lease lives if its writer never comes back, in ms. @default 5000 */
   leaseMs?: number;
   /**
