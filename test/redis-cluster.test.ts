@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCacheStats, groupBySlot, type CacheStore } from 'prisma-write-through';
+import { createCacheStats, groupBySlot } from 'prisma-write-through';
 import { createRedisStore } from 'prisma-write-through/testing';
 import { createRedisConnection, whenReady } from '../src/db/redis.js';
 import { ADD_TO_CART, CART_FIELDS, expectCacheInSync, ok } from './api-helpers.js';

@@ -24,7 +24,7 @@ import { createRandom } from '../consistency/random.js';
 import { now, throwIfAborted } from '../consistency/time.js';
 import { runLoad, type LoadResult } from './load.js';
 import { BENCH_METRICS_TOKEN, COUNTERS, REQUIRED_COUNTERS, fetchMetrics, parsePrometheus, scrapeOverhead, tryScrape, type Snapshot } from './metrics.js';
-import { OPERATIONS, OperationGenerator, type OperationName, type PreparedRequest, type ProbeName } from './operations.js';
+import { OperationGenerator, type OperationName, type PreparedRequest, type ProbeName } from './operations.js';
 import { NOT_SUPPORTED, probe, send, type ProbeResult } from './probe.js';
 import { measureScaling, type ScalingPoint } from './scaling.js';
 import { ADMIN_EMAIL, BENCH_PASSWORD, type Dataset } from './seed.js';
