@@ -3,7 +3,7 @@
  * that talks to Redis) and SQL statements at Prisma's query event.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEntityLoader } from 'prisma-write-through';
+import { createEntityLoader } from 'prisma-write-through/testing';
 import { cachedEntities, entityMetadata } from '../src/db/entities.js';
 import { startTestApi, type TestApi } from './support/api.js';
 

@@ -6,15 +6,9 @@
  * where the race must show, proving the remedy is what closes it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  createEntityLoader,
-  createOutbox,
-  createReconciler,
-  createRedisStore,
-  withWriteThrough,
-  type CacheStore,
-  type WriteThroughOptions,
-} from 'prisma-write-through';
+import { createOutbox, createReconciler, type CacheStore } from 'prisma-write-through';
+// Every race runs with its remedy on and off: the switches of the testing entry.
+import { createEntityLoader, createRedisStore, withWriteThrough, type WriteThroughTestingOptions as WriteThroughOptions } from 'prisma-write-through/testing';
 import { cachedEntities, entityMetadata } from '../src/db/entities.js';
 import { createRedisClient } from '../src/db/redis.js';
 import type { PrismaClient } from '../src/generated/prisma/client.js';

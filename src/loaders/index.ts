@@ -5,6 +5,8 @@
  */
 import DataLoader from 'dataloader';
 import { createEntityLoader, type CommittedChange, type EntityId } from 'prisma-write-through';
+// Batching off is the benchmark's N+1 baseline (API_MODE=naive), a switch of the testing entry.
+import { createEntityLoader as createUnbatchedLoader } from 'prisma-write-through/testing';
 import { cachedEntities, entityMetadata } from '../db/entities.js';
 import type { CartRecord, OrderRecord, ProductRecord, UserRecord } from '../db/records.js';
 import type { Services } from '../services.js';
@@ -28,10 +30,11 @@ export function createLoaders({ db, loaderStore, batching, stats, config, log, m
     observer: metrics.observer,
     onStoreError: (error: unknown) => log.warn({ err: error instanceof Error ? error.message : String(error) }, 'cache unavailable, reading PostgreSQL'),
   };
+  const loader = batching ? createEntityLoader : createUnbatchedLoader;
   return {
-    user: createEntityLoader({ ...common, name: 'User', entity: cachedEntities.User }) as Loaders['user'],
-    product: createEntityLoader({ ...common, name: 'Product', entity: cachedEntities.Product }) as Loaders['product'],
-    cart: createEntityLoader({ ...common, name: 'Cart', entity: cachedEntities.Cart }) as Loaders['cart'],
+    user: loader({ ...common, name: 'User', entity: cachedEntities.User }) as Loaders['user'],
+    product: loader({ ...common, name: 'Product', entity: cachedEntities.Product }) as Loaders['product'],
+    cart: loader({ ...common, name: 'Cart', entity: cachedEntities.Cart }) as Loaders['cart'],
     order: new DataLoader(async (ids: readonly number[]) => {
       const rows = await db.order.findMany({ where: { id: { in: [...ids] } }, include: { items: { orderBy: { id: 'asc' } } } });
       const byId = new Map(rows.map((row) => [row.id, row]));

@@ -13,7 +13,7 @@ export type Cached<T> = T extends Date
       : T;
 
 /** Options of `createEntityLoader`. */
-export interface EntityLoaderOptions<Db, Row extends object> {
+export interface EntityLoaderTestingOptions<Db, Row extends object> {
   /** Entity name, as in the write-through configuration (part of the key). */
   name: string;
   entity: CachedEntity<Db, Row>;
@@ -58,7 +58,7 @@ export interface EntityLoaderOptions<Db, Row extends object> {
  * never wrong.
  */
 export function createEntityLoader<Db, Row extends object>(
-  options: EntityLoaderOptions<Db, Row>,
+  options: EntityLoaderTestingOptions<Db, Row>,
 ): DataLoader<EntityId, Cached<Row> | null> {
   const { name, entity, db, store, stats } = options;
   const entries = createEntries({ ...options, entities: { [name]: entity } });

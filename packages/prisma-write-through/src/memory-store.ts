@@ -19,7 +19,7 @@ type Slot =
   | { kind: 'entry'; version: number; json: string; shape?: string; expiresAt: number }
   | { kind: 'lease'; tokens: Set<string>; best?: Best; expiresAt: number };
 
-export interface MemoryStoreOptions {
+export interface MemoryStoreTestingOptions {
   stats: CacheStats;
   /** Largest number of keys kept. @default 100000 */
   maxEntries?: number;
@@ -29,7 +29,7 @@ export interface MemoryStoreOptions {
   now?: () => number;
 }
 
-export function createMemoryStore({ stats, maxEntries = 100_000, compareAndSet = true, now = Date.now }: MemoryStoreOptions): CacheStore {
+export function createMemoryStore({ stats, maxEntries = 100_000, compareAndSet = true, now = Date.now }: MemoryStoreTestingOptions): CacheStore {
   const slots = new Map<string, Slot>();
 
   function get(key: string): Slot | undefined {

@@ -131,7 +131,7 @@ export function decodeEntry(raw: string | null): CacheHit | undefined {
   return { kind: 'value', version, json: shaped[2] === '}' ? '{}' : `{${json.slice(shaped[0].length)}`, shape: shaped[1]! };
 }
 
-export interface RedisStoreOptions {
+export interface RedisStoreTestingOptions {
   /**
    * A connected ioredis client: one node (or a Sentinel-managed primary), or a
    * `Cluster`. The store defines its scripts on it and owns it from then on.
@@ -179,7 +179,7 @@ const REDIRECTED = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /;
  * each batch of writes, leases or releases (ioredis loads each script once and
  * calls it by hash with EVALSHA, falling back to EVAL if Redis lost it).
  */
-export function createRedisStore({ redis, stats, compareAndSet = true, onRoundTrip }: RedisStoreOptions): CacheStore {
+export function createRedisStore({ redis, stats, compareAndSet = true, onRoundTrip }: RedisStoreTestingOptions): CacheStore {
   if (!('wtWrite' in redis)) {
     redis.defineCommand('wtWrite', { numberOfKeys: 1, lua: WRITE_SCRIPT });
     redis.defineCommand('wtLease', { numberOfKeys: 1, lua: LEASE_SCRIPT });

@@ -30,7 +30,7 @@ import type { CacheRelease, CacheWrite, WriteOutcome } from './types.js';
 export type WritePolicy = 'fail' | 'repair';
 
 /** Options of `withWriteThrough`. */
-export interface WriteThroughOptions extends CacheSettings {
+export interface WriteThroughTestingOptions extends CacheSettings {
   /**
    * `fail`: a write whose leases cannot be taken is rolled back with
    * `CacheUnavailableError` (no stale read is ever possible). `repair`: it
@@ -127,7 +127,7 @@ const newUnit = (): UnitOfWork => ({ token: randomUUID(), changed: [], keys: [],
  * Wraps a Prisma Client so that every write on a cached model goes through
  * the cache after it commits. The returned client has the same type.
  */
-export function withWriteThrough<Client extends { $extends: (...a: any[]) => any }>(base: Client, options: WriteThroughOptions): Client {
+export function withWriteThrough<Client extends { $extends: (...a: any[]) => any }>(base: Client, options: WriteThroughTestingOptions): Client {
   const entries = createEntries(options);
   const leaseMs = options.leaseMs ?? 5000;
   const publishRetryMs = options.publishRetryMs ?? 1000;
