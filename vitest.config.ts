@@ -32,8 +32,8 @@ const SYSTEM = [
 
 /**
  * Builds the migrated template database each test file copies its own from. Only the
- * projects that start the API take it: each project runs its globalSetup once, so a full
- * run migrates two templates (integration's and system's; the workers use the last one).
+ * projects that start the API take it; in a full run both share one template (the setup
+ * builds it once per process: see test/support/global-setup.ts).
  */
 const DATABASE_SETUP = ['test/support/global-setup.ts'];
 
