@@ -16,9 +16,10 @@ export interface Config {
   /** PostgreSQL connection URL; null (DATABASE_URL unset): the embedded PostgreSQL (PGlite) in `dataDir`. */
   databaseUrl: string | null;
   /**
-   * DIRECT_DATABASE_URL: the connection migrations use instead of `databaseUrl`, straight to
-   * PostgreSQL when DATABASE_URL goes through a pooler (PgBouncer in transaction mode cannot
-   * keep the migration engine's session-level advisory lock); null: migrations use `databaseUrl`.
+   * DIRECT_DATABASE_URL: the connection migrations and the change listener's LISTEN use instead
+   * of `databaseUrl`, straight to PostgreSQL when DATABASE_URL goes through a pooler (PgBouncer in
+   * transaction mode cannot keep the migration engine's session-level advisory lock, and LISTEN
+   * through it hears nothing); null: both use `databaseUrl`.
    */
   directDatabaseUrl: string | null;
   /** Redis connection URL (REDIS_URL, one node); null otherwise. */

@@ -3,6 +3,7 @@
  * with write-through, cache store, token service) from the configuration.
  */
 import type { Cluster, Redis } from 'ioredis';
+import pg from 'pg';
 import {
   createCacheStats,
   createOutbox,
@@ -21,6 +22,7 @@ import { createPrismaClient } from './db/client.js';
 import { cachedEntities, entityMetadata } from './db/entities.js';
 import { createRedisConnection, redisIdentity, whenReady } from './db/redis.js';
 import { createMemoryStore } from 'prisma-write-through';
+import { createChangeListener, type ChangeListener } from 'prisma-write-through';
 // The benchmark's cache-aside baseline needs the switches the product never uses.
 import * as testing from 'prisma-write-through/testing';
 import type { PrismaClient } from './generated/prisma/client.js';
@@ -44,6 +46,12 @@ export interface Services {
   outbox: Outbox;
   /** Replays the outbox; started with the services. */
   reconciler: Reconciler;
+  /**
+   * LISTENs for the change-capture trigger's notifications on a connection of its own
+   * (DIRECT_DATABASE_URL, else DATABASE_URL) and wakes the reconciler; null without PostgreSQL
+   * (the embedded database) or outside `write-through` mode, where the poll alone publishes.
+   */
+  changeListener: ChangeListener | null;
   /** The store the per-request loaders read (null: straight to PostgreSQL), per `API_MODE`. */
   loaderStore: CacheStore | null;
   /** Whether loaders batch and memoize (off only in `API_MODE=naive`). */
@@ -107,6 +115,23 @@ export function createServices(config: Config, log: Logger = logger): Services {
     replayAfterMs: config.outboxReplayAfterMs,
     onError: (error) => log.debug({ err: errorText(error) }, 'reconciler pass failed; retrying'),
   });
+  // Writes that bypass the extension are captured by triggers that NOTIFY at COMMIT: a connection of
+  // its own LISTENs and wakes the reconciler. Never through PgBouncer in transaction mode, where
+  // LISTEN hears nothing: DIRECT_DATABASE_URL when set (checked by a probe at start).
+  const listenUrl = config.directDatabaseUrl ?? config.databaseUrl;
+  const changeListener =
+    config.apiMode === 'write-through' && listenUrl
+      ? createChangeListener({
+          connect: () => new pg.Client({ connectionString: listenUrl, keepAlive: true, connectionTimeoutMillis: 5000, application_name: 'storefront-change-listener' }),
+          onChange: () => reconciler.wake(),
+          onError: (error) => log.debug({ err: errorText(error) }, 'change listener connection failed'),
+          onState: (listening) =>
+            listening
+              ? log.debug('listening for writes that bypass the API')
+              : log.warn('change listener disconnected: writes that bypass the API reach the cache by the reconciler poll until it reconnects'),
+        })
+      : null;
+  let listenerStarted: Promise<unknown> = Promise.resolve();
 
   // The product is write-through; the other modes are the benchmark's baselines (src/baselines.ts).
   let db: PrismaClient = rawDb;
@@ -122,6 +147,16 @@ export function createServices(config: Config, log: Logger = logger): Services {
         onWriteError: (error, keys) => log.warn({ err: errorText(error), keys: keys.length }, 'cache write failed; the outbox will repair it'),
       });
       reconciler.start();
+      if (changeListener) {
+        listenerStarted = changeListener.start();
+        void listenerStarted.then(async (listening) => {
+          if (!listening) return log.warn('change listener cannot connect: writes that bypass the API reach the cache by the reconciler poll (RECONCILE_INTERVAL_MS) until it does');
+          const send = (channel: string, payload: string) => rawDb.$executeRawUnsafe('SELECT pg_notify($1, $2)', channel, payload);
+          if (!(await changeListener.probe(send).catch(() => true))) {
+            log.warn('LISTEN receives no notifications (DATABASE_URL through PgBouncer in transaction mode? set DIRECT_DATABASE_URL to PostgreSQL itself): writes that bypass the API reach the cache by the reconciler poll only');
+          }
+        });
+      }
       break;
     case 'no-cache':
     case 'naive':
@@ -150,6 +185,7 @@ export function createServices(config: Config, log: Logger = logger): Services {
     store,
     outbox,
     reconciler,
+    changeListener,
     loaderStore,
     batching: config.apiMode !== 'naive',
     stats,
@@ -160,12 +196,15 @@ export function createServices(config: Config, log: Logger = logger): Services {
     cacheEpoch,
     ready: async (timeoutMs = 5000) => {
       await preloaded;
+      // Listening (or known not to be) before serving, so that a write right after start is heard.
+      await Promise.race([listenerStarted, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       if (!redis || !(await whenReady(redis, timeoutMs))) return !redis;
       // Serve from the cache only once its epoch is checked (until then reads go to PostgreSQL).
       await fenced?.check().catch((error: unknown) => log.warn({ err: errorText(error) }, 'cache epoch not checked yet; reads go to PostgreSQL'));
       return true;
     },
     async close() {
+      await changeListener?.close();
       await reconciler.stop();
       await outbox.close();
       await rawDb.$disconnect();

@@ -13,7 +13,9 @@
  *   transaction-scoped advisory lock) holds nothing across transactions:
  *   `@prisma/adapter-pg` sends unnamed statements (no `statementNameGenerator`
  *   given; named ones fail through PgBouncer before 1.21, shown below), no SET
- *   outside a transaction, no session advisory lock, no LISTEN.
+ *   outside a transaction, no session advisory lock, no LISTEN: the change
+ *   listener (writes that bypass the API) LISTENs on DIRECT_DATABASE_URL, since
+ *   through PgBouncer in transaction mode LISTEN succeeds and hears nothing (shown below).
  *   Real traffic from many clients at once, more transactions in flight than
  *   server connections, gives right answers and a cache in sync; outbox rows
  *   left by a writer cut off from Redis are replayed through PgBouncer by
@@ -27,7 +29,7 @@ import { fileURLToPath } from 'node:url';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReconciler, type Outbox, type Reconciler } from 'prisma-write-through';
+import { createChangeListener, createReconciler, type Outbox, type Reconciler } from 'prisma-write-through';
 import { ConfigError, loadConfig, migrationDatabaseUrl } from '../src/config.js';
 import { createPrismaClient } from '../src/db/client.js';
 import { cachedEntities, entityMetadata } from '../src/db/entities.js';
@@ -240,7 +242,8 @@ function watchPool(db: string) {
         peaks.clientsActive = Math.max(peaks.clientsActive, Number(pool.cl_active) + Number(pool.cl_waiting));
         peaks.serverConnections = Math.max(peaks.serverConnections, servers);
       }
-      const [row] = (await probe.query(`SELECT count(*)::int AS "n" FROM pg_stat_activity WHERE datname = $1 AND application_name <> 'pgbouncer-test-probe'`, [db])).rows;
+      // Not counted: this probe, and the change listener's own connection (LISTEN goes to DIRECT_DATABASE_URL, by design).
+      const [row] = (await probe.query(`SELECT count(*)::int AS "n" FROM pg_stat_activity WHERE datname = $1 AND application_name NOT IN ('pgbouncer-test-probe', 'storefront-change-listener')`, [db])).rows;
       peaks.backends = Math.max(peaks.backends, row.n as number);
       peaks.samples++;
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -554,6 +557,44 @@ describe('the outbox and the reconciler through PgBouncer', () => {
       proxy.restore();
       await writer.close();
       await proxy.close();
+    }
+  });
+});
+
+describe('writes that bypass the API, heard past PgBouncer', () => {
+  it('the change listener LISTENs on DIRECT_DATABASE_URL: an SQL change is served within a second, the poll being off', async () => {
+    requirePgBouncer();
+    expect(api.services.changeListener?.listening()).toBe(true);
+    const product = await api.product({ priceCents: 100 });
+    const read = async () => ok(await api.gql(`query($id: ID!) { product(id: $id) { priceCents version } }`, { id: product.globalId })).product;
+    expect(await read()).toEqual({ priceCents: 100, version: 1 }); // warm
+    const other = new pg.Client({ connectionString: database.url, application_name: 'pgbouncer-test-probe' });
+    await other.connect();
+    try {
+      await other.query(`UPDATE "Product" SET "priceCents" = 101 WHERE id = $1`, [product.id]);
+    } finally {
+      await other.end();
+    }
+    const committed = performance.now();
+    while ((await read()).priceCents !== 101) expect(performance.now() - committed, 'the old price is still served').toBeLessThan(1000);
+    console.log(`SQL COMMIT -> visible through the API behind PgBouncer: ${(performance.now() - committed).toFixed(1)} ms`);
+    expect(await read()).toEqual({ priceCents: 101, version: 2 });
+  });
+
+  it('LISTEN through PgBouncer in transaction mode succeeds but hears nothing (the probe says so); on a direct connection it hears', async () => {
+    requirePgBouncer();
+    const send = (channel: string, payload: string) => api.services.rawDb.$executeRawUnsafe('SELECT pg_notify($1, $2)', channel, payload);
+    const listen = (url: string) => createChangeListener({ connect: () => new pg.Client({ connectionString: url }), onChange: () => {} });
+    const pooled = listen(bouncer.url(name));
+    const direct = listen(database.url);
+    try {
+      expect(await pooled.start()).toBe(true);
+      expect(await pooled.probe(send, 1000)).toBe(false);
+      expect(await direct.start()).toBe(true);
+      expect(await direct.probe(send, 5000)).toBe(true);
+    } finally {
+      await pooled.close();
+      await direct.close();
     }
   });
 });

@@ -211,6 +211,19 @@ export const entityMetadata = {
       cacheable: false,
       notCacheableReason: 'CacheOutbox is not cacheable: no version field version',
       fields: {
+        captured: {
+          name: 'captured',
+          column: 'captured',
+          kind: 'scalar',
+          type: 'Boolean',
+          nativeType: null,
+          isList: false,
+          isRequired: true,
+          isId: false,
+          isUnique: false,
+          isUpdatedAt: false,
+          hasDefaultValue: true,
+        },
         createdAt: {
           name: 'createdAt',
           column: 'createdAt',

@@ -82,7 +82,12 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     },
     async admin() {
       const user = await api.signUp('Admin');
-      await services.rawDb.user.update({ where: { id: user.id }, data: { role: 'ADMIN', version: { increment: 1 } } });
+      // Behind the API, with change capture skipped on purpose (its entry is dropped here instead),
+      // so that no outbox row is left for the reconciler by a test's setup.
+      await services.rawDb.$transaction([
+        services.rawDb.$executeRawUnsafe(`SET LOCAL prisma_write_through.tx = 'on'`),
+        services.rawDb.user.update({ where: { id: user.id }, data: { role: 'ADMIN', version: { increment: 1 } } }),
+      ]);
       await services.store.remove([`${namespace}User:${user.id}`]);
       return user;
     },

@@ -3,10 +3,13 @@
 
 -- The transactional outbox: the entities each committed transaction changed,
 -- until the cache has them. Written in the writer's transaction, deleted after
--- the publish; the reconciler replays rows older than its replay delay.
+-- the publish; the reconciler replays rows older than its replay delay, and
+-- "captured" rows (recorded by change-capture.sql for writes that did not go
+-- through the extension) at once.
 CREATE TABLE "CacheOutbox" (
     "id" BIGSERIAL NOT NULL,
     "entries" JSONB NOT NULL,
+    "captured" BOOLEAN NOT NULL DEFAULT false,
     "createdAt" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     CONSTRAINT "CacheOutbox_pkey" PRIMARY KEY ("id")
 );

@@ -5,8 +5,11 @@
  * replayed by the reconciler on any instance.
  *
  * Plain SQL on one table, so the core needs no generated model: the table is
- * `CacheOutbox (id BIGSERIAL, entries JSONB, createdAt TIMESTAMPTZ)`, created
- * by the application's migrations.
+ * `CacheOutbox (id BIGSERIAL, entries JSONB, captured BOOLEAN NOT NULL
+ * DEFAULT false, createdAt TIMESTAMPTZ)`, created by the application's
+ * migrations. `captured` rows come from the change-capture trigger
+ * (sql/change-capture.sql): writes that did not go through the extension,
+ * which nobody else will publish, so they are replayed at once.
  */
 import type { EntityId } from './types.js';
 
@@ -33,7 +36,14 @@ export interface Outbox {
   acknowledge(id: string): void;
   /** Deletes acknowledged rows now. */
   flush(): Promise<void>;
-  /** Rows older than `olderThanMs`, locked for this transaction and skipped by other instances. */
+  /**
+   * Rows recorded by change capture (`captured`, any age) and rows older than
+   * `olderThanMs`, oldest first, at most `limit`, locked for this transaction
+   * (`FOR UPDATE SKIP LOCKED`): another instance's claim skips them, so each
+   * row is replayed by one reconciler. On a table without the `captured`
+   * column (a database whose migrations are not applied yet), the first claim
+   * fails and later ones claim by age only.
+   */
   claim(tx: SqlClient, olderThanMs: number, limit: number): Promise<{ id: string; entries: OutboxEntries }[]>;
   delete(db: SqlClient, ids: string[]): Promise<void>;
   /** Rows waiting and the age of the oldest, in ms (for metrics and tests). */
@@ -41,6 +51,12 @@ export interface Outbox {
   close(): Promise<void>;
 }
 
+/**
+ * The outbox over `db` (a Prisma Client without the extension). Throws a
+ * `TypeError` when `options.table` is not a plain SQL identifier. `onError`
+ * is told when deleting acknowledged rows fails (not fatal: the reconciler
+ * replays them, idempotently).
+ */
 export function createOutbox(db: SqlClient, options: OutboxOptions = {}, onError: (error: unknown) => void = () => {}): Outbox {
   const table = options.table ?? 'CacheOutbox';
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(table)) throw new TypeError(`outbox table must be a plain SQL identifier, got ${JSON.stringify(table)}`);
@@ -49,6 +65,8 @@ export function createOutbox(db: SqlClient, options: OutboxOptions = {}, onError
   let acknowledged: string[] = [];
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
+  /** Cleared when the table turns out to predate change capture (no `captured` column). */
+  let capturedColumn = true;
 
   const remove = async (client: SqlClient, ids: string[]) => {
     if (ids.length > 0) await client.$executeRawUnsafe(`DELETE FROM ${t} WHERE "id" = ANY($1::bigint[])`, ids);
@@ -80,13 +98,18 @@ export function createOutbox(db: SqlClient, options: OutboxOptions = {}, onError
     },
 
     async claim(tx, olderThanMs, limit) {
-      const rows = await tx.$queryRawUnsafe<{ id: bigint; entries: OutboxEntries }[]>(
-        `SELECT "id", "entries" FROM ${t}
-          WHERE "createdAt" < now() - ($1::int * interval '1 millisecond')
-          ORDER BY "id" LIMIT $2::int FOR UPDATE SKIP LOCKED`,
-        olderThanMs,
-        limit,
-      );
+      const rows = await tx
+        .$queryRawUnsafe<{ id: bigint; entries: OutboxEntries }[]>(
+          `SELECT "id", "entries" FROM ${t}
+            WHERE ${capturedColumn ? '"captured" OR ' : ''}"createdAt" < now() - ($1::int * interval '1 millisecond')
+            ORDER BY "id" LIMIT $2::int FOR UPDATE SKIP LOCKED`,
+          olderThanMs,
+          limit,
+        )
+        .catch((error: unknown) => {
+          if (capturedColumn && /column "captured" does not exist/.test(String((error as Error)?.message ?? error))) capturedColumn = false;
+          throw error;
+        });
       return rows.map((row) => ({ id: String(row.id), entries: row.entries }));
     },
 

@@ -5,6 +5,12 @@
  * replay can never overwrite a newer value; an entity that no longer exists
  * gets a tombstone. Rows are claimed with SKIP LOCKED, so instances share the
  * work instead of repeating it.
+ *
+ * It also publishes the writes that did not go through the extension, which
+ * the change-capture trigger records (sql/change-capture.sql): those rows are
+ * claimed at once, whatever their age, and `wake()` (called by the change
+ * listener on the trigger's NOTIFY, listener.ts) runs a pass right away
+ * instead of at the next poll. The poll stays as the fallback.
  */
 import { createEntries, type CacheSettings } from './entries.js';
 import type { Outbox, SqlClient } from './outbox.js';
@@ -20,16 +26,38 @@ export interface ReconcilerOptions extends CacheSettings {
   intervalMs?: number;
   /** Rows per pass. @default 500 */
   batchSize?: number;
+  /**
+   * When a pass leaves rows because a writer holds a lease on their keys (it
+   * is publishing, or died and its lease runs out), wait this long, in ms,
+   * and wake again, instead of waiting for the next poll. @default 100
+   */
+  leasedRetryMs?: number;
   onError?: (error: unknown) => void;
 }
 
 export interface Reconciler {
   /** One pass; resolves to the number of outbox rows replayed. */
   runOnce(options?: { replayAfterMs?: number }): Promise<number>;
+  /**
+   * Asks for a pass now (a NOTIFY of the capture trigger arrived): it runs as
+   * soon as the pass in progress, if any, ends (passes never overlap), and
+   * runs again while a pass replays a whole batch, and `leasedRetryMs` after a
+   * pass that left rows under a writer's lease. Wakes that arrive while one
+   * is waiting are folded into it; one that arrives during a pass gets a pass
+   * after it. Does nothing after `stop()`. Errors go to `onError`.
+   */
+  wake(): void;
+  /** Starts the poll: a pass every `intervalMs`. */
   start(): void;
+  /** Stops the poll and the wakes; resolves when the pass in progress ends. */
   stop(): Promise<void>;
 }
 
+/**
+ * The reconciler of one instance (see the top of this file). Nothing runs
+ * until `start()` (the poll) or `wake()`. A pass that fails (database or
+ * store unreachable) is reported to `onError` and retried by the next one.
+ */
 export function createReconciler(options: ReconcilerOptions): Reconciler {
   const { db, outbox, entities, store, stats } = options;
   const entries = createEntries(options);
@@ -38,10 +66,40 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   const onError = options.onError ?? (() => {});
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  /** A woken pass is queued and has not started yet: further wakes are folded into it. */
+  let woken = false;
+  /** Rows the last pass left because their keys were leased. */
+  let leasedLeft = 0;
+  let retry: NodeJS.Timeout | undefined;
+  const leasedRetryMs = options.leasedRetryMs ?? 100;
+
+  /** After a pass that left leased rows: another pass soon (once the writer has published, or its lease expired). */
+  function retryLeased() {
+    if (leasedLeft === 0 || stopped || retry) return;
+    retry = setTimeout(() => {
+      retry = undefined;
+      wake();
+    }, leasedRetryMs).unref();
+  }
+
+  function wake() {
+    if (stopped || woken) return;
+    woken = true;
+    running = running
+      .then(async () => {
+        woken = false;
+        // A whole batch replayed: more rows may be waiting.
+        while (!stopped && (await runOnce()) >= batchSize);
+        retryLeased();
+      })
+      .catch(onError);
+  }
 
   async function runOnce({ replayAfterMs = options.replayAfterMs ?? 2000 } = {}): Promise<number> {
     return db.$transaction(async (tx) => {
       const rows = await outbox.claim(tx, replayAfterMs, batchSize);
+      leasedLeft = 0;
       if (rows.length === 0) return 0;
       const idsByEntity = new Map<string, Set<EntityId>>();
       for (const row of rows) {
@@ -67,21 +125,30 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       const done = rows.filter((row) => row.entries.every(([entity, id]) => !entities[entity] || !leased.has(entries.keyOf(entity, id))));
       await outbox.delete(tx, done.map((row) => row.id));
       stats.repairs += done.length;
+      leasedLeft = rows.length - done.length;
       return done.length;
     });
   }
 
   return {
     runOnce,
+    wake,
     start() {
+      stopped = false;
       timer ??= setInterval(() => {
         // Passes never overlap on one instance.
-        running = running.then(() => runOnce()).catch(onError);
+        running = running
+          .then(() => runOnce())
+          .then(retryLeased)
+          .catch(onError);
       }, intervalMs).unref();
     },
     async stop() {
+      stopped = true;
       if (timer) clearInterval(timer);
+      if (retry) clearTimeout(retry);
       timer = undefined;
+      retry = undefined;
       await running;
     },
   };

@@ -3,6 +3,8 @@
  * it rewrites operations so their changed rows are known exactly, increments
  * versions, and at the end reads the changed entities back as they will commit.
  */
+import { MARK_OWN_WRITES_SQL } from './capture.js';
+import { assertCacheableId } from './keys.js';
 import type { ResolvedSchema } from './schema.js';
 import type { CachedEntity, EntityId } from './types.js';
 
@@ -24,10 +26,61 @@ export interface ChangeSet {
    * them: their read-back. A later write that does not return the row drops it.
    */
   rows: Map<string, Map<EntityId, Args>>;
+  /** Entities that raw statements changed, as `touch` declared them; sorted out before COMMIT (`collect`). */
+  declared: Map<string, Set<EntityId>>;
+  /**
+   * The transaction marked as the extension's own (`MARK_OWN_WRITES_SQL`: the
+   * change-capture trigger records nothing in it); set before its first write.
+   */
+  ownWrites?: Promise<void>;
+  /** Set when `collect` starts: too late to declare anything. */
+  collecting?: boolean;
 }
 
+/** The change sets of transactions in progress, by their transaction client (for `touch`). */
+const changeSets = new WeakMap<object, ChangeSet>();
+
+/** A new change set for the transaction whose client is `tx`; `touch(tx, ...)` finds it. */
 export function createChangeSet(tx: any): ChangeSet {
-  return { tx, touched: new Map(), bumped: new Map(), deleted: new Map(), rows: new Map() };
+  const changes: ChangeSet = { tx, touched: new Map(), bumped: new Map(), deleted: new Map(), rows: new Map(), declared: new Map() };
+  changeSets.set(tx, changes);
+  return changes;
+}
+
+/** Marks the transaction as the extension's own, once, before its first write (every later write awaits the same promise). */
+function markOwnWrites(changes: ChangeSet): Promise<void> {
+  return (changes.ownWrites ??= Promise.resolve(changes.tx.$executeRawUnsafe(MARK_OWN_WRITES_SQL)).then(() => undefined));
+}
+
+/**
+ * Declares that raw SQL in a write-through transaction changed (or deleted)
+ * these entities, so they are published after COMMIT like any other write:
+ * read back before COMMIT (a root entity's version was raised by the
+ * change-capture trigger; an aggregate with members gets its version raised
+ * then), leased, recorded in the outbox, published; a missing one becomes a
+ * tombstone. The capture trigger records nothing in such a transaction, so a
+ * raw write nobody declares is not published at all.
+ *
+ * `tx` is the client of the interactive transaction
+ * (`db.$transaction(async (tx) => { await touch(tx, 'Product', [id]); await tx.$executeRaw`...`; })`);
+ * `entity` a cached entity's name (for a member row, its root: `'Cart'` for a
+ * cart item), `ids` its ids (numbers or strings, as in the cache keys).
+ * Call it before the raw statement: it marks the transaction as the
+ * extension's own first (one round trip, once per transaction), so the
+ * trigger does not also record the statement for the reconciler (which would
+ * publish it a second time, harmlessly). Resolves once marked.
+ *
+ * Throws a `TypeError` when `tx` is not the client of a write-through
+ * transaction still in progress, or an id cannot be part of a cache key; an
+ * `entity` that is not cached fails the transaction before COMMIT.
+ */
+export async function touch(tx: object, entity: string, ids: readonly EntityId[]): Promise<void> {
+  const changes = changeSets.get(tx);
+  if (!changes) throw new TypeError('touch: `tx` must be the client of a write-through interactive transaction (db.$transaction(async (tx) => ...))');
+  if (changes.collecting) throw new TypeError('touch: the transaction is already committing (or has ended)');
+  for (const id of ids) assertCacheableId(id);
+  add(changes.declared, entity, ids);
+  await markOwnWrites(changes);
 }
 
 /**
@@ -77,7 +130,7 @@ export function delegateOf(tx: any, model: string) {
 }
 
 /** Records entities written directly, with the rows the write returned (whole, as the entity) or without. */
-function touch(changes: ChangeSet, entity: string, ids: Iterable<EntityId>, rows?: Args[]) {
+function touchRows(changes: ChangeSet, entity: string, ids: Iterable<EntityId>, rows?: Args[]) {
   const list = [...ids];
   add(changes.touched, entity, list);
   let known = changes.rows.get(entity);
@@ -176,7 +229,7 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
     };
     const intoMembers = (cascades.get(model) ?? []).filter((c) => !c.isRoot);
     for (const c of cascades.get(model) ?? []) {
-      if (c.isRoot) touch(changes, c.entity, await roots(c));
+      if (c.isRoot) touchRows(changes, c.entity, await roots(c));
       // Aggregates first, BEFORE the deleted rows are locked: writers of an aggregate lock its
       // root and then the rows its members point to (a checkout locks the cart, then the
       // products), so the opposite order would deadlock with them.
@@ -239,11 +292,11 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
         const rows: Args[] = Array.isArray(result) ? result : [result];
         const ids = rows.map((r) => r[idField] as EntityId);
         if (!whole) {
-          touch(changes, entity, ids);
+          touchRows(changes, entity, ids);
           return result;
         }
         const omitted = new Set(row.omit ?? []);
-        touch(changes, entity, ids, rows.map((r) => fieldsOf(r, (name) => !omitted.has(name))));
+        touchRows(changes, entity, ids, rows.map((r) => fieldsOf(r, (name) => !omitted.has(name))));
         return Array.isArray(result) ? rows.map((r) => narrow(r, args)) : narrow(result, args);
       }
       // Counting forms run in their returning form (through these hooks again), so the changed rows are known exactly.
@@ -274,7 +327,7 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
         const left: Args[] = await delegate.findMany({ where: { [idField]: { in: ids } }, select: { [idField]: true } });
         const kept = new Set(left.map((r) => r[idField] as EntityId));
         add(changes.deleted, entity, ids.filter((id) => !kept.has(id)));
-        touch(changes, entity, kept);
+        touchRows(changes, entity, kept);
         return result;
       }
     }
@@ -340,6 +393,7 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
 
     /** Runs one write inside the transaction of `changes`, recording what it changes. */
     async track(changes: ChangeSet, model: string, operation: string, args: Args, query: Query) {
+      await markOwnWrites(changes);
       const role = roles.get(model);
       if (!trackBulkWrites && /Many$/.test(operation)) return query(args);
       if (!role) {
@@ -366,6 +420,14 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
      * entities changed: rows come back null).
      */
     async collect(changes: ChangeSet, { readBack = true } = {}): Promise<Change[]> {
+      changes.collecting = true;
+      // Declared by `touch`: an aggregate gets its version raised (raw SQL changed its members, or
+      // its root, whose trigger raised it already: twice is harmless); any other entity is read back.
+      for (const [entity, ids] of changes.declared) {
+        if (!entities[entity]) throw new Error(`touch: ${JSON.stringify(entity)} is not a cached entity (${Object.keys(entities).join(', ')})`);
+        if (entities[entity]!.members) add(changes.bumped, entity, ids);
+        else touchRows(changes, entity, ids);
+      }
       for (const [entity, ids] of changes.bumped) {
         const pending = [...ids].filter((id) => !changes.touched.get(entity)?.has(id) && !changes.deleted.get(entity)?.has(id)).sort(compareIds);
         if (pending.length === 0) continue;
@@ -374,7 +436,7 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
           where: { [cfg.idField ?? 'id']: { in: pending } },
           data: { version: { increment: 1 } },
         });
-        touch(changes, entity, pending); // also covers roots that no longer exist
+        touchRows(changes, entity, pending); // also covers roots that no longer exist
       }
       const result: Change[] = [];
       for (const [entity, ids] of changes.touched) {
