@@ -147,6 +147,10 @@ export async function seedDataset(options: SeedOptions): Promise<Dataset> {
 
   const client = await options.pool.connect();
   try {
+    // A bulk load before any API runs: nothing is cached yet, so the change-capture trigger
+    // (packages/prisma-write-through/sql/change-capture.sql) must not record every cart whose
+    // items are copied in (the reconciler would then fill the cache before the measurements).
+    await client.query(`SET prisma_write_through.tx = 'on'`);
     const copy = async (phase: string, sql: string, count: number, line: (i: number) => string) => {
       function* chunks() {
         for (let start = 0; start < count; start += CHUNK) {
@@ -208,6 +212,7 @@ export async function seedDataset(options: SeedOptions): Promise<Dataset> {
     await client.query(`SELECT setval(pg_get_serial_sequence('"User"', 'id'), $1)`, [userCount]);
     await client.query('ANALYZE "Product", "User", "Cart", "CartItem"');
   } finally {
+    await client.query('RESET prisma_write_through.tx').catch(() => {});
     client.release();
     bar?.stop();
   }
