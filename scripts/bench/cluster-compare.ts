@@ -12,11 +12,15 @@ import { MUTATIONS, OPERATIONS, OPERATION_LABELS, type OperationName } from './o
 import type { ModeResult } from './run-mode.js';
 import { WORKLOADS, WORKLOAD_LABELS, type WorkloadName } from './workloads.js';
 
-/** One measurement of one mode: requests per second and latency percentiles in ms. */
+/** One measurement of one mode: requests per second, latency percentiles in ms, and the API's CPU time per request in ms. */
 export interface MeasuredFigures {
   rps: number;
   p50: number;
   p99: number;
+  /** The API process's own CPU per request (the figure least disturbed by other work on the machine); null without the counter. */
+  cpuMs: number | null;
+  /** CPUs other processes used during the measurement (null where not measured). */
+  otherCpus: number | null;
 }
 
 /** One measurement (an operation alone, or a mix) in both modes. Ratios are cluster / single (null where either is missing). */
@@ -34,6 +38,8 @@ export interface ComparisonRow {
   /** Latency ratios: above 1, the cluster was slower. */
   p50Ratio: number | null;
   p99Ratio: number | null;
+  /** API CPU per request ratio: above 1, the cluster costs the API more CPU per request. */
+  cpuRatio: number | null;
 }
 
 /** Geometric means of the ratios over a group of rows (null when no row of the group has both modes). */
@@ -41,6 +47,7 @@ export interface RatioSummary {
   rps: number | null;
   p50: number | null;
   p99: number | null;
+  cpu: number | null;
   /** The rows averaged. */
   of: string[];
 }
@@ -58,7 +65,7 @@ export interface ClusterComparison {
 }
 
 const figures = (r: LoadResult | null | undefined): MeasuredFigures | null =>
-  r && r.ok > 0 ? { rps: r.rps, p50: r.latencyMs.p50, p99: r.latencyMs.p99 } : null;
+  r && r.ok > 0 ? { rps: r.rps, p50: r.latencyMs.p50, p99: r.latencyMs.p99, cpuMs: r.perRequest?.apiCpuMs ?? null, otherCpus: r.cpu?.otherCpus ?? null } : null;
 const divide = (a: number | undefined, b: number | undefined): number | null =>
   a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : null;
 
@@ -74,6 +81,7 @@ function summary(rows: readonly ComparisonRow[]): RatioSummary {
     rps: geometricMean(both.map((r) => r.rpsRatio)),
     p50: geometricMean(both.map((r) => r.p50Ratio)),
     p99: geometricMean(both.map((r) => r.p99Ratio)),
+    cpu: geometricMean(both.map((r) => r.cpuRatio)),
     of: both.map((r) => r.name),
   };
 }
@@ -91,7 +99,7 @@ export function compareCluster(modes: readonly ModeResult[]): ClusterComparison 
   const row = (kind: ComparisonRow['kind'], name: OperationName | WorkloadName, label: string, does: ComparisonRow['does'], get: (m: ModeResult) => LoadResult | null | undefined): ComparisonRow => {
     const a = figures(usable(single) && get(single));
     const b = figures(usable(cluster) && get(cluster));
-    return { kind, name, label, does, single: a, cluster: b, rpsRatio: divide(b?.rps, a?.rps), p50Ratio: divide(b?.p50, a?.p50), p99Ratio: divide(b?.p99, a?.p99) };
+    return { kind, name, label, does, single: a, cluster: b, rpsRatio: divide(b?.rps, a?.rps), p50Ratio: divide(b?.p50, a?.p50), p99Ratio: divide(b?.p99, a?.p99), cpuRatio: divide(b?.cpuMs ?? undefined, a?.cpuMs ?? undefined) };
   };
   const operations = OPERATIONS.filter((op) => single.operations[op] || cluster.operations[op]).map((op) =>
     row('operation', op, OPERATION_LABELS[op], MUTATIONS.includes(op) ? 'write' : 'read', (m) => m.operations[op]),

@@ -138,19 +138,23 @@ export function evaluateGoals(modes: readonly ModeResult[], maxOtherCpus = Numbe
       noisy: null,
     });
     const comparison = compareCluster(modes);
-    const text = (label: string, r: RatioSummary | undefined) => (r?.rps != null ? `${label} ${fmt(r.rps)} req/s, ${fmt(r.p50!)} p50` : null);
+    const text = (label: string, r: RatioSummary | undefined) =>
+      r?.rps != null ? `${label} ${fmt(r.rps)} req/s, ${fmt(r.p50!)} p50${r.cpu != null ? `, ${fmt(r.cpu)} API CPU/req` : ''}` : null;
     const parts = [text('reads', comparison?.reads), text('writes', comparison?.writes)].filter(Boolean);
     const mixes = comparison?.rows.filter((r) => r.kind === 'workload' && r.rpsRatio !== null) ?? [];
     if (parts.length === 0) parts.push(...mixes.map((r) => `${r.name} ${fmt(r.rpsRatio!)} req/s, ${fmt(r.p50Ratio!)} p50`));
     goals.push({
       id: 'cluster-vs-single',
-      title: 'Write-through on a Redis Cluster vs on one Redis: throughput and p50, cluster ÷ single (shown, no target)',
+      title: 'Write-through on a Redis Cluster vs on one Redis: throughput, p50 and API CPU per request, cluster ÷ single (shown, no target)',
       target: 'shown',
       measured: parts.length ? parts.join('; ') : 'n/a',
       value: comparison?.reads.rps ?? mixes[0]?.rpsRatio ?? null,
       status: parts.length ? 'met' : 'n/a',
       basis: parts.length && comparison?.reads.rps != null ? 'the operations alone under load; geometric means over the reads (product, cart, page) and the writes (addToCart, updateProduct)' : 'the mixes under load',
-      noisy: null,
+      noisy: (() => {
+        const noisy = (comparison?.rows ?? []).filter((r) => [r.single, r.cluster].some((f) => f?.otherCpus != null && f.otherCpus > maxOtherCpus));
+        return noisy.length ? `other processes used more than ${maxOtherCpus} CPUs during ${noisy.map((r) => r.name).join(', ')}` : null;
+      })(),
     });
   }
 

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { PALETTE, groupedBarChart, logLogPanels, type Series } from './chart.js';
 import type { Goal } from './goals.js';
 import type { BenchmarkResults } from './index.js';
+import type { MeasuredFigures } from './cluster-compare.js';
 import type { LoadResult } from './load.js';
 import { REQUIRED_COUNTERS, type CounterName, type PerRequest } from './metrics.js';
 import { profileSection } from './profile-report.js';
@@ -167,10 +168,12 @@ function clusterSection(results: BenchmarkResults): string {
         : 'that the benchmark starts for that mode (3 masters, 3 replicas) and removes after it. ') +
       'The cache store reads a batch with one pipeline per node (one MGET per hash slot in it), and writes, leases and releases with one pipeline of scripts per node. ' +
       'Ratios are **cluster ÷ single**: above 1, the cluster answered more requests per second; for latencies, above 1 the cluster was slower. ' +
-      'Every node shares the machine\'s CPUs with the API, PostgreSQL and the load generator, so this compares the client\'s cost of a cluster (more connections and pipelines per batch, replication to replicas), not a cluster spread over machines.',
+      'Every node shares the machine\'s CPUs with the API, PostgreSQL and the load generator, so this compares the client\'s cost of a cluster (more connections and pipelines per batch, replication to replicas), not a cluster spread over machines. ' +
+      '"API CPU ms/req" is the API process\'s own CPU time per request: the figure least disturbed by other work on the machine ("Other CPU": CPUs other processes used during each measurement).',
     '',
   ];
-  const fig = (f: { rps: number; p50: number; p99: number } | null, key: 'rps' | 'p50' | 'p99') => (f ? (key === 'rps' ? int(f.rps) : ms(f[key])) : MISSING);
+  const fig = (f: MeasuredFigures | null, key: 'rps' | 'p50' | 'p99' | 'cpuMs') => (f ? (key === 'rps' ? int(f.rps) : ms(f[key])) : MISSING);
+  const other = (f: MeasuredFigures | null) => (f?.otherCpus != null ? f.otherCpus.toFixed(2) : MISSING);
   const rows = c.rows.map((r) => [
     r.kind === 'operation' ? `${r.label} (alone)` : `${r.label} (mix)`,
     fig(r.single, 'rps'),
@@ -182,13 +185,20 @@ function clusterSection(results: BenchmarkResults): string {
     fig(r.single, 'p99'),
     fig(r.cluster, 'p99'),
     ratio(r.p99Ratio),
+    fig(r.single, 'cpuMs'),
+    fig(r.cluster, 'cpuMs'),
+    ratio(r.cpuRatio),
+    `${other(r.single)} / ${other(r.cluster)}`,
   ]);
   for (const [label, sum] of [['reads', c.reads], ['writes', c.writes]] as const) {
-    if (sum.rps !== null) rows.push([`**${label}** (geometric mean over ${sum.of.join(', ')})`, '', '', ratio(sum.rps), '', '', ratio(sum.p50), '', '', ratio(sum.p99)]);
+    if (sum.rps !== null) rows.push([`**${label}** (geometric mean over ${sum.of.join(', ')})`, '', '', ratio(sum.rps), '', '', ratio(sum.p50), '', '', ratio(sum.p99), '', '', ratio(sum.cpu), '']);
   }
   parts.push(
     rows.length
-      ? table(['Measurement', 'single req/s', 'cluster req/s', '× req/s', 'single p50 ms', 'cluster p50 ms', '× p50', 'single p99 ms', 'cluster p99 ms', '× p99'], rows)
+      ? table(
+          ['Measurement', 'single req/s', 'cluster req/s', '× req/s', 'single p50 ms', 'cluster p50 ms', '× p50', 'single p99 ms', 'cluster p99 ms', '× p99', 'single API CPU ms/req', 'cluster API CPU ms/req', '× CPU', 'Other CPU single / cluster'],
+          rows,
+        )
       : 'No measurement under load in both modes.',
   );
 
