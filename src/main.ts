@@ -11,6 +11,7 @@ import { customerEmail, databaseContents, demoDataOnStart, seedDemoData, seedSet
 import { logger } from './logger.js';
 import { startServer } from './server/http.js';
 import { createServices, type Services } from './services.js';
+import { toError } from 'prisma-write-through';
 
 async function main() {
   const config = loadConfig();
@@ -74,7 +75,7 @@ async function loadDemoDataIfEmpty(services: Services, settings: SeedSettings): 
   logger.info({ products: settings.products, customers: settings.customers }, 'empty database: loading the demo data (SEED_DEMO_DATA=false to skip)');
   const started = performance.now();
   const { admin, products, customers } = await seedDemoData(services, settings).catch((error: unknown) => {
-    throw new Error(`loading the demo data failed (run npm run db:seed, with the API stopped, to finish it): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new Error(`loading the demo data failed (run npm run db:seed, with the API stopped, to finish it): ${toError(error).message}`, { cause: error });
   });
   const password = settings.adminDefaults ? settings.adminPassword : '(SEED_ADMIN_PASSWORD)';
   const customerLogins = settings.customers > 0 ? `; customers ${customerEmail(1)}..${customerEmail(settings.customers)} / ${CUSTOMER_PASSWORD}` : '';

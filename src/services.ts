@@ -30,6 +30,7 @@ import { createTokenService, type TokenService } from './auth/tokens.js';
 import { logger, type Logger } from './logger.js';
 import { preloadMemoryStore, withoutDatabase } from './baselines.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { toError } from 'prisma-write-through';
 
 export interface Services {
   config: Config;
@@ -83,7 +84,7 @@ export function createServices(config: Config, log: Logger = logger): Services {
     outboxBacklog: () => (config.apiMode === 'write-through' ? outbox.backlog(rawDb) : Promise.resolve(null)),
     cacheEpoch,
   });
-  const errorText = (error: unknown) => (error instanceof Error ? error.message : String(error));
+  const errorText = (error: unknown) => toError(error).message;
   // Redis behind the epoch fence (a Redis that went back in time is never read: packages/prisma-write-through/src/epoch.ts),
   // and the fence around the circuit breaker, so being fenced never opens the circuit.
   const fenced = redis

@@ -303,8 +303,8 @@ async function clusterFailover(cluster: ClusterSet, random: Random, struck: () =
   const replica = view.find((n): n is ClusterNodeView => n.role === 'replica' && n.masterId === master.id && !n.failing);
   if (!replica) throw new Error(`master ${master.port} has no replica to fail over to`);
   const promoted = async () => {
-    const now = await cluster.view().catch(() => []);
-    return now.some((n) => n.id === replica.id && n.role === 'master' && n.slots > 0);
+    const current = await cluster.view().catch(() => []);
+    return current.some((n) => n.id === replica.id && n.role === 'master' && n.slots > 0);
   };
   const waitPromoted = async () => {
     const deadline = now() + 30_000;

@@ -4,7 +4,7 @@
  * cached, are batched straight from the database.
  */
 import DataLoader from 'dataloader';
-import { createEntityLoader, type CommittedChange, type EntityId } from 'prisma-write-through';
+import { createEntityLoader, toError, type CommittedChange, type EntityId } from 'prisma-write-through';
 // Batching off is the benchmark's N+1 baseline (API_MODE=naive), a switch of the testing entry.
 import { createEntityLoader as createUnbatchedLoader } from 'prisma-write-through/testing';
 import { cachedEntities, entityMetadata } from '../db/entities.js';
@@ -28,7 +28,7 @@ export function createLoaders({ db, loaderStore, batching, stats, config, log, m
     namespace: config.cacheNamespace,
     ttlSeconds: config.cacheTtlSeconds,
     observer: metrics.observer,
-    onStoreError: (error: unknown) => log.warn({ err: error instanceof Error ? error.message : String(error) }, 'cache unavailable, reading PostgreSQL'),
+    onStoreError: (error: unknown) => log.warn({ err: toError(error).message }, 'cache unavailable, reading PostgreSQL'),
   };
   const loader = batching ? createEntityLoader : createUnbatchedLoader;
   return {

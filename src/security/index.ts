@@ -12,6 +12,7 @@ import { createRateLimiter, unlimited, type RateLimiter } from './rate-limit.js'
 import { redactValues, registerSecret, secretValuesIn } from './redact.js';
 import { attachSecurity } from './request.js';
 import { Deadline, timeoutPlugin, withDeadlines } from './timeout.js';
+import { toError } from 'prisma-write-through';
 
 export { httpServerOptions, jsonErrors, requireJsonBody } from './http.js';
 export { securityOf } from './request.js';
@@ -51,7 +52,7 @@ export function createSecurity(services: Services) {
         namespace: config.cacheNamespace,
         limits: config.rateLimits,
         keySecret: config.jwtSecret,
-        onStoreError: (error) => services.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'rate limiter store failed; request allowed'),
+        onStoreError: (error) => services.log.warn({ err: toError(error).message }, 'rate limiter store failed; request allowed'),
       })
     : unlimited;
   const limits = queryLimits(config.queryLimits, { production });

@@ -34,6 +34,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type Response, type Router } from 'express';
 import { typeDefs } from '../graphql/schema.js';
+import { toError } from 'prisma-write-through';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -181,7 +182,7 @@ function contentSecurityPolicy(endpoint: string, nonce?: string) {
 }
 
 function failed(res: Response, what: string, error: unknown) {
-  res.status(500).type('text/plain').send(`GraphiQL: ${what} failed: ${error instanceof Error ? error.message : String(error)}`);
+  res.status(500).type('text/plain').send(`GraphiQL: ${what} failed: ${toError(error).message}`);
 }
 
 export function graphiqlRouter(options: { endpoint: string }): Router {

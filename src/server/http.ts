@@ -23,6 +23,7 @@ import { redactSecrets } from '../security/redact.js';
 import type { Services } from '../services.js';
 import { graphiqlRouter } from './graphiql.js';
 import { metricsExposure, metricsHandler, startMetricsServer } from '../metrics.js';
+import { toError } from 'prisma-write-through';
 
 export interface ApiServer {
   /** Base URL once listening, e.g. `http://127.0.0.1:4000`. */
@@ -40,7 +41,7 @@ async function readiness(services: Services) {
       await probe();
       return 'ok';
     } catch (error) {
-      return `unavailable: ${redactSecrets(error instanceof Error ? error.message : String(error))}`;
+      return `unavailable: ${redactSecrets(toError(error).message)}`;
     }
   };
   const [postgres, redis] = await Promise.all([
