@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCacheStats, withEpochFence } from 'prisma-write-through';
-import { createMemoryStore } from 'prisma-write-through';
+import { createMemoryStore, type CacheStore } from 'prisma-write-through';
 import { startTestApi, type TestApi } from './support/api.js';
 
 let api: TestApi;
@@ -15,11 +15,15 @@ beforeAll(async () => {
 });
 afterAll(() => api?.close());
 
-function fenced(state: { identity: string | Error; served: boolean }, timing = { staleAfterMs: 1000, settleMs: 1200 }) {
+function fenced(
+  state: { identity: string | Error; served: boolean },
+  timing = { staleAfterMs: 1000, settleMs: 1200 },
+  wrap: (store: CacheStore) => CacheStore = (store) => store,
+) {
   const stats = createCacheStats();
   const connection = new EventEmitter();
   const store = withEpochFence({
-    store: createMemoryStore({ stats }),
+    store: wrap(createMemoryStore({ stats })),
     stats,
     namespace: 'f:',
     db: api.services.rawDb,
@@ -71,6 +75,38 @@ describe('the epoch fence', () => {
     await expect(store.lease(['f:Thing:1'], 'token', 1000, 60)).rejects.toThrow(/being checked/);
     // Same Redis after the check: the same epoch, and what it held is read again.
     await store.check();
+    expect(await store.read(['f:Thing:1'])).toEqual([{ kind: 'value', version: 1, json: '{"version":1}' }]);
+    await store.close();
+  });
+
+  it('discards a read that was on its way when the fence went up (a reconnection to a Redis restarted from an older snapshot)', async () => {
+    const state = { identity: 'R', served: true };
+    let arrived: () => void = () => {};
+    let release: () => void = () => {};
+    let held = false;
+    const { store, stats, connection } = fenced(state, undefined, (inner) => ({
+      ...inner,
+      read: async (keys) => {
+        if (held) {
+          arrived();
+          await new Promise<void>((resolve) => (release = resolve));
+        }
+        return inner.read(keys);
+      },
+    }));
+    await store.check();
+    await store.write([entry(1)]);
+    held = true;
+    const onItsWay = new Promise<void>((resolve) => (arrived = resolve));
+    const read = store.read(['f:Thing:1']);
+    await onItsWay;
+    // The connection drops and comes back while the read waits: its answer may come from the Redis after.
+    connection.emit('-node');
+    await store.check();
+    release();
+    expect(await read).toEqual([undefined]);
+    expect(stats.fencedReads).toBe(1);
+    held = false;
     expect(await store.read(['f:Thing:1'])).toEqual([{ kind: 'value', version: 1, json: '{"version":1}' }]);
     await store.close();
   });

@@ -235,7 +235,14 @@ export function withEpochFence(options: EpochFenceOptions): EpochFencedStore {
         },
         async (key) => {
           const epochKeys = keys.map(key);
+          const before = generation;
           const values = await store.read(epochKeys);
+          // Fenced while the read was on its way (a reconnection: the client may have sent it again,
+          // to a Redis restarted from an older snapshot at the same address): not trusted.
+          if (generation !== before) {
+            options.stats.fencedReads++;
+            return keys.map(() => undefined);
+          }
           if (!options.stillServed || options.stillServed(epochKeys)) return values;
           // Served by a node the identity check has not seen (a promotion followed by MOVED): not trusted.
           fence();
