@@ -297,6 +297,8 @@ export async function injectFaults(options: FaultOptions): Promise<FaultRecord[]
 /** The Cluster `failover` fault (see the top of this file); resolves with its detail once the cluster is whole. */
 async function clusterFailover(cluster: ClusterSet, random: Random, struck: () => void): Promise<string> {
   const startedAt = now();
+  // From a whole cluster only: a replica still syncing (after a restart) cannot take over cleanly.
+  await cluster.waitWhole();
   const view = await cluster.view();
   const masters = view.filter((n) => n.role === 'master' && n.slots > 0 && !n.failing);
   const master = random.pick(masters);

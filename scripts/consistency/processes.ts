@@ -472,26 +472,36 @@ export class ClusterSet {
    * 3 masters serving all 16384 slots, each with a replica whose link is up.
    */
   async whole(): Promise<boolean> {
-    if (!this.servers.every((s) => s.isRunning)) return false;
+    return (await this.notWhole()) === null;
+  }
+
+  /** Why the cluster is not whole (see `whole`), or null when it is. */
+  private async notWhole(): Promise<string | null> {
+    const down = this.servers.filter((s) => !s.isRunning);
+    if (down.length > 0) return `not running: ${down.map((s) => s.port).join(', ')}`;
     try {
-      const infos = await Promise.all(this.servers.map((s) => this.command(s.port, 'cluster', 'info')));
-      if (!infos.every((i) => i.includes('cluster_state:ok'))) return false;
+      const infos = await Promise.all(this.servers.map(async (s) => ({ port: s.port, info: await this.command(s.port, 'cluster', 'info') })));
+      const failing = infos.filter((i) => !i.info.includes('cluster_state:ok'));
+      if (failing.length > 0) return `cluster_state not ok on ${failing.map((i) => i.port).join(', ')}`;
       const view = await this.view();
       const masters = view.filter((n) => n.role === 'master' && n.slots > 0 && !n.failing);
-      if (masters.length !== 3 || masters.reduce((n, m) => n + m.slots, 0) !== 16384) return false;
+      if (masters.length !== 3 || masters.reduce((n, m) => n + m.slots, 0) !== 16384) return `masters serving slots: ${masters.map((m) => `${m.port} (${m.slots})`).join(', ')}`;
       const replicas = view.filter((n) => n.role === 'replica' && !n.failing);
-      if (!masters.every((m) => replicas.some((r) => r.masterId === m.id))) return false;
-      const links = await Promise.all(replicas.map((r) => this.command(r.port, 'info', 'replication')));
-      return links.every((l) => l.includes('master_link_status:up'));
-    } catch {
-      return false;
+      const orphans = masters.filter((m) => !replicas.some((r) => r.masterId === m.id));
+      if (orphans.length > 0) return `masters without a replica: ${orphans.map((m) => m.port).join(', ')}`;
+      const links = await Promise.all(replicas.map(async (r) => ({ port: r.port, info: await this.command(r.port, 'info', 'replication') })));
+      const unlinked = links.filter((l) => !l.info.includes('master_link_status:up'));
+      return unlinked.length > 0 ? `replicas whose link is not up: ${unlinked.map((l) => `${l.port} (${/^role:(\w+)/m.exec(l.info)?.[1] ?? '?'})`).join(', ')}` : null;
+    } catch (error) {
+      return `a node did not answer: ${(error as Error).message}`;
     }
   }
 
   async waitWhole(timeoutMs = 60_000): Promise<void> {
     const deadline = now() + timeoutMs;
-    while (!(await this.whole())) {
-      if (now() > deadline) throw new Error(`the cluster was not whole again within ${timeoutMs} ms: ${JSON.stringify(await this.view().catch(() => []))}`);
+    let reason: string | null;
+    while ((reason = await this.notWhole()) !== null) {
+      if (now() > deadline) throw new Error(`the cluster was not whole again within ${timeoutMs} ms (${reason}): ${JSON.stringify(await this.view().catch(() => []))}`);
       await sleep(100);
     }
   }
