@@ -4,9 +4,6 @@
  */
 import { isIP } from 'node:net';
 
-/** Caching strategies: `write-through` is the product, the others benchmark baselines (src/baselines.ts). */
-export const API_MODES = ['write-through', 'no-cache', 'naive', 'cache-aside', 'ceiling'] as const;
-export type ApiMode = (typeof API_MODES)[number];
 
 /** The development signing secret: refused when NODE_ENV=production. */
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production';
@@ -52,8 +49,6 @@ export interface Config {
   reconcileIntervalMs: number;
   /** Outbox rows younger than this are left to their writer, in ms. @default 2000 */
   outboxReplayAfterMs: number;
-  /** The caching strategy; anything but `write-through` is a benchmark baseline (src/baselines.ts). @default "write-through" */
-  apiMode: ApiMode;
   /** Express `trust proxy`: which hops may set X-Forwarded-For (the client IP for rate limits). @default false */
   trustProxy: boolean | number | string;
   /** Largest request body accepted, in bytes. @default 102400 */
@@ -334,13 +329,10 @@ export function loadConfig(env: Env = process.env): Config {
   if (cacheWritePolicy !== 'fail' && cacheWritePolicy !== 'repair') {
     throw new ConfigError(`CACHE_WRITE_POLICY must be fail or repair, got ${JSON.stringify(cacheWritePolicy)}`);
   }
-  const apiMode = (env.API_MODE || 'write-through') as ApiMode;
-  if (!API_MODES.includes(apiMode)) throw new ConfigError(`API_MODE must be one of ${API_MODES.join(', ')}, got ${JSON.stringify(apiMode)}`);
   const port = integer(env, 'PORT', 4000, 0, 65535);
   const redis = redisTopology(env);
   return {
     nodeEnv,
-    apiMode,
     databaseUrl: urlOf(env, 'DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/storefront', ['postgresql:', 'postgres:']),
     directDatabaseUrl: env.DIRECT_DATABASE_URL ? migrationDatabaseUrl(env) : null,
     redisUrl: redis?.kind === 'single' ? redis.url : null,

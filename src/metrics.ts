@@ -92,7 +92,7 @@ export interface Metrics {
 }
 
 export interface MetricsSources {
-  /** API_MODE, a default label of every metric. */
+  /** `write-through`, or the benchmark variant in use (scripts/bench/variants.ts): a default label of every metric. */
   mode: string;
   stats: CacheStats;
   dbStats: { queries: number };

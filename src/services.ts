@@ -1,19 +1,27 @@
 /**
- * Composition root: builds the long-lived parts of the API (database client
- * with write-through, cache store, token service) from the configuration.
+ * Composition root: builds the long-lived parts of the API (the database
+ * client with write-through, the cache, the token service) from the
+ * configuration. The cache is the prisma-write-through package's
+ * `createWriteThroughCache`, over Redis behind a circuit breaker and the
+ * epoch fence; a `ServiceVariant` (the benchmark's baselines, in
+ * scripts/bench/variants.ts) may replace its read and write paths.
  */
 import type { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import {
   createCacheStats,
-  createOutbox,
-  createReconciler,
+  createMemoryStore,
   createRedisStore,
+  createWriteThroughCache,
+  toError,
   withCircuitBreaker,
   withEpochFence,
-  withWriteThrough,
+  type CacheObserver,
   type CacheStats,
   type CacheStore,
+  type ChangeListener,
+  type EntityLoaders,
+  type EpochFencedStore,
   type Outbox,
   type Reconciler,
 } from 'prisma-write-through';
@@ -21,19 +29,18 @@ import type { Config } from './config.js';
 import { createPrismaClient } from './db/client.js';
 import { cachedEntities, entityMetadata } from './db/entities.js';
 import { createRedisConnection, redisIdentity, whenReady } from './db/redis.js';
-import { createMemoryStore } from 'prisma-write-through';
-import { createChangeListener, type ChangeListener } from 'prisma-write-through';
-// The benchmark's cache-aside baseline needs the switches the product never uses.
-import * as testing from 'prisma-write-through/testing';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { createTokenService, type TokenService } from './auth/tokens.js';
 import { logger, type Logger } from './logger.js';
-import { preloadMemoryStore, withoutDatabase } from './baselines.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { toError } from 'prisma-write-through';
+
+/** One DataLoader per cached entity (User, Product, Cart), typed by its rows; one set per request. */
+export type CachedLoaders = EntityLoaders<typeof cachedEntities>;
 
 export interface Services {
   config: Config;
+  /** `write-through` (the product), or the name of the `ServiceVariant` in use: the `mode` label of every metric. */
+  mode: string;
   /** Prisma Client with the write-through extension: every write reaches the cache after commit. */
   db: PrismaClient;
   /** The same database without the extension, for readiness checks and tests. */
@@ -42,161 +49,182 @@ export interface Services {
   redis: Redis | Cluster | null;
   /** The cache epoch in use (packages/prisma-write-through/src/epoch.ts), null while fenced or without Redis. */
   cacheEpoch(): number | null;
-  /** The Redis store behind a circuit breaker and the epoch fence. */
+  /** The Redis store behind a circuit breaker and the epoch fence (the in-process store without Redis). */
   store: CacheStore;
   outbox: Outbox;
-  /** Replays the outbox; started with the services. */
+  /** Replays the outbox and captured changes; started with the services (not under a variant). */
   reconciler: Reconciler;
   /**
    * LISTENs for the change-capture trigger's notifications on a connection of its own
    * (DIRECT_DATABASE_URL, else DATABASE_URL) and wakes the reconciler; null without PostgreSQL
-   * (the embedded database) or outside `write-through` mode, where the poll alone publishes.
+   * (the embedded database) or under a variant, where nothing is captured.
    */
   changeListener: ChangeListener | null;
-  /** The store the per-request loaders read (null: straight to PostgreSQL), per `API_MODE`. */
-  loaderStore: CacheStore | null;
-  /** Whether loaders batch and memoize (off only in `API_MODE=naive`). */
-  batching: boolean;
+  /** A new set of the cached entities' loaders, for one request. */
+  cachedLoaders(): CachedLoaders;
   stats: CacheStats;
-  /** SQL statements sent to PostgreSQL since start (BEGIN and COMMIT included). */
-  dbStats: { queries: number };
+  /**
+   * SQL statements sent to PostgreSQL since start (BEGIN and COMMIT included):
+   * `queries` on behalf of requests (and the seed), `background` by the
+   * reconciler, the outbox cleanup, the epoch checks and metrics scrapes, on a
+   * small pool of their own (the same client with the embedded database).
+   */
+  dbStats: { queries: number; background: number };
   tokens: TokenService;
   metrics: Metrics;
   log: Logger;
-  /** Resolves when Redis is connected (true), or after `timeoutMs` without it (false); in ceiling mode, also once preloaded. */
+  /** Resolves when Redis is connected (true), or after `timeoutMs` without it (false); under a variant, also once its `ready` resolved. */
   ready(timeoutMs?: number): Promise<boolean>;
   close(): Promise<void>;
 }
 
-export function createServices(config: Config, log: Logger = logger): Services {
-  const dbStats = { queries: 0 };
+/** What a `ServiceVariant` composes its paths from. */
+export interface VariantParts {
+  config: Config;
+  /** The database without the extension. */
+  rawDb: PrismaClient;
+  /** The Redis client (null without REDIS_URL); its store is the variant's to build. */
+  redis: Redis | Cluster | null;
+  stats: CacheStats;
+  observer: CacheObserver;
+}
+
+/** The read and write paths a `ServiceVariant` puts in place of the write-through cache. */
+export interface VariantPaths {
+  /** The client mutations and loaders' misses use. */
+  db: PrismaClient;
+  /** A new set of the cached entities' loaders, for one request. */
+  loaders(): CachedLoaders;
+  /** Resolves when the variant can serve (e.g. its data is preloaded). */
+  ready?: Promise<unknown>;
+}
+
+/**
+ * Another caching strategy in place of the product's, built from the same
+ * parts so that only the strategy differs: the benchmark's baselines
+ * (scripts/bench/variants.ts). Under a variant the write-through extension,
+ * the reconciler and the change listener do not run.
+ */
+export interface ServiceVariant {
+  /** Its name (the `mode` label of every metric). */
+  name: string;
+  compose(parts: VariantParts): VariantPaths;
+}
+
+/** Connections of the background work's pool (reconciler, outbox cleanup, epoch checks, metrics). */
+const BACKGROUND_POOL_SIZE = 3;
+
+export function createServices(config: Config, log: Logger = logger, variant?: ServiceVariant): Services {
+  const dbStats = { queries: 0, background: 0 };
   const rawDb = createPrismaClient({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, onQuery: () => void dbStats.queries++ });
+  // Background work on a pool of its own: it never waits behind requests for a connection (nor
+  // they behind it), and its statements are counted apart. One client for the embedded database.
+  const backgroundDb = config.databaseUrl
+    ? createPrismaClient({ databaseUrl: config.databaseUrl, poolSize: BACKGROUND_POOL_SIZE, onQuery: () => void dbStats.background++ })
+    : rawDb;
   const redis = config.redis ? createRedisConnection(config.redis, { commandTimeoutMs: config.redisCommandTimeoutMs }) : null;
   // Without a listener, ioredis reports connection errors as unhandled; they are expected while Redis is down.
   redis?.on('error', (error) => log.debug({ err: error.message }, 'redis connection error'));
+  const mode = variant?.name ?? 'write-through';
   const stats = createCacheStats();
-  // Read at scrape time, once the fence below exists.
-  const cacheEpoch = () => fenced?.epoch() ?? null;
   const metrics = createMetrics({
-    mode: config.apiMode,
+    mode,
     stats,
     dbStats,
-    outboxBacklog: () => (config.apiMode === 'write-through' ? outbox.backlog(rawDb) : Promise.resolve(null)),
-    cacheEpoch,
+    outboxBacklog: () => (variant ? Promise.resolve(null) : cache.outbox.backlog(backgroundDb)),
+    cacheEpoch: () => fenced?.epoch() ?? null,
   });
   const errorText = (error: unknown) => toError(error).message;
   // Redis behind the epoch fence (a Redis that went back in time is never read: packages/prisma-write-through/src/epoch.ts),
   // and the fence around the circuit breaker, so being fenced never opens the circuit.
-  const fenced = redis
-    ? withEpochFence({
-        store: withCircuitBreaker(createRedisStore({ redis, stats, onRoundTrip: metrics.observer.roundTrip }), {
-          onChange: (state) => log.warn({ state }, state === 'open' ? 'cache circuit open: Redis is failing, using PostgreSQL' : 'cache circuit closed: Redis answers again'),
-        }),
-        stats,
-        namespace: config.cacheNamespace,
-        db: rawDb,
-        ...redisIdentity(redis),
-        connection: redis,
-        onEpoch: (epoch, started) =>
-          started && epoch > 1
-            ? log.warn({ epoch }, 'Redis changed (restart, failover or another server): new cache epoch, refilling from PostgreSQL')
-            : log.info({ epoch }, 'cache epoch checked'),
-        onError: (error) => log.debug({ err: errorText(error) }, 'cache epoch check failed; reads go to PostgreSQL until it succeeds'),
-      })
-    : null;
-  // Without REDIS_URL, the in-process store: the same semantics, for a single API process.
-  const store: CacheStore = fenced ?? createMemoryStore({ stats });
-  const outbox = createOutbox(rawDb, {}, (error) => log.warn({ err: errorText(error) }, 'outbox cleanup failed; the reconciler will replay'));
-  const cache = { entities: cachedEntities, schema: entityMetadata, store, stats, namespace: config.cacheNamespace, ttlSeconds: config.cacheTtlSeconds, observer: metrics.observer };
-  const reconciler = createReconciler({
-    ...cache,
-    db: rawDb,
-    outbox,
-    intervalMs: config.reconcileIntervalMs,
-    replayAfterMs: config.outboxReplayAfterMs,
-    onError: (error) => log.debug({ err: errorText(error) }, 'reconciler pass failed; retrying'),
-  });
+  let fenced: EpochFencedStore | null = null;
+  const redisStore = (redis: Redis | Cluster): CacheStore =>
+    (fenced = withEpochFence({
+      store: withCircuitBreaker(createRedisStore({ redis, stats, onRoundTrip: metrics.observer.roundTrip }), {
+        onChange: (state) => log.warn({ state }, state === 'open' ? 'cache circuit open: Redis is failing, using PostgreSQL' : 'cache circuit closed: Redis answers again'),
+      }),
+      stats,
+      namespace: config.cacheNamespace,
+      db: backgroundDb,
+      ...redisIdentity(redis),
+      connection: redis,
+      onEpoch: (epoch, started) =>
+        started && epoch > 1
+          ? log.warn({ epoch }, 'Redis changed (restart, failover or another server): new cache epoch, refilling from PostgreSQL')
+          : log.info({ epoch }, 'cache epoch checked'),
+      onError: (error) => log.debug({ err: errorText(error) }, 'cache epoch check failed; reads go to PostgreSQL until it succeeds'),
+    }));
   // Writes that bypass the extension are captured by triggers that NOTIFY at COMMIT: a connection of
   // its own LISTENs and wakes the reconciler. Never through PgBouncer in transaction mode, where
   // LISTEN hears nothing: DIRECT_DATABASE_URL when set (checked by a probe at start).
   const listenUrl = config.directDatabaseUrl ?? config.databaseUrl;
-  const changeListener =
-    config.apiMode === 'write-through' && listenUrl
-      ? createChangeListener({
+  const cache = createWriteThroughCache({
+    entities: cachedEntities,
+    schema: entityMetadata,
+    // Without REDIS_URL, the in-process store: the same semantics, for a single API process.
+    store: () => (redis ? redisStore(redis) : createMemoryStore({ stats })),
+    stats,
+    db: backgroundDb,
+    namespace: config.cacheNamespace,
+    ttlSeconds: config.cacheTtlSeconds,
+    writePolicy: config.cacheWritePolicy,
+    leaseMs: config.cacheLeaseMs,
+    observer: metrics.observer,
+    logger: log,
+    reconciler: { intervalMs: config.reconcileIntervalMs, replayAfterMs: config.outboxReplayAfterMs },
+    ...(!variant &&
+      listenUrl && {
+        changeListener: {
           connect: () => new pg.Client({ connectionString: listenUrl, keepAlive: true, connectionTimeoutMillis: 5000, application_name: 'storefront-change-listener' }),
-          onChange: () => reconciler.wake(),
           onError: (error) => log.debug({ err: errorText(error) }, 'change listener connection failed'),
           onState: (listening) =>
             listening
               ? log.debug('listening for writes that bypass the API')
               : log.warn('change listener disconnected: writes that bypass the API reach the cache by the reconciler poll until it reconnects'),
-        })
-      : null;
-  let listenerStarted: Promise<unknown> = Promise.resolve();
+        },
+      }),
+  });
 
-  // The product is write-through; the other modes are the benchmark's baselines (src/baselines.ts).
-  let db: PrismaClient = rawDb;
-  let loaderStore: CacheStore | null = store;
-  let preloaded: Promise<unknown> = Promise.resolve();
-  switch (config.apiMode) {
-    case 'write-through':
-      db = withWriteThrough(rawDb, {
-        ...cache,
-        outbox,
-        writePolicy: config.cacheWritePolicy,
-        leaseMs: config.cacheLeaseMs,
-        onWriteError: (error, keys) => log.warn({ err: errorText(error), keys: keys.length }, 'cache write failed; the outbox will repair it'),
-      });
-      reconciler.start();
-      if (changeListener) {
-        listenerStarted = changeListener.start();
-        void listenerStarted.then(async (listening) => {
-          if (!listening) return log.warn('change listener cannot connect: writes that bypass the API reach the cache by the reconciler poll (RECONCILE_INTERVAL_MS) until it does');
-          const send = (channel: string, payload: string) => rawDb.$executeRawUnsafe('SELECT pg_notify($1, $2)', channel, payload);
-          if (!(await changeListener.probe(send).catch(() => true))) {
-            log.warn('LISTEN receives no notifications (DATABASE_URL through PgBouncer in transaction mode? set DIRECT_DATABASE_URL to PostgreSQL itself): writes that bypass the API reach the cache by the reconciler poll only');
-          }
-        });
+  let db: PrismaClient;
+  let cachedLoaders: () => CachedLoaders;
+  let variantReady: Promise<unknown> = Promise.resolve();
+  let listenerStarted: Promise<unknown> = Promise.resolve();
+  if (variant) {
+    const paths = variant.compose({ config, rawDb, redis, stats, observer: metrics.observer });
+    ({ db, loaders: cachedLoaders } = paths);
+    variantReady = paths.ready ?? variantReady;
+  } else {
+    db = cache.extend(rawDb);
+    cachedLoaders = () => cache.loaders(db);
+    listenerStarted = cache.start().then(async (listening) => {
+      if (!cache.listener) return;
+      if (!listening) return log.warn('change listener cannot connect: writes that bypass the API reach the cache by the reconciler poll (RECONCILE_INTERVAL_MS) until it does');
+      const send = (channel: string, payload: string) => backgroundDb.$executeRawUnsafe('SELECT pg_notify($1, $2)', channel, payload);
+      if (!(await cache.listener.probe(send).catch(() => true))) {
+        log.warn('LISTEN receives no notifications (DATABASE_URL through PgBouncer in transaction mode? set DIRECT_DATABASE_URL to PostgreSQL itself): writes that bypass the API reach the cache by the reconciler poll only');
       }
-      break;
-    case 'no-cache':
-    case 'naive':
-      loaderStore = null;
-      break;
-    case 'cache-aside': {
-      const plain = redis ? testing.createRedisStore({ redis, stats, compareAndSet: false }) : testing.createMemoryStore({ stats, compareAndSet: false });
-      db = testing.withWriteThrough(rawDb, { ...cache, store: plain, outbox: null, remedies: { leases: false, tombstones: false }, publish: 'invalidate' });
-      loaderStore = plain;
-      break;
-    }
-    case 'ceiling':
-      db = withoutDatabase(rawDb);
-      loaderStore = null;
-      preloaded = preloadMemoryStore(rawDb, stats, config.cacheNamespace).then((memory) => {
-        services.loaderStore = memory;
-      });
-      break;
+    });
   }
 
-  const services: Services = {
+  return {
     config,
+    mode,
     db,
     rawDb,
     redis,
-    store,
-    outbox,
-    reconciler,
-    changeListener,
-    loaderStore,
-    batching: config.apiMode !== 'naive',
+    store: cache.store,
+    outbox: cache.outbox,
+    reconciler: cache.reconciler,
+    changeListener: cache.listener,
+    cachedLoaders: () => cachedLoaders(),
     stats,
     dbStats,
     tokens: createTokenService({ secret: config.jwtSecret, ttlSeconds: config.jwtTtlSeconds }),
     metrics,
     log,
-    cacheEpoch,
+    cacheEpoch: () => fenced?.epoch() ?? null,
     ready: async (timeoutMs = 5000) => {
-      await preloaded;
+      await variantReady;
       // Listening (or known not to be) before serving, so that a write right after start is heard.
       await Promise.race([listenerStarted, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       if (!redis || !(await whenReady(redis, timeoutMs))) return !redis;
@@ -205,12 +233,9 @@ export function createServices(config: Config, log: Logger = logger): Services {
       return true;
     },
     async close() {
-      await changeListener?.close();
-      await reconciler.stop();
-      await outbox.close();
+      await cache.close();
       await rawDb.$disconnect();
-      await store.close();
+      if (backgroundDb !== rawDb) await backgroundDb.$disconnect();
     },
   };
-  return services;
 }

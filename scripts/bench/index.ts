@@ -4,7 +4,7 @@
  *
  * It creates its own database (`bench_<random>`, migrated with the project's
  * migrations, bulk-loaded by `seed.ts`), then starts the API once per mode
- * (`API_MODE`), in turn, each with a fresh Redis namespace, and measures each
+ * (`BENCH_VARIANT`, scripts/bench/variants.ts), in turn, each with a fresh Redis namespace, and measures each
  * the same way (`run-mode.ts`): the same operations, the same mixes, the same
  * connections and durations, the same seeded sequence of requests. Ratios
  * between modes are the results (`goals.ts`, `report.ts`); absolute numbers

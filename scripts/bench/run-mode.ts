@@ -1,6 +1,6 @@
 /**
  * One mode of the API, measured: its own process (`node --import tsx
- * src/main.ts` with `API_MODE`, through the consistency checker's
+ * scripts/bench/server.ts` with `BENCH_VARIANT`, through the consistency checker's
  * `ApiInstance`), its own Redis namespace, then, in this order for every mode:
  *
  * 1. which operations it supports (one request each: `NOT_SUPPORTED_IN_MODE` → n/a);
@@ -51,8 +51,8 @@ export const MODE_LABELS: Record<Mode, string> = {
 /** The mode every ratio is taken against. */
 export const BASELINE: Mode = 'no-cache';
 
-/** The API's `API_MODE` of each benchmark mode: the cluster mode is the write-through API, on another Redis. */
-export const API_MODE_OF: Record<Mode, string> = {
+/** The `BENCH_VARIANT` of each benchmark mode (scripts/bench/variants.ts): the cluster mode is the write-through API, on another Redis. */
+export const VARIANT_OF: Record<Mode, string> = {
   'write-through': 'write-through',
   'write-through-cluster': 'write-through',
   'no-cache': 'no-cache',
@@ -270,10 +270,11 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
     name: mode,
     port: await freePort(),
     root: ctx.root,
+    entry: path.join('scripts', 'bench', 'server.ts'),
     logFile: path.join(ctx.logDir, `api-${mode}.log`),
     ...(settings.profile && { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', path.join(ctx.logDir, `cpu-${mode}`)] }),
     env: {
-      API_MODE: API_MODE_OF[mode],
+      BENCH_VARIANT: VARIANT_OF[mode],
       DATABASE_URL: ctx.databaseUrl,
       ...(cluster ? cluster.env : { REDIS_URL: ctx.redisUrl }),
       CACHE_NAMESPACE: ctx.namespace,

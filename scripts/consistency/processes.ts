@@ -277,6 +277,8 @@ export interface ApiInstanceOptions {
   logFile: string;
   /** Extra options for node, before the script (e.g. `--cpu-prof`). */
   nodeArgs?: string[];
+  /** The script, relative to `root`. @default "src/main.ts" */
+  entry?: string;
 }
 
 /** One API process, `node --import tsx src/main.ts`, on a fixed port. */
@@ -308,7 +310,7 @@ export class ApiInstance {
   async start(timeoutMs = 60_000): Promise<void> {
     if (this.isRunning) throw new Error(`API ${this.name} is already running`);
     const log = openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), '--import', 'tsx', path.join('src', 'main.ts')], {
+    const child = spawn(process.execPath, [...(this.options.nodeArgs ?? []), '--import', 'tsx', this.options.entry ?? path.join('src', 'main.ts')], {
       cwd: this.options.root,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...this.options.env, PORT: String(this.port), HOST: '127.0.0.1' },
       stdio: ['ignore', log, log],

@@ -3,8 +3,8 @@
  * (`node --import tsx src/main.ts`), and an instance killed by a fault starts
  * again from whatever the working tree holds at that moment: with `src/`
  * being edited meanwhile, the two instances would run different code, or a
- * half-saved file. So the run copies `src/` (with schema.graphql, prisma/,
- * package.json and tsconfig.json) once, at its start, to a temporary directory whose
+ * half-saved file. So the run copies `src/` (with the package's source, schema.graphql,
+ * prisma/, package.json and tsconfig.json: SNAPSHOT_PATHS) once, at its start, to a temporary directory whose
  * `node_modules` is a symlink to the project's, and runs every API process
  * from there.
  */
@@ -24,6 +24,23 @@ export function sourceHash(dir: string): string {
 }
 
 /**
+ * What runs besides `src/`: the cache core's source (tsx follows tsconfig.json's
+ * `paths` to it, in the snapshot as in the project; without it, the processes
+ * would fall back to node_modules' link to the live package) and the
+ * benchmark's entry point with its variants.
+ */
+const SNAPSHOT_PATHS = [
+  'package.json',
+  'tsconfig.json',
+  'schema.graphql',
+  'prisma',
+  'packages/prisma-write-through/package.json',
+  'packages/prisma-write-through/src',
+  'scripts/bench/server.ts',
+  'scripts/bench/variants.ts',
+];
+
+/**
  * Copies the sources of `root` into `<dir>/app` and returns that directory
  * (the API processes' cwd); `node_modules` links to `modulesRoot`'s.
  */
@@ -31,8 +48,10 @@ export function snapshotSource(root: string, dir: string, modulesRoot = root): s
   const app = path.join(dir, 'app');
   mkdirSync(app, { recursive: true });
   cpSync(path.join(root, 'src'), path.join(app, 'src'), { recursive: true });
-  for (const file of ['package.json', 'tsconfig.json', 'schema.graphql', 'prisma']) {
-    if (existsSync(path.join(root, file))) cpSync(path.join(root, file), path.join(app, file), { recursive: true });
+  for (const file of SNAPSHOT_PATHS) {
+    if (!existsSync(path.join(root, file))) continue;
+    mkdirSync(path.dirname(path.join(app, file)), { recursive: true });
+    cpSync(path.join(root, file), path.join(app, file), { recursive: true });
   }
   symlinkSync(path.join(modulesRoot, 'node_modules'), path.join(app, 'node_modules'), 'dir');
   return app;

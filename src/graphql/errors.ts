@@ -22,8 +22,6 @@ export const ErrorCode = {
    * `extensions.retryable` is true: send the same request again.
    */
   TRANSACTION_CONFLICT: 'TRANSACTION_CONFLICT',
-  /** The benchmark's ceiling mode (API_MODE=ceiling) cannot answer this: it needs the database. */
-  NOT_SUPPORTED_IN_MODE: 'NOT_SUPPORTED_IN_MODE',
   /** A rate limit (logIn, signUp, email change) is used up: `extensions.retryAfterSeconds` says when to retry (HTTP 429). */
   TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   /** The operation ran longer than REQUEST_TIMEOUT_MS and was answered before it finished. */

@@ -4,10 +4,7 @@
  * cached, are batched straight from the database.
  */
 import DataLoader from 'dataloader';
-import { createEntityLoader, toError, type CommittedChange, type EntityId } from 'prisma-write-through';
-// Batching off is the benchmark's N+1 baseline (API_MODE=naive), a switch of the testing entry.
-import { createEntityLoader as createUnbatchedLoader } from 'prisma-write-through/testing';
-import { cachedEntities, entityMetadata } from '../db/entities.js';
+import type { CommittedChange, EntityId } from 'prisma-write-through';
 import type { CartRecord, OrderRecord, ProductRecord, UserRecord } from '../db/records.js';
 import type { Services } from '../services.js';
 
@@ -18,23 +15,13 @@ export interface Loaders {
   order: DataLoader<number, OrderRecord | null>;
 }
 
-export function createLoaders({ db, loaderStore, batching, stats, config, log, metrics }: Services): Loaders {
-  const common = {
-    db,
-    schema: entityMetadata,
-    store: loaderStore,
-    batching,
-    stats,
-    namespace: config.cacheNamespace,
-    ttlSeconds: config.cacheTtlSeconds,
-    observer: metrics.observer,
-    onStoreError: (error: unknown) => log.warn({ err: toError(error).message }, 'cache unavailable, reading PostgreSQL'),
-  };
-  const loader = batching ? createEntityLoader : createUnbatchedLoader;
+/** A request's loaders: the cache's (`Services.cachedLoaders`) and one for orders, which are not cached. */
+export function createLoaders({ db, cachedLoaders }: Services): Loaders {
+  const { User, Product, Cart } = cachedLoaders();
   return {
-    user: loader({ ...common, name: 'User', entity: cachedEntities.User }) as Loaders['user'],
-    product: loader({ ...common, name: 'Product', entity: cachedEntities.Product }) as Loaders['product'],
-    cart: loader({ ...common, name: 'Cart', entity: cachedEntities.Cart }) as Loaders['cart'],
+    user: User,
+    product: Product,
+    cart: Cart,
     order: new DataLoader(async (ids: readonly number[]) => {
       const rows = await db.order.findMany({ where: { id: { in: [...ids] } }, include: { items: { orderBy: { id: 'asc' } } } });
       const byId = new Map(rows.map((row) => [row.id, row]));

@@ -4,9 +4,10 @@
  * Client extension, typed per-request loaders, the reconciler and the stats.
  */
 import type DataLoader from 'dataloader';
+import { createChangeListener, type ChangeListener, type ChangeListenerOptions } from './listener.js';
 import { createEntityLoader, type Cached } from './loader.js';
 import { createOutbox, type Outbox, type SqlClient } from './outbox.js';
-import { createReconciler, type Reconciler } from './reconciler.js';
+import { createReconciler, type Reconciler, type ReconcilerOptions } from './reconciler.js';
 import type { EntityMetadata } from './schema.js';
 import { createCacheStats, type CacheObserver, type CacheStats, type CacheStore, type CachedEntity, type EntityId } from './types.js';
 import { withWriteThrough, type WritePolicy } from './write-through.js';
@@ -67,6 +68,19 @@ export interface WriteThroughCacheOptions<E extends Record<string, CachedEntity<
   logger?: Logger;
   /** Timings and sizes, for metrics. */
   observer?: CacheObserver;
+  /** Counters to share with the rest of the application (e.g. its metrics, its store); new ones when absent. */
+  stats?: CacheStats;
+  /** The reconciler's timing: `intervalMs` (poll, default 1000), `replayAfterMs` (default 2000), `batchSize` (default 500). */
+  reconciler?: Pick<ReconcilerOptions, 'intervalMs' | 'replayAfterMs' | 'batchSize'>;
+  /**
+   * Change capture: a dedicated PostgreSQL connection LISTENs for the capture
+   * trigger's notifications (`sql/change-capture.sql`) and wakes the reconciler,
+   * so a write that bypassed the extension (psql, another service) reaches the
+   * cache within milliseconds of its COMMIT, not at the next poll. `connect`
+   * must reach PostgreSQL itself, never PgBouncer in transaction mode (see
+   * listener.ts). Absent: captured changes wait for the reconciler's poll.
+   */
+  changeListener?: Omit<ChangeListenerOptions, 'onChange'>;
 }
 
 /** What `createWriteThroughCache` returns. */
@@ -75,8 +89,19 @@ export interface WriteThroughCache<E extends Record<string, CachedEntity<any, an
   stats: CacheStats;
   store: CacheStore;
   outbox: Outbox;
-  /** Replays outbox rows whose publish did not happen; `start()` it once per process. */
+  /** Replays outbox rows whose publish did not happen, and captured changes; started by `start()`. */
   reconciler: Reconciler;
+  /** The change listener (option `changeListener`), or null without one; started by `start()`. */
+  listener: ChangeListener | null;
+  /**
+   * Starts the reconciler's poll and the change listener, once per process.
+   * Resolves to whether notifications are heard: `true` once LISTENing, `false`
+   * without a listener or when its first connection failed (it keeps trying;
+   * the poll publishes captured changes meanwhile). Never rejects.
+   */
+  start(): Promise<boolean>;
+  /** Stops the listener and the reconciler (waiting for a pass in progress), flushes the outbox cleanup and closes the store. */
+  close(): Promise<void>;
   /** The Prisma Client extension: `cache.extend(prisma)` returns a client of the same type whose writes go through the cache. */
   extend<Client extends { $extends: (...a: any[]) => any }>(client: Client): Client;
   /** A new set of loaders, one per entity: make one per request. `db` reads the misses (the extended client or not). */
@@ -90,17 +115,36 @@ export interface WriteThroughCache<E extends Record<string, CachedEntity<any, an
  */
 export function createWriteThroughCache<E extends Record<string, CachedEntity<any, any>>>(options: WriteThroughCacheOptions<E>): WriteThroughCache<E> {
   const { entities, schema, db, namespace, ttlSeconds, observer, logger } = options;
-  const stats = createCacheStats();
+  const stats = options.stats ?? createCacheStats();
   const store = options.store(stats);
   const warn = (message: string) => (error: unknown, fields: Record<string, unknown> = {}) => logger?.warn({ ...fields, err: toError(error).message }, message);
   const outbox = options.outbox ?? createOutbox(db, {}, warn('outbox cleanup failed; the reconciler will replay'));
   const settings = { entities, schema, store, stats, namespace, ttlSeconds, observer };
-  const reconciler = createReconciler({ ...settings, db, outbox, onError: (error) => logger?.debug?.({ err: toError(error).message }, 'reconciler pass failed; retrying') });
+  const reconciler = createReconciler({
+    ...settings,
+    ...options.reconciler,
+    db,
+    outbox,
+    onError: (error) => logger?.debug?.({ err: toError(error).message }, 'reconciler pass failed; retrying'),
+  });
+  const listener = options.changeListener ? createChangeListener({ ...options.changeListener, onChange: () => reconciler.wake() }) : null;
+  let started: Promise<boolean> | null = null;
   return {
     stats,
     store,
     outbox,
     reconciler,
+    listener,
+    start() {
+      started ??= (reconciler.start(), listener ? listener.start() : Promise.resolve(false));
+      return started;
+    },
+    async close() {
+      await listener?.close();
+      await reconciler.stop();
+      await outbox.close();
+      await store.close();
+    },
     extend: (client) =>
       withWriteThrough(client, {
         ...settings,
