@@ -4,10 +4,16 @@
  * processes) under concurrent load and injected faults, then a check of the
  * write-through protocol's guarantees: no stale read after an acknowledged
  * write, and a cache that converges to the database once the system is quiet.
+ * With --out-of-band, a client of its own also writes the hot set's rows with
+ * plain SQL beside the load (as an operator or another service would,
+ * bypassing the API): such a write counts as acknowledged --out-of-band-window
+ * ms after its COMMIT (the documented promise: visible through the API within
+ * 1 s), and the stale reads it causes are counted apart.
  *
  *   npm run check:consistency -- [--duration 60] [--clients 16] [--ops N] [--seed 1]
  *                                [--topology single|sentinel|cluster] [--no-faults | --faults <kinds>] [--fault-interval 1000-3000]
  *                                [--instances 2] [--quiet 3000] [--convergence-timeout 30]
+ *                                [--out-of-band <writes/s>] [--out-of-band-window 1000] [--api-env KEY=VALUE ...]
  *                                [--json report.json] [--keep-logs] [--live-source] [--source <dir>]
  *
  * Exit code: 0 if there were no stale reads and no divergent entries, 1 if
@@ -16,7 +22,7 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { AbortedError, TOPOLOGY_FAULTS, formatReport, parseFaultKinds, runConsistencyCheck, type ConsistencyOptions } from './consistency/index.js';
-import { integer } from './consistency/cli.js';
+import { integer, positiveNumber } from './consistency/cli.js';
 import { killAllChildrenNow } from './consistency/processes.js';
 
 const USAGE = `usage: npm run check:consistency -- [options]
@@ -35,6 +41,13 @@ const USAGE = `usage: npm run check:consistency -- [options]
   --instances <n>             API processes, at least 2 (default 2)
   --quiet <ms>                quiet period after the load (default 3000)
   --convergence-timeout <s>   how long the cache may take to converge after that (default 30)
+  --out-of-band <writes/s>    also write the hot set with plain SQL beside the load, on a connection of the
+                              checker's own (bypassing the API: captured by the triggers, published by the
+                              reconcilers), at this average rate, e.g. 5 or 0.5 (default: none)
+  --out-of-band-window <ms>   an out-of-band write counts as acknowledged this long after its COMMIT: a read
+                              started later that returns an older version is stale (default 1000, the promise)
+  --api-env <KEY=VALUE>       more environment for the API processes (repeatable), e.g. to take a feature away
+                              for a positive control
   --json <file>               also write the report as JSON
   --keep-logs                 keep the redis and API logs even if the run passes
   --live-source               run the APIs from the working tree at each (re)start, not a copy of src/ taken at the start
@@ -56,6 +69,9 @@ async function main(): Promise<number> {
         instances: { type: 'string' },
         quiet: { type: 'string' },
         'convergence-timeout': { type: 'string' },
+        'out-of-band': { type: 'string' },
+        'out-of-band-window': { type: 'string' },
+        'api-env': { type: 'string', multiple: true },
         json: { type: 'string' },
         'keep-logs': { type: 'boolean' },
         'live-source': { type: 'boolean' },
@@ -86,6 +102,15 @@ async function main(): Promise<number> {
     set('quietPeriodMs', integer('quiet', values.quiet, 0));
     const timeout = integer('convergence-timeout', values['convergence-timeout'], 0);
     if (timeout !== undefined) options.convergenceTimeoutMs = timeout * 1000;
+    set('outOfBandRate', positiveNumber('out-of-band', values['out-of-band']));
+    const window = integer('out-of-band-window', values['out-of-band-window'], 0);
+    if (window !== undefined && options.outOfBandRate === undefined) throw new Error('--out-of-band-window needs --out-of-band');
+    set('outOfBandWindowMs', window);
+    for (const pair of values['api-env'] ?? []) {
+      const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(pair);
+      if (!match) throw new Error(`--api-env must be KEY=VALUE, got ${JSON.stringify(pair)}`);
+      (options.apiEnv ??= {})[match[1]!] = match[2]!;
+    }
     if (values['no-faults'] && values.faults) throw new Error('--no-faults and --faults exclude each other');
     if (values.topology !== undefined) {
       if (values.topology !== 'single' && values.topology !== 'sentinel' && values.topology !== 'cluster') {

@@ -8,6 +8,14 @@ export function integer(name: string, value: string | undefined, min: number): n
   return n;
 }
 
+/** A number (decimals allowed) above `above`; undefined when absent. */
+export function positiveNumber(name: string, value: string | undefined, above = 0): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= above) throw new Error(`--${name} must be a number above ${above}, got ${JSON.stringify(value)}`);
+  return n;
+}
+
 /** A comma-separated list of names, each one of `allowed`. */
 export function names<T extends string>(what: string, text: string, allowed: readonly T[]): T[] {
   const list = text.split(',').map((s) => s.trim()).filter(Boolean);

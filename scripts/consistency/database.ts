@@ -56,6 +56,9 @@ export async function createRunDatabase(serverUrl = DEFAULT_POSTGRES_URL, option
     }
   };
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 4, types });
+  // An idle connection's error is emitted by the pool, uncaught without a listener. pool.end() does not wait for its
+  // connections to close, so the DROP ... WITH (FORCE) below can terminate one still closing (57P01): harmless.
+  pool.on('error', () => {});
   try {
     created = true; // from here on, drop() must run even if the migration fails halfway
     await applyMigrations({ databaseUrl: url, createDatabase: true });

@@ -7,7 +7,9 @@
  * clients over every instance while injecting faults, then stops the load,
  * waits for a quiet period and measures how long the cache takes to equal the
  * database. Only that last step (and the admin's promotion during setup)
- * reads Redis and PostgreSQL directly.
+ * reads Redis and PostgreSQL directly, and, with `outOfBandRate`, a client of
+ * the database that writes the hot set's rows with plain SQL (out-of-band.ts),
+ * as an operator or another service would, beside the load.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,6 +20,7 @@ import { createRunDatabase, DEFAULT_POSTGRES_URL, type RunDatabase } from './dat
 import { waitForConvergence } from './divergence.js';
 import { TOPOLOGY_FAULTS, injectFaults, type FaultKind, type FaultRecord } from './faults.js';
 import { Observer } from './observer.js';
+import { runOutOfBandClient, type OutOfBandStats } from './out-of-band.js';
 import { ApiInstance, ClusterSet, RedisServer, SentinelSet, freePort } from './processes.js';
 import { createRandom } from './random.js';
 import type { Report } from './report.js';
@@ -72,6 +75,23 @@ export interface ConsistencyOptions {
    * from this project's prisma/migrations. @default this project
    */
   sourceDir?: string;
+  /**
+   * Writes per second, on average, by a client that bypasses the API: plain
+   * SQL on a connection of its own (out-of-band.ts), captured by the
+   * triggers and published by the reconcilers. @default 0 (none)
+   */
+  outOfBandRate?: number;
+  /**
+   * How long after its COMMIT an out-of-band write counts as acknowledged
+   * (a read that starts later and returns an older version is stale), in ms.
+   * @default 1000 (the documented promise)
+   */
+  outOfBandWindowMs?: number;
+  /**
+   * More environment for the API processes (over the checker's own), e.g. to
+   * take a feature away for a positive control. @default none
+   */
+  apiEnv?: Record<string, string>;
   /** Keep the processes' logs: always, never, or only when the run fails. @default 'on-failure' */
   keepLogs?: boolean | 'on-failure';
   signal?: AbortSignal;
@@ -119,6 +139,9 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
   const instanceCount = Math.max(2, options.instances ?? 2);
   const quietPeriodMs = options.quietPeriodMs ?? 3000;
   const convergenceTimeoutMs = options.convergenceTimeoutMs ?? 30_000;
+  const outOfBandRate = options.outOfBandRate ?? 0;
+  const outOfBandWindowMs = options.outOfBandWindowMs ?? 1000;
+  if (!(outOfBandRate >= 0) || !Number.isFinite(outOfBandRate)) throw new Error(`outOfBandRate must be a number of writes per second (0 for none), got ${outOfBandRate}`);
   const keepLogs = options.keepLogs ?? 'on-failure';
   const log = options.log ?? (() => {});
   const random = createRandom(seed);
@@ -180,6 +203,7 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
             NODE_ENV: 'development',
             LOG_LEVEL: 'warn',
             JWT_SECRET,
+            ...options.apiEnv,
           },
         }),
       );
@@ -188,7 +212,7 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
     throwIfAborted(signal);
     log(`APIs ready on ports ${apis.map((a) => `${a.name}=${a.port}`).join(', ')}; creating the hot set...`);
 
-    const observer = new Observer();
+    const observer = new Observer({ outOfBandWindowMs });
     const fixture = await createFixture({
       baseUrls: apis.map((a) => a.baseUrl),
       pool: database.pool,
@@ -206,12 +230,33 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
     });
     throwIfAborted(signal);
 
-    log(`running ${clients} clients for ${durationSeconds} s, faults: ${faultKinds.join(', ') || 'none'}...`);
+    log(
+      `running ${clients} clients for ${durationSeconds} s, faults: ${faultKinds.join(', ') || 'none'}` +
+        `${outOfBandRate > 0 ? `, ${outOfBandRate} out-of-band SQL writes/s (window ${outOfBandWindowMs} ms)` : ''}...`,
+    );
     let loadStopped = false;
     let finalFaultStruck = false;
     let faultError: unknown;
     const faultRandom = random.fork();
     const workloadRandom = random.fork();
+    const outOfBandRandom = random.fork();
+    let outOfBandError: unknown;
+    const outOfBandDone: Promise<OutOfBandStats | null> =
+      outOfBandRate > 0
+        ? runOutOfBandClient({
+            databaseUrl: database.url,
+            fixture,
+            ratePerSecond: outOfBandRate,
+            random: outOfBandRandom,
+            observer,
+            stopped: () => loadStopped,
+            signal,
+          }).catch((error: unknown) => {
+            outOfBandError = error;
+            controller.abort();
+            return null;
+          })
+        : Promise.resolve(null);
     const faultsDone = injectFaults({
       kinds: faultKinds,
       random: faultRandom,
@@ -247,12 +292,18 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
       loadStopped = true;
     }
     const faults = await faultsDone;
+    const outOfBand = await outOfBandDone;
+    // The out-of-band client ends quietly when the fault injector aborts the run, not the other way round: its error first.
+    if (outOfBandError) throw outOfBandError;
     if (faultError) throw faultError;
     throwIfAborted(signal);
     const loadEnd = now();
 
     const lastFault = faults.length ? faults[faults.length - 1]! : undefined;
-    const reference = lastFault ? Math.max(...faults.map((f) => f.endedAt)) : stats.stoppedAt;
+    // The last change to converge to: the end of the last fault, or of the load; or a later out-of-band COMMIT.
+    const faultsOver = lastFault ? Math.max(...faults.map((f) => f.endedAt)) : stats.stoppedAt;
+    const reference = Math.max(faultsOver, outOfBand?.lastCommittedAt ?? 0);
+    const measuredFrom = reference > faultsOver ? 'last out-of-band write' : lastFault ? 'last fault' : 'end of load';
     const quietUntil = Math.max(loadEnd, reference) + quietPeriodMs;
     log(`load stopped after ${stats.total} operations; waiting ${quietPeriodMs} ms, then up to ${convergenceTimeoutMs / 1000} s for convergence...`);
 
@@ -296,6 +347,8 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
         source: `${options.liveSource ? 'live' : 'snapshot of'} ${path.join(sourceRoot, 'src')} (sha256 ${sourceHash(path.join(root, 'src'))}${options.liveSource ? ' at the end' : ''})`,
         quietPeriodMs,
         convergenceTimeoutMs,
+        outOfBand: outOfBandRate > 0 ? { ratePerSecond: outOfBandRate, windowMs: outOfBandWindowMs } : null,
+        apiEnv: options.apiEnv ?? {},
       },
       runDurationMs: 0,
       loadDurationMs: Math.round(loadDurationMs),
@@ -308,11 +361,12 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
       faults: {
         total: faults.length,
         byKind: faultsByKind,
-        lastFaultEndedAt: lastFault ? Math.round(reference - t0) : null,
+        lastFaultEndedAt: lastFault ? Math.round(faultsOver - t0) : null,
         log: faults.map((f) => ({ ...f, startedAt: Math.round(f.startedAt - t0), endedAt: Math.round(f.endedAt - t0) })),
       },
       instances: apis.map((a) => ({ name: a.name, starts: a.starts, kills: a.kills, logFile: a.logFile })),
       staleReads,
+      outOfBand: outOfBand && outOfBandReport(outOfBand, staleReads, observer),
       divergence: {
         afterQuietPeriod: convergence.afterQuietPeriod,
         final: convergence.final,
@@ -320,9 +374,9 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
         inFlightAfterQuietPeriod: convergence.afterQuietPeriod.inFlight,
         converged: convergence.converged,
         convergenceMs: convergence.convergedAt === null ? null : Math.max(0, Math.round(convergence.convergedAt - reference)),
-        convergenceMeasuredFrom: lastFault ? 'last fault' : 'end of load',
+        convergenceMeasuredFrom: measuredFrom,
         convergenceAfterLoadMs: convergence.convergedAt === null ? null : Math.max(0, Math.round(convergence.convergedAt - loadEnd)),
-        loadAfterLastFaultMs: lastFault ? Math.max(0, Math.round(stats.stoppedAt - reference)) : null,
+        loadAfterLastFaultMs: lastFault ? Math.max(0, Math.round(stats.stoppedAt - faultsOver)) : null,
         checks: convergence.checks,
       },
       lostAcknowledgedWrites: lost,
@@ -353,7 +407,24 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
   }
 }
 
-/** Every acknowledged version must be in the database (no deletes in this workload, so the row must exist). */
+function outOfBandReport(stats: OutOfBandStats, staleReads: Report['staleReads'], observer: Observer): NonNullable<Report['outOfBand']> {
+  const seconds = Math.max((stats.stoppedAt - stats.startedAt) / 1000, 0.001);
+  const failures = Object.values(stats.failures).reduce((a, b) => a + b, 0);
+  return {
+    writes: stats.committed,
+    perSecond: stats.committed / seconds,
+    byKind: stats.byKind,
+    noOps: stats.noOps,
+    failures: { total: failures, byReason: stats.failures },
+    staleReads: staleReads.outOfBand,
+    visibility: observer.outOfBandVisibility(),
+  };
+}
+
+/**
+ * Every acknowledged version, and every version committed out of band, must be in the database
+ * (no root row is deleted in this workload, so the row must exist).
+ */
 async function lostAcknowledgedWrites(database: RunDatabase, observer: Observer): Promise<Report['lostAcknowledgedWrites']> {
   const { rows } = await database.pool.query<{ key: string; version: number }>(
     `SELECT 'User:' || id AS key, version FROM "User"

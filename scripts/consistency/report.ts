@@ -1,7 +1,7 @@
 /** The run's report, and its text rendering. */
 import type { ConvergenceResult, DivergenceSnapshot } from './divergence.js';
 import type { FaultKind, FaultRecord } from './faults.js';
-import type { StaleReadSummary } from './observer.js';
+import type { OutOfBandVisibility, StaleReadSummary } from './observer.js';
 import type { OutcomeCounts } from './workload.js';
 
 export interface Report {
@@ -23,6 +23,10 @@ export interface Report {
     source: string;
     quietPeriodMs: number;
     convergenceTimeoutMs: number;
+    /** The out-of-band SQL client's rate (writes/s) and window (ms after COMMIT); null without it. */
+    outOfBand: { ratePerSecond: number; windowMs: number } | null;
+    /** Environment given to the API processes over the checker's own (a positive control's switches). */
+    apiEnv: Record<string, string>;
   };
   /** Whole run (setup, load, quiet period, convergence), in ms. */
   runDurationMs: number;
@@ -47,7 +51,21 @@ export interface Report {
     log: (Omit<FaultRecord, 'startedAt' | 'endedAt'> & { startedAt: number; endedAt: number })[];
   };
   instances: { name: string; starts: number; kills: number; logFile: string }[];
+  /** Stale reads of every origin: the out-of-band ones are `staleReads.outOfBand` (and `outOfBand.staleReads`). */
   staleReads: StaleReadSummary;
+  /** The writes that bypassed the API (plain SQL, `--out-of-band`); null without them. */
+  outOfBand: {
+    /** Transactions committed (each changed one entity, whose version was read back). */
+    writes: number;
+    perSecond: number;
+    byKind: Record<string, number>;
+    /** Transactions that found nothing to change, rolled back. */
+    noOps: number;
+    failures: { total: number; byReason: Record<string, number> };
+    /** The stale reads they caused: a read started more than the window after a COMMIT returned an older version. */
+    staleReads: StaleReadSummary['outOfBand'];
+    visibility: OutOfBandVisibility;
+  } | null;
   divergence: {
     afterQuietPeriod: DivergenceSnapshot;
     final: DivergenceSnapshot;
@@ -58,7 +76,7 @@ export interface Report {
     converged: boolean;
     /** From the end of the last fault (Redis back up, API ready), or from the end of the load without faults, to convergence; null if it did not converge. */
     convergenceMs: number | null;
-    convergenceMeasuredFrom: 'last fault' | 'end of load';
+    convergenceMeasuredFrom: 'last fault' | 'end of load' | 'last out-of-band write';
     /** From the end of the load (when the checks start) to convergence; null if it did not converge. */
     convergenceAfterLoadMs: number | null;
     /** How long the load ran on after the last fault was over (the convergence time cannot be measured below it). */
@@ -95,6 +113,7 @@ export function formatReport(report: Report): string {
   );
   line(`instances ${s.instances.map((i) => `${i.name}=:${i.port}`).join(' ')}, redis :${s.redisPort}, database ${s.database}, namespace ${s.namespace}`);
   line(`code under test: ${s.source}`);
+  if (Object.keys(s.apiEnv).length) line(`API environment over the checker's: ${Object.entries(s.apiEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
   line(`run ${sec(report.runDurationMs)} (load ${sec(report.loadDurationMs)})`);
   line();
 
@@ -114,6 +133,19 @@ export function formatReport(report: Report): string {
   line(`Unknown outcomes (no answer or 5xx): ${report.unknownOutcomes.total} — ${list(report.unknownOutcomes.byReason)}`);
   line(`Refusals by code: ${report.refusals.total} — ${list(report.refusals.byCode)}`);
   line(`Failed queries: ${report.queryFailures.total} — ${list(report.queryFailures.byReason)}`);
+  const oob = report.outOfBand;
+  if (oob && s.outOfBand) {
+    const v = oob.visibility;
+    line(
+      `Out-of-band SQL writes: ${oob.writes} (${oob.perSecond.toFixed(1)}/s, asked ${s.outOfBand.ratePerSecond}/s) — ${list(oob.byKind)}; ` +
+        `${oob.noOps} no-ops, ${oob.failures.total} failed${oob.failures.total ? ` (${list(oob.failures.byReason)})` : ''}`,
+    );
+    line(
+      `  first read of the new version: ${v.read} of ${v.writes} read again, ` +
+        (v.read ? `median ${v.firstReadMedianMs} ms, worst ${v.firstReadMaxMs} ms from COMMIT to the answer (includes the wait for a read)` : 'none') +
+        `; a version older than a COMMIT's still served to a read started ${v.olderReadMaxMs === null ? 'never' : `up to ${v.olderReadMaxMs} ms`} after it`,
+    );
+  }
   line();
 
   line(`Faults injected: ${report.faults.total} — ${list(report.faults.byKind)}`);
@@ -124,6 +156,13 @@ export function formatReport(report: Report): string {
 
   const st = report.staleReads;
   line(`STALE READS: ${st.total} of ${st.checked} entity versions read (${st.episodes} distinct episodes, longest ${st.maxStalenessMs} ms after the acknowledgement)`);
+  if (s.outOfBand) {
+    line(
+      `  caused by out-of-band writes (a read started over ${s.outOfBand.windowMs} ms after a COMMIT): ${st.outOfBand.total}` +
+        (st.outOfBand.total ? ` (${st.outOfBand.episodes} episodes, read started up to ${st.outOfBand.maxAfterCommitMs} ms after the COMMIT)` : '') +
+        `; after API writes: ${st.byOrigin.api}`,
+    );
+  }
   if (st.total > 0) {
     line(`  by read: ${list(st.byKind)}`);
     line(`  by fault overlapping the acknowledged write that was missed: ${list(st.byFault)}`);
@@ -131,7 +170,9 @@ export function formatReport(report: Report): string {
     for (const e of st.examples) {
       line(
         `    ${e.entity} v${e.versionRead} read by ${e.kind} on ${e.instance} [${sec(e.readStartedAt)}–${sec(e.readEndedAt)}], ` +
-          `but v${e.versionAcknowledged} acknowledged at ${sec(e.acknowledgedAt)} by ${e.acknowledgingMutation} on ${e.acknowledgingInstance} (sent ${sec(e.acknowledgingMutationSentAt)}); ` +
+          (e.committedAt !== undefined
+            ? `but v${e.versionAcknowledged} committed by ${e.acknowledgingMutation} at ${sec(e.committedAt)} (due through the API by ${sec(e.acknowledgedAt)}); `
+            : `but v${e.versionAcknowledged} acknowledged at ${sec(e.acknowledgedAt)} by ${e.acknowledgingMutation} on ${e.acknowledgingInstance} (sent ${sec(e.acknowledgingMutationSentAt)}); `) +
           `faults during that write: ${e.faultsDuringAcknowledgedWrite.join(', ') || 'none'}; last fault before the read: ${e.lastFaultBeforeRead ?? 'none'}`,
       );
     }
