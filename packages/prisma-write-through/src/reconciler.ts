@@ -29,7 +29,9 @@ export interface ReconcilerOptions extends CacheSettings {
   /**
    * When a pass leaves rows because a writer holds a lease on their keys (it
    * is publishing, or died and its lease runs out), wait this long, in ms,
-   * and wake again, instead of waiting for the next poll. @default 100
+   * and wake again, instead of waiting for the next poll; after a failed pass,
+   * the first wait before trying again (doubled while passes keep failing, at
+   * most `intervalMs`). @default 100
    */
   leasedRetryMs?: number;
   onError?: (error: unknown) => void;
@@ -56,7 +58,8 @@ export interface Reconciler {
 /**
  * The reconciler of one instance (see the top of this file). Nothing runs
  * until `start()` (the poll) or `wake()`. A pass that fails (database or
- * store unreachable) is reported to `onError` and retried by the next one.
+ * store unreachable) is reported to `onError` and tried again soon (see
+ * `leasedRetryMs`), with a growing wait while it keeps failing.
  */
 export function createReconciler(options: ReconcilerOptions): Reconciler {
   const { db, outbox, entities, store, stats } = options;
@@ -74,13 +77,33 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
   let retry: NodeJS.Timeout | undefined;
   const leasedRetryMs = options.leasedRetryMs ?? 100;
 
-  /** After a pass that left leased rows: another pass soon (once the writer has published, or its lease expired). */
-  function retryLeased() {
-    if (leasedLeft === 0 || stopped || retry) return;
+  /** Passes that failed in a row (database or store unreachable). */
+  let failures = 0;
+
+  function retrySoon(delayMs: number) {
+    if (stopped || retry) return;
     retry = setTimeout(() => {
       retry = undefined;
       wake();
-    }, leasedRetryMs).unref();
+    }, delayMs).unref();
+  }
+
+  /** After a pass that left leased rows: another pass soon (once the writer has published, or its lease expired). */
+  function retryLeased() {
+    failures = 0;
+    if (leasedLeft > 0) retrySoon(leasedRetryMs);
+  }
+
+  /**
+   * After a failed pass: another one after `leasedRetryMs`, doubling while they
+   * keep failing, at most `intervalMs` apart. So a change captured while Redis
+   * was unreachable is published within about `leasedRetryMs` of Redis answering
+   * again, not at the next poll.
+   */
+  function retryFailed(error: unknown) {
+    onError(error);
+    failures++;
+    retrySoon(Math.min(intervalMs, leasedRetryMs * 2 ** Math.min(failures - 1, 10)));
   }
 
   function wake() {
@@ -93,7 +116,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         while (!stopped && (await runOnce()) >= batchSize);
         retryLeased();
       })
-      .catch(onError);
+      .catch(retryFailed);
   }
 
   async function runOnce({ replayAfterMs = options.replayAfterMs ?? 2000 } = {}): Promise<number> {
@@ -140,7 +163,7 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
         running = running
           .then(() => runOnce())
           .then(retryLeased)
-          .catch(onError);
+          .catch(retryFailed);
       }, intervalMs).unref();
     },
     async stop() {
