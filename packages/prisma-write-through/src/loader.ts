@@ -3,8 +3,8 @@ import { createEntries } from './entries.js';
 import type { EntityMetadata } from './generator/types.js';
 import type { CacheHit, CacheObserver, CacheStats, CacheStore, CachedEntity, EntityId } from './types.js';
 
-/** What an entity looks like once it went through JSON: dates are ISO strings. */
-export type Cached<T> = T extends Date
+/** What an entity looks like once it went through JSON: dates are ISO strings, and so are BigInts (as decimals). */
+export type Cached<T> = T extends Date | bigint
   ? string
   : T extends (infer U)[]
     ? Cached<U>[]

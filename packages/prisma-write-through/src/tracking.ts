@@ -107,11 +107,14 @@ const NESTED_WRITES = new Set([
 
 /** What a Prisma model is to the cache. */
 type ModelRole =
-  | { kind: 'root'; entity: string; idField: string }
+  | { kind: 'root'; entity: string; idField: string; versionField: string }
   | { kind: 'member'; entity: string; field: string };
 
-/** Where a delete in one model cascades to. */
-interface Cascade { entity: string; model: string; field: string; rootField: string; isRoot: boolean }
+/**
+ * Where a delete in one model cascades to: rows of `model` whose `field`
+ * holds the deleted rows' `references` (read from them before the delete).
+ */
+interface Cascade { entity: string; model: string; field: string; references: string; referencesColumn: string; rootField: string; isRoot: boolean }
 
 
 function add(map: Map<string, Set<EntityId>>, entity: string, ids: Iterable<EntityId>) {
@@ -143,10 +146,10 @@ function fieldsOf(row: Args, keep: (name: string) => boolean): Args {
   return Object.fromEntries(Object.entries(row).filter(([name]) => keep(name)));
 }
 
-/** Adds `version: { increment: 1 }` unless the write sets the version itself. */
-function bumpVersion(data: Args | undefined): Args {
-  if (!data || 'version' in data) return data ?? {};
-  return { ...data, version: { increment: 1 } };
+/** Adds `{ [versionField]: { increment: 1 } }` unless the write sets the version itself. */
+function bumpVersion(data: Args | undefined, versionField: string): Args {
+  if (!data || versionField in data) return data ?? {};
+  return { ...data, [versionField]: { increment: 1 } };
 }
 
 /** Makes sure a `select`, if any, returns the fields the tracker needs. */
@@ -172,18 +175,32 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
   // Index the configuration by Prisma model.
   const roles = new Map<string, ModelRole>();
   const cascades = new Map<string, Cascade[]>();
+  /** The version field of each entity's root model, whatever its name (checked by resolveSchema). */
+  const versionFieldOf = (entity: string) => schema.models[entities[entity]!.model]!.versionField!;
   for (const [entity, cfg] of Object.entries(entities)) {
     const idField = cfg.idField ?? 'id';
     if (cfg.row && cfg.members) throw new Error(`${entity}: an entity with members is more than one row; remove its \`row\` option`);
-    roles.set(cfg.model, { kind: 'root', entity, idField });
+    roles.set(cfg.model, { kind: 'root', entity, idField, versionField: versionFieldOf(entity) });
     for (const [model, field] of Object.entries(cfg.members ?? {})) roles.set(model, { kind: 'member', entity, field });
   }
   // Derived from the schema's onDelete actions (schema.ts), never declared by hand.
-  for (const { from, entity, model, field } of schema.cascades) {
+  for (const { from, entity, model, field, references, referencesColumn } of schema.cascades) {
     const cfg = entities[entity]!;
     const isRoot = model === cfg.model;
     const rootField = isRoot ? (cfg.idField ?? 'id') : cfg.members![model]!;
-    cascades.set(from, [...(cascades.get(from) ?? []), { entity, model, field, rootField, isRoot }]);
+    cascades.set(from, [...(cascades.get(from) ?? []), { entity, model, field, references, referencesColumn, rootField, isRoot }]);
+  }
+  /** What to read of a `model` row before deleting it: `idField`, and the fields its cascades' foreign keys reference. */
+  const beforeDelete = (model: string, idField: string) =>
+    Object.fromEntries([idField, ...(cascades.get(model) ?? []).map((c) => c.references)].map((name) => [name, true]));
+
+  /** Raises the version of these entities (which locks their root rows), in id order. */
+  async function raiseVersions(changes: ChangeSet, entity: string, ids: EntityId[]) {
+    const cfg = entities[entity]!;
+    await delegateOf(changes.tx, cfg.model).updateMany({
+      where: { [cfg.idField ?? 'id']: { in: [...ids].sort(compareIds) } },
+      data: { [versionFieldOf(entity)]: { increment: 1 } },
+    });
   }
 
   /**
@@ -213,19 +230,23 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
     }
   }
 
-  /** Entities that a delete of these `model` rows cascades into; recorded before the delete runs. */
-  async function recordCascades(changes: ChangeSet, model: string, ids: EntityId[]) {
-    if (ids.length === 0) return;
+  /**
+   * Entities that a delete of these `model` rows (read with `beforeDelete`:
+   * the fields the cascades' foreign keys reference) cascades into; recorded
+   * before the delete runs.
+   */
+  async function recordCascades(changes: ChangeSet, model: string, deleted: Args[]) {
+    if (deleted.length === 0) return;
+    /** The values of `field` in the deleted rows: what the reached rows' foreign keys hold. */
+    const valuesOf = (field: string) => [...new Set(deleted.map((r) => r[field]).filter((v) => v !== null && v !== undefined))];
     const roots = async (c: Cascade) => {
-      const rows: Args[] = await delegateOf(changes.tx, c.model).findMany({ where: { [c.field]: { in: ids } }, select: { [c.rootField]: true } });
+      const rows: Args[] = await delegateOf(changes.tx, c.model).findMany({ where: { [c.field]: { in: valuesOf(c.references) } }, select: { [c.rootField]: true } });
       return [...new Set(rows.map((r) => r[c.rootField] as EntityId))];
     };
     /** Bumps (and so locks) the aggregates not yet bumped by this transaction. */
     const bump = async (c: Cascade, found: EntityId[]) => {
-      const pending = found.filter((id) => !changes.touched.get(c.entity)?.has(id)).sort(compareIds);
-      if (pending.length === 0) return;
-      const cfg = entities[c.entity]!;
-      await delegateOf(changes.tx, cfg.model).updateMany({ where: { [cfg.idField ?? 'id']: { in: pending } }, data: { version: { increment: 1 } } });
+      const pending = found.filter((id) => !changes.touched.get(c.entity)?.has(id));
+      if (pending.length > 0) await raiseVersions(changes, c.entity, pending);
     };
     const intoMembers = (cascades.get(model) ?? []).filter((c) => !c.isRoot);
     for (const c of cascades.get(model) ?? []) {
@@ -240,17 +261,20 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
     // at them any more (inserting one needs FOR KEY SHARE on them), and look again: a member
     // added since the first look (its writer committed meanwhile, or we waited for it) belongs
     // to an aggregate that must be bumped too, or the cascade would change it behind the cache.
-    await lockForDelete(changes.tx, model, ids);
+    // By the referenced columns (any unique field, not necessarily the model's id): every row some
+    // member could point at is locked.
+    const referenced = new Map(intoMembers.map((c) => [c.references, c.referencesColumn]));
+    for (const [field, column] of referenced) await lockForDelete(changes.tx, model, column, valuesOf(field));
     for (const c of intoMembers) await bump(c, await roots(c));
   }
 
-  /** `SELECT ... FOR UPDATE` of the rows of `model` with these ids (the lock a DELETE takes); table and column as mapped. */
-  async function lockForDelete(tx: any, model: string, ids: EntityId[]) {
-    const { table, idColumn } = schema.models[model] ?? { table: model, idColumn: 'id' };
-    const idField = idColumn ?? 'id';
+  /** `SELECT ... FOR UPDATE` of the rows of `model` whose `column` holds one of `values` (the lock a DELETE takes); table and column as mapped. */
+  async function lockForDelete(tx: any, model: string, column: string, values: unknown[]) {
+    if (values.length === 0) return;
+    const table = schema.models[model]?.table ?? model;
     const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
-    const list = ids.map((_, i) => `$${i + 1}`).join(', ');
-    await tx.$queryRawUnsafe(`SELECT 1 AS "locked" FROM ${quote(table)} WHERE ${quote(idField)} IN (${list}) FOR UPDATE`, ...ids);
+    const list = values.map((_, i) => `$${i + 1}`).join(', ');
+    await tx.$queryRawUnsafe(`SELECT 1 AS "locked" FROM ${quote(table)} WHERE ${quote(column)} IN (${list}) FOR UPDATE`, ...values);
   }
 
   /**
@@ -273,7 +297,7 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
   }
 
   async function writeRoot(changes: ChangeSet, role: Extract<ModelRole, { kind: 'root' }>, model: string, operation: string, args: Args, query: Query) {
-    const { entity, idField } = role;
+    const { entity, idField, versionField } = role;
     const delegate = delegateOf(changes.tx, model);
     switch (operation) {
       case 'create':
@@ -286,8 +310,8 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
         const whole = row !== undefined && scalarsOnly(model, args);
         const { select: _select, omit: _omit, ...wholeRow } = args;
         let next = whole ? wholeRow : selecting(args, idField);
-        if (operation === 'update' || operation === 'updateManyAndReturn') next = { ...next, data: bumpVersion(args.data) };
-        if (operation === 'upsert') next = { ...next, update: bumpVersion(args.update) };
+        if (operation === 'update' || operation === 'updateManyAndReturn') next = { ...next, data: bumpVersion(args.data, versionField) };
+        if (operation === 'upsert') next = { ...next, update: bumpVersion(args.update, versionField) };
         const result = await query(next);
         const rows: Args[] = Array.isArray(result) ? result : [result];
         const ids = rows.map((r) => r[idField] as EntityId);
@@ -310,8 +334,8 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
       }
       case 'delete': {
         if (cascades.has(model)) {
-          const row = await delegate.findUnique({ where: args.where, select: { [idField]: true } });
-          if (row) await recordCascades(changes, model, [row[idField]]);
+          const row = await delegate.findUnique({ where: args.where, select: beforeDelete(model, idField) });
+          if (row) await recordCascades(changes, model, [row]);
         }
         const row = await query(selecting(args, idField));
         add(changes.deleted, entity, [row[idField]]);
@@ -320,9 +344,9 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
       case 'deleteMany': {
         // There is no deleteManyAndReturn: find the ids, delete exactly those
         // that still match, then check which are really gone.
-        const found: Args[] = await delegate.findMany({ where: args.where, select: { [idField]: true }, take: args.limit });
+        const found: Args[] = await delegate.findMany({ where: args.where, select: beforeDelete(model, idField), take: args.limit });
         const ids = found.map((r) => r[idField] as EntityId);
-        await recordCascades(changes, model, ids);
+        await recordCascades(changes, model, found);
         const result = await query({ where: { AND: [args.where ?? {}, { [idField]: { in: ids } }] } });
         const left: Args[] = await delegate.findMany({ where: { [idField]: { in: ids } }, select: { [idField]: true } });
         const kept = new Set(left.map((r) => r[idField] as EntityId));
@@ -397,14 +421,14 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
       const role = roles.get(model);
       if (!trackBulkWrites && /Many$/.test(operation)) return query(args);
       if (!role) {
-        // An uncached model whose deletes cascade into a cached entity.
+        // An uncached model whose deletes cascade into a cached entity: its rows are read whole
+        // (whatever field the cascades' foreign keys reference, its id or another unique).
         if (operation === 'delete' || operation === 'deleteMany') {
           const delegate = delegateOf(changes.tx, model);
           const found: Args[] = operation === 'delete'
             ? [await delegate.findUnique({ where: args.where })].filter(Boolean)
             : await delegate.findMany({ where: args.where });
-          const idField = schema.models[model]?.idField ?? 'id';
-          await recordCascades(changes, model, found.map((r) => r[idField]));
+          await recordCascades(changes, model, found);
         }
         return query(args);
       }
@@ -429,13 +453,9 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
         else touchRows(changes, entity, ids);
       }
       for (const [entity, ids] of changes.bumped) {
-        const pending = [...ids].filter((id) => !changes.touched.get(entity)?.has(id) && !changes.deleted.get(entity)?.has(id)).sort(compareIds);
+        const pending = [...ids].filter((id) => !changes.touched.get(entity)?.has(id) && !changes.deleted.get(entity)?.has(id));
         if (pending.length === 0) continue;
-        const cfg = entities[entity]!;
-        await delegateOf(changes.tx, cfg.model).updateMany({
-          where: { [cfg.idField ?? 'id']: { in: pending } },
-          data: { version: { increment: 1 } },
-        });
+        await raiseVersions(changes, entity, pending);
         touchRows(changes, entity, pending); // also covers roots that no longer exist
       }
       const result: Change[] = [];

@@ -77,18 +77,24 @@ export interface CacheStore {
 
 /**
  * How one cached entity is stored in the database. An entity is a root row
- * (with an integer `version` column) and, optionally, member rows in other
- * models that are cached with it as one aggregate (a cart and its items).
+ * (with an integer version field: `version`, or the name set by the
+ * generator's `versionField`) and, optionally, member rows in other models
+ * that are cached with it as one aggregate (a cart and its items).
  */
 export interface CachedEntity<Db = unknown, Row extends object = object> {
   /** Prisma model name of the root row, e.g. `"Product"`. */
   model: string;
-  /** Field of the root row holding its id. @default "id" */
+  /**
+   * Field of the root row holding its id: the model's id field in the
+   * generated metadata, i.e. its single-field `@id`, or the single-field
+   * unique named in the generator's `idFields` (e.g. `Comment.uuid`). An
+   * `Int` or a `String`, never changed once written, never reused. @default "id"
+   */
   idField?: string;
   /**
    * Models whose rows belong to this entity, each with the field that holds
-   * the root's id, e.g. `{ CartItem: "cartId" }`. A write on a member row
-   * increments the root's version, so the aggregate is cached as one value.
+   * the root's id (its `idField`), e.g. `{ CartItem: "cartId" }`. A write on a
+   * member row increments the root's version, so the aggregate is cached as one value.
    */
   members?: Record<string, string>;
   /**
@@ -110,7 +116,8 @@ export interface CachedEntity<Db = unknown, Row extends object = object> {
   shapeVersion?: string;
   /**
    * Reads the entities with these ids, in any order, exactly as they are to be
-   * cached and served: with `version`, without secrets. Ids must never be
+   * cached and served: with the version field, without secrets (`BigInt`
+   * fields are cached and served as decimal strings). Ids must never be
    * reused once deleted (a tombstone keeps the id deleted for its TTL). Used by the read path
    * for misses and by the write path to capture what a transaction committed.
    */

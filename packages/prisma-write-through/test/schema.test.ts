@@ -4,11 +4,12 @@
  * actions (never declared by hand), on the storefront's schema and on the
  * package's own blog schema, including the cases the core refuses.
  */
+import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { resolveSchema, type CachedEntity, type EntityMetadata } from '../src/index.js';
 import { buildEntityMetadata } from '../src/generator/index.js';
 import { entityMetadata as storefront } from '../../../src/generated/entities.js';
-import { blogSchema, dmmfOf, optionsOf } from './support.js';
+import { blogSchema, dmmfOf, optionsOf, packageDir } from './support.js';
 
 const load = async () => [];
 const entity = (model: string, more: Partial<CachedEntity> = {}): CachedEntity => ({ model, load, ...more });
@@ -19,10 +20,10 @@ describe('on the storefront schema', () => {
   it('derives both cascades into carts: a user delete deletes the cart, a product delete deletes cart items', () => {
     const { cascades, models } = resolveSchema(entities, storefront as EntityMetadata);
     expect(cascades.sort((a, b) => a.from.localeCompare(b.from))).toEqual([
-      { from: 'Product', entity: 'Cart', model: 'CartItem', field: 'productId' },
-      { from: 'User', entity: 'Cart', model: 'Cart', field: 'userId' },
+      { from: 'Product', entity: 'Cart', model: 'CartItem', field: 'productId', references: 'id', referencesColumn: 'id' },
+      { from: 'User', entity: 'Cart', model: 'Cart', field: 'userId', references: 'id', referencesColumn: 'id' },
     ]);
-    expect(models.Cart).toMatchObject({ table: 'Cart', idField: 'userId', idColumn: 'userId' });
+    expect(models.Cart).toMatchObject({ table: 'Cart', idField: 'userId', idColumn: 'userId', versionField: 'version' });
     expect(models.CartItem!.fields).toContainEqual({ name: 'product', kind: 'object', type: 'Product' });
   });
 
@@ -33,6 +34,14 @@ describe('on the storefront schema', () => {
     expect(() => resolveSchema({ Thing: entity('Thing') }, storefront as EntityMetadata)).toThrow('Thing: model Thing is not in the schema');
     expect(() => resolveSchema({ Cart: entity('Cart', { idField: 'userId', members: { CartItem: 'basketId' } }) }, storefront as EntityMetadata)).toThrow(
       'Cart: member CartItem has no field "basketId"',
+    );
+  });
+
+  it('refuses a cascade from a member model into another entity (deletes of members are not followed)', () => {
+    // A user with their cart as a member; a product with the cart items that hold it as members.
+    const aggregates = { User: entity('User', { members: { Cart: 'userId' } }), Product: entity('Product', { members: { CartItem: 'productId' } }) };
+    expect(() => resolveSchema(aggregates, storefront as EntityMetadata)).toThrow(
+      'Product: a delete of Cart rows, members of User, reaches its CartItem rows (Cart -> CartItem.cartId (Cascade)); the write-through follows the deletes of roots and of uncached models only',
     );
   });
 });
@@ -63,8 +72,8 @@ describe('on the blog schema (mapped tables and columns, SetNull, SetDefault, a 
     const followed = only((p) => !(p.model === 'Post' && p.action !== 'delete') && !p.cyclic);
     const { cascades } = resolveSchema({ Post: entity('Post', { members: { Comment: 'postId' } }) }, followed);
     expect(cascades.sort((a, b) => a.model.localeCompare(b.model))).toEqual([
-      { from: 'Author', entity: 'Post', model: 'Comment', field: 'authorId' },
-      { from: 'Author', entity: 'Post', model: 'Post', field: 'authorId' },
+      { from: 'Author', entity: 'Post', model: 'Comment', field: 'authorId', references: 'id', referencesColumn: 'author_id' },
+      { from: 'Author', entity: 'Post', model: 'Post', field: 'authorId', references: 'id', referencesColumn: 'author_id' },
     ]);
   });
 
@@ -74,7 +83,61 @@ describe('on the blog schema (mapped tables and columns, SetNull, SetDefault, a 
     );
   });
 
-  it('refuses a model without a version field', () => {
-    expect(() => resolveSchema({ Tag: entity('Tag') }, meta)).toThrow(/Tag: model Tag needs an Int field named "version"/);
+  it('refuses a model without a version field, naming the field and the setting', () => {
+    expect(() => resolveSchema({ Tag: entity('Tag') }, meta)).toThrow(
+      'Tag: model Tag has no version field (Tag is not cacheable: no version field version): add a required Int field "version", or set the generator\'s versionField',
+    );
+  });
+
+  it('keys an entity by the unique named in idFields, and says how to key by another unique', () => {
+    expect(resolveSchema({ Comment: entity('Comment', { idField: 'uuid' }) }, only(() => false)).models.Comment).toMatchObject({ idField: 'uuid', idColumn: 'comment_uuid' });
+    expect(() => resolveSchema({ Author: entity('Author', { idField: 'email' }) }, meta)).toThrow(
+      'Author: idField is "email", but the id of Author is "id"; set idField to it, or key the cache by email: idFields = ["Author.email"] in the generator block',
+    );
+  });
+});
+
+describe('on the cached-blog schema (a version field named rev, ids that are a unique other than the @id)', () => {
+  let meta: EntityMetadata;
+  beforeAll(async () => {
+    const schema = path.join(packageDir, 'test', 'fixtures', 'cached-blog.prisma');
+    meta = buildEntityMetadata((await dmmfOf(schema)).datamodel, await optionsOf(schema, 'entities'));
+  });
+
+  it('takes the version field and the ids from the metadata, and the cascades with the field their foreign key references', () => {
+    const { models, cascades } = resolveSchema({ Author: entity('Author', { idField: 'handle' }), Post: entity('Post', { members: { Comment: 'postId' } }) }, meta);
+    expect(models.Author).toMatchObject({ table: 'authors', idField: 'handle', idColumn: 'handle', versionField: 'rev' });
+    expect(models.Comment).toMatchObject({ idField: 'uuid', versionField: 'rev' });
+    // Comments point at the author's @id (author_id), not at the handle the cache keys authors by.
+    expect(cascades).toEqual([{ from: 'Author', entity: 'Post', model: 'Comment', field: 'authorId', references: 'id', referencesColumn: 'author_id' }]);
+  });
+
+  it('refuses an entity keyed by the @id when the metadata keys its model by a unique (idFields)', () => {
+    expect(() => resolveSchema({ Author: entity('Author') }, meta)).toThrow('Author: idField is "id", but the id of Author is "handle"; set idField to it');
+  });
+
+  it('refuses ids that are not Int or String fields', () => {
+    const author = meta.models.Author!;
+    const bigintIds = { ...meta, models: { ...meta.models, Author: { ...author, idField: { ...author.idField!, type: 'BigInt' } } } };
+    expect(() => resolveSchema({ Author: entity('Author', { idField: 'handle' }) }, bigintIds)).toThrow(
+      'Author: its id field Author.handle is BigInt; cache ids are Int or String fields',
+    );
+  });
+
+  it('refuses a row entity that omits its id or its version field', () => {
+    expect(() => resolveSchema({ Post: entity('Post', { row: { omit: ['rev'] } }) }, meta)).toThrow('Post: row.omit leaves out rev, which every cache entry needs');
+  });
+
+  it('refuses members that point at another field of the root than its id', () => {
+    expect(() => resolveSchema({ Author: entity('Author', { idField: 'handle', members: { Comment: 'authorId' } }) }, meta)).toThrow(
+      'Author: member Comment.authorId references Author.id, not its id field handle: a member must hold its root\'s id',
+    );
+  });
+
+  it('refuses a model without the configured version field, naming it', () => {
+    const post = { ...meta.models.Post!, versionField: null, notCacheableReason: 'Post is not cacheable: no version field rev' };
+    expect(() => resolveSchema({ Post: entity('Post') }, { ...meta, models: { ...meta.models, Post: post } })).toThrow(
+      'Post: model Post has no version field (Post is not cacheable: no version field rev): add a required Int field "rev"',
+    );
   });
 });
