@@ -8,7 +8,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOutbox, createReconciler, type CacheStore } from 'prisma-write-through';
 // Every race runs with its remedy on and off: the switches of the testing entry.
-import { createEntityLoader, createRedisStore, withWriteThrough, type WriteThroughTestingOptions as WriteThroughOptions } from 'prisma-write-through/testing';
+import {
+  createEntityLoader,
+  createRedisStore,
+  once,
+  pausePoint as gate,
+  withWriteThrough,
+  type PausePoint,
+  type WriteThroughTestingOptions as WriteThroughOptions,
+} from 'prisma-write-through/testing';
 import { cachedEntities, entityMetadata } from '../src/db/entities.js';
 import { createRedisClient } from '../src/db/redis.js';
 import type { PrismaClient } from '../src/generated/prisma/client.js';
@@ -20,32 +28,6 @@ beforeAll(async () => {
   api = await startTestApi();
 });
 afterAll(() => api?.close());
-
-/** A pause point: `wait()` blocks until `open()`; `reached` resolves when someone waits. */
-function gate() {
-  let open!: () => void;
-  let arrived!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  const reached = new Promise<void>((resolve) => (arrived = resolve));
-  return {
-    reached,
-    open,
-    wait: () => {
-      arrived();
-      return opened;
-    },
-  };
-}
-
-/** Runs `fn` only the first time (so a hook pauses one writer or reader, not all). */
-function once<A extends unknown[]>(fn: (...args: A) => Promise<void>) {
-  let done = false;
-  return async (...args: A) => {
-    if (done) return;
-    done = true;
-    await fn(...args);
-  };
-}
 
 interface Remedies {
   compareAndSet?: boolean;
@@ -82,7 +64,7 @@ function writer(remedies: Remedies, extra: Partial<WriteThroughOptions> = {}, ta
 }
 
 /** A product reader whose misses pause after the database read, before the fill. */
-function pausingReader(remedies: Remedies, pause: ReturnType<typeof gate>) {
+function pausingReader(remedies: Remedies, pause: PausePoint) {
   return createEntityLoader({
     name: 'Product',
     entity: cachedEntities.Product,

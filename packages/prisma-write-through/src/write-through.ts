@@ -56,8 +56,13 @@ export interface WriteThroughTestingOptions extends CacheSettings {
   publish?: 'values' | 'invalidate';
   /** The transactional outbox; `null` turns it off (tests only). */
   outbox: Outbox | null;
-  /** Test-only switches that turn a remedy off, to prove what breaks without it. */
-  remedies?: { leases?: boolean; tombstones?: boolean; trackBulkWrites?: boolean };
+  /**
+   * Test-only switches that turn a remedy off, to prove what breaks without it.
+   * `publishAfterCommit: false` publishes just before COMMIT instead (the
+   * entries read back in the transaction), as a cache written from inside the
+   * transaction would: a COMMIT that then fails leaves what never committed.
+   */
+  remedies?: { leases?: boolean; tombstones?: boolean; trackBulkWrites?: boolean; publishAfterCommit?: boolean };
   /** Test-only pause points. */
   hooks?: {
     /** After COMMIT, before the cache write. Throwing here skips the cache write, as a crash would. */
@@ -136,6 +141,7 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
   if (writePolicy !== 'fail' && writePolicy !== 'repair') throw new TypeError(`writePolicy must be "fail" or "repair", got ${JSON.stringify(writePolicy)}`);
   const useLeases = options.remedies?.leases ?? true;
   const useTombstones = options.remedies?.tombstones ?? true;
+  const publishAfterCommit = options.remedies?.publishAfterCommit ?? true;
   const { store, stats, outbox, hooks } = options;
   const onWriteError = options.onWriteError ?? (() => {});
   const transactionRetries = options.transactionRetries ?? 3;
@@ -279,6 +285,7 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
                   unit.changes = createChangeSet(tx);
                   const value = await (input as (tx: any) => unknown)(tx);
                   await beforeCommit(unit, tx);
+                  if (!publishAfterCommit) await publish(unit);
                   return value;
                 }),
               txOptions,
@@ -303,7 +310,7 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
           // `hooked.$transaction` resolved: COMMIT succeeded. Only now may the cache, and
           // the caller's per-request memos, see the change.
           if (unit.changed.length > 0) notifyCommitted(unit.changed);
-          await publish(unit);
+          if (publishAfterCommit) await publish(unit);
           return result;
         }
       },
