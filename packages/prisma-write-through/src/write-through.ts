@@ -105,10 +105,17 @@ const commitListeners = new AsyncLocalStorage<CommitListener>();
  * they committed, right after COMMIT and before the cache write. This is how
  * per-request memos (DataLoaders, a memoized viewer) stay exactly what
  * committed after a write in the same request, from the write path's own
- * list of changes, cascades and aggregates included. Returns what `fn` returns.
+ * list of changes, cascades and aggregates included. Returns what `fn` returns
+ * (a thenable, such as a lazy Prisma query, as a promise started in that context).
  */
 export function withCommitListener<T>(listener: CommitListener, fn: () => T): T {
-  return commitListeners.run(listener, fn);
+  return commitListeners.run(listener, () => {
+    const result = fn();
+    // A Prisma query is lazy (it starts when awaited): start it here, in the listener's context,
+    // not where the caller awaits it.
+    const thenable = typeof (result as { then?: unknown } | null)?.then === 'function';
+    return (thenable ? Promise.resolve(result) : result) as T;
+  });
 }
 
 /** One transaction's journey through the cache. */
