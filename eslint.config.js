@@ -19,7 +19,7 @@ const intoTheApp = {
 };
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'src/generated/**', 'examples/**/gql/**', 'packages/prisma-write-through/test/out/**', '.wt-break/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', 'src/generated/**', 'examples/**/gql/**', 'packages/prisma-write-through/test/out/**', 'packages/prisma-write-through/test/generated/**', '.wt-break/**'] },
   {
     files: ['**/*.ts'],
     languageOptions: { parser: tseslint.parser },

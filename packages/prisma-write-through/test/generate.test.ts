@@ -6,12 +6,9 @@
  * so the test needs no build; the repository's own schema runs the built
  * bin (`prisma-write-through-generator`) the same way.
  */
-import { execFile } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -23,37 +20,16 @@ import {
   GENERATOR_VERSION,
   type EntityMetadata,
 } from '../src/generator/index.js';
-import { blogSchema, dmmfOf, optionsOf, packageDir } from './support.js';
-
-const run = promisify(execFile);
-const require = createRequire(import.meta.url);
-const prismaCli = path.join(path.dirname(require.resolve('prisma/package.json')), 'build', 'index.js');
-const tsxCli = path.join(path.dirname(require.resolve('tsx/package.json')), 'dist', 'cli.mjs');
-const binSource = path.join(packageDir, 'src', 'generator', 'bin.ts');
+import { blogSchema, dmmfOf, optionsOf, packageDir, prismaGenerate, tsxCli } from './support.js';
 
 let dir: string;
-let schemaPath: string;
 let emitted: string;
 
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'prisma-write-through-'));
-  // The Prisma CLI wants a native schema engine even for `generate`, and cannot download one
-  // here; `generate` never runs it, so any executable will do.
-  const stub = path.join(dir, 'schema-engine-stub.sh');
-  await writeFile(stub, '#!/bin/sh\necho "no schema engine in this test" >&2\nexit 1\n');
-  await chmod(stub, 0o755);
-  const schema = (await readFile(blogSchema, 'utf8'))
-    .replace('provider     = "prisma-write-through-generator"', `provider     = ${JSON.stringify(`"${process.execPath}" "${tsxCli}" "${binSource}"`)}`)
-    .replace('output       = "../out/blog-entities.ts"', 'output       = "./generated"');
-  expect(schema).toContain(tsxCli);
-  // The emitted module is an ES module, as in the app (package.json "type": "module").
-  await writeFile(path.join(dir, 'package.json'), '{ "type": "module" }\n');
-  schemaPath = path.join(dir, 'schema.prisma');
-  await writeFile(schemaPath, schema);
-  const { stdout } = await run(process.execPath, [prismaCli, 'generate', '--schema', schemaPath], {
-    cwd: dir,
-    env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: stub, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' },
-  });
+  const schema = (await readFile(blogSchema, 'utf8')).replace('output       = "../out/blog-entities.ts"', 'output       = "./generated"');
+  const stdout = await prismaGenerate(schema, dir);
+  expect(await readFile(path.join(dir, 'schema.prisma'), 'utf8')).toContain(tsxCli);
   expect(stdout).toContain('Generated prisma-write-through entity metadata');
   // `output` names a folder: the module is entities.ts in it.
   emitted = path.join(dir, 'generated', 'entities.ts');
