@@ -20,7 +20,7 @@ afterAll(() => api?.close());
 
 it('a woken pass that fails on the store is tried again within a few hundred ms, with a growing wait, until it publishes', async () => {
   const product = await api.product();
-  const [{ version }] = await api.services.rawDb.$queryRawUnsafe<{ version: number }[]>(
+  const [{ version }] = await api.services.rawDb.$queryRawUnsafe<[{ version: number }]>(
     `UPDATE "Product" SET "priceCents" = 4321 WHERE id = $1 RETURNING "version"`,
     product.id,
   );
