@@ -6,6 +6,12 @@
  * database query when warm, the naive mode shows its N+1, and the report is
  * written.
  *
+ * The reference points run too: `raw-http` (node:http answering the API's
+ * bytes) and `bare-apollo` (the framework with constant resolvers). Each must
+ * answer the API's answers byte for byte, be measured for the product by id
+ * and the cart, and be in the report, with the goals against bare Apollo
+ * evaluated (met or missed, not n/a): the test fails if one goes missing.
+ *
  * Every mode includes `write-through-cluster`: the same API on a Redis Cluster
  * (3 masters, 3 replicas) the benchmark starts and removes. There the cart of
  * 20 must cost exactly one read round trip for its products on each node they
@@ -35,6 +41,36 @@ describe('the benchmark, smoke run', () => {
       // Every mode ran, none failed.
       expect(results.modes.map((m) => [m.mode, m.error])).toEqual(MODES.map((m) => [m, null]));
       for (const m of results.modes) expect(m.missingCounters, m.mode).toEqual([]);
+
+      // Both reference points ran on the first mode's answers, answered them byte for byte, and were
+      // measured for the product by id and the cart (no error, the server's CPU per request known).
+      expect(results.references.map((r) => [r.reference, r.error, r.answersFrom])).toEqual([
+        ['raw-http', null, 'write-through'],
+        ['bare-apollo', null, 'write-through'],
+      ]);
+      const reference = (name: string) => results.references.find((r) => r.reference === name)!;
+      for (const r of results.references) {
+        expect(r.sameBytes, r.reference).toEqual({ product: true, cart: true });
+        expect(r.answerBytes.cart!, r.reference).toBeGreaterThan(r.answerBytes.product! * 10);
+        for (const op of ['product', 'cart'] as const) {
+          const load = r.operations[op];
+          expect(load, `${r.reference} ${op}`).toBeTruthy();
+          expect(load!.requests, `${r.reference} ${op}`).toBeGreaterThan(0);
+          expect(load!.ok, `${r.reference} ${op}`).toBe(load!.requests);
+          expect(load!.errors, `${r.reference} ${op}`).toEqual({});
+          expect(load!.perRequest?.apiCpuMs, `${r.reference} ${op}`).toBeGreaterThan(0);
+        }
+      }
+      // node:http sending bytes costs far less CPU per request than Apollo resolving a query.
+      expect(reference('raw-http').operations.product!.perRequest!.apiCpuMs!).toBeLessThan(reference('bare-apollo').operations.product!.perRequest!.apiCpuMs!);
+      // The modes' product and cart alone, against them: the goals of the issue are evaluated.
+      expect(mode('write-through').operations.product!.ok).toBeGreaterThan(0);
+      expect(mode('write-through').operations.cart!.ok).toBeGreaterThan(0);
+      for (const id of ['product-vs-bare-apollo', 'cart-vs-bare-apollo']) {
+        const goal = results.goals.find((g) => g.id === id);
+        expect(goal?.status, id).toMatch(/^(met|missed)$/);
+        expect(goal!.value, id).toBeGreaterThan(0);
+      }
 
       // Write-through, warm: the cart of 20 items reads its products in one Redis round trip, and never PostgreSQL.
       const wt = mode('write-through');
@@ -67,10 +103,15 @@ describe('the benchmark, smoke run', () => {
       // Write-through never lets a client read a version older than one acknowledged.
       expect(wt.staleReads.total).toBe(0);
 
-      // The ceiling answers reads from memory and refuses the rest: n/a, not failures.
+      // The ceiling answers reads from rows decoded in memory, with no store at all, and refuses the rest: n/a, not failures.
       const ceiling = mode('ceiling');
-      expect(ceiling.supported).toMatchObject({ product: true, cart: true });
-      expect(ceiling.probes.cart!.counts!.dbQueries).toBe(0);
+      expect(ceiling.supported).toMatchObject({ product: true, cart: true, page: false, addToCart: false, updateProduct: false });
+      for (const op of ['product', 'cart'] as const) {
+        expect(ceiling.probes[op]!.counts, op).toMatchObject({ dbQueries: 0, cacheReadRoundTrips: 0, cacheWriteRoundTrips: 0, hitRatio: 1 });
+        expect(ceiling.operations[op]!.ok, op).toBe(ceiling.operations[op]!.requests);
+      }
+      // Its scaling carts (up to 100 items) were preloaded too.
+      expect(ceiling.scaling.map((p) => p.supported)).toEqual([true, true, true]);
       for (const workload of Object.values(ceiling.workloads)) expect(workload.supported).toBe(false);
 
       // The same cart, node by node: on one Redis, one round trip on the one node.
@@ -116,6 +157,18 @@ describe('the benchmark, smoke run', () => {
       // The report.
       const readme = readFileSync(path.join(out, 'README.md'), 'utf8');
       expect(readme).toContain('## Goals');
+      // The reference points in the report, next to the modes, for the product and the cart; the goals against bare Apollo.
+      const start = readme.indexOf("## Reference points: the machine's and the framework's limits");
+      expect(start).toBeGreaterThan(0);
+      const section = readme.slice(start, readme.indexOf('\n## ', start));
+      expect(section.match(/^### .*$/gm)).toEqual(['### one product by id', '### a cart of 20 items with their products']);
+      // In each table: the two references (raw-http 1.00x itself, bare-apollo 1.00x itself, both the API's bytes), then the modes.
+      expect(section.match(/^\| raw-http \| [\d,]+ \| [\d.]+x \| 1\.00x \| .* \| yes \|/gm)).toHaveLength(2);
+      expect(section.match(/^\| bare-apollo \| [\d,]+ \| 1\.00x \| [\d.]+x \| .* \| yes \|/gm)).toHaveLength(2);
+      for (const name of ['write-through', 'ceiling']) expect(section.match(new RegExp(`^\\| ${name} \\| [\\d,]+ \\| [\\d.]+x \\| [\\d.]+x \\|`, 'gm')), name).toHaveLength(2);
+      expect(readme).toMatch(/\| Warm, one product by id: write-through throughput vs bare Apollo[^|]*\| ≥ 0\.8x \| [\d.]+x \| (✅ met|❌ missed)/);
+      expect(readme).toMatch(/\| Cart of 20 items: write-through throughput vs bare Apollo[^|]*\| ≥ 0\.6x \| [\d.]+x \| (✅ met|❌ missed)/);
+      expect(readme).toContain('The ceiling is a ceiling by construction.');
       expect(readme).toContain('### balanced (50/50)');
       expect(readme).toContain('## Redis Cluster against one Redis (write-through)');
       expect(readme).toMatch(/products of every cart read cost at most 1 read round trip per node they touch.*\*\*met\*\*/);
@@ -123,11 +176,12 @@ describe('the benchmark, smoke run', () => {
       expect(readFileSync(path.join(out, 'scaling.svg'), 'utf8')).toMatch(/^<svg/);
       const json = JSON.parse(readFileSync(path.join(out, 'results.json'), 'utf8'));
       expect(json.modes).toHaveLength(MODES.length);
+      expect(json.references.map((r: { reference: string }) => r.reference)).toEqual(['raw-http', 'bare-apollo']);
       expect(json.cluster.cartTrips.cluster.met).toBe(true);
     } finally {
       rmSync(out, { recursive: true, force: true });
     }
-  }, 300_000);
+  }, 420_000);
 
   it('with --profile, tells where the API spent its CPU during each measurement, with a flame graph', async () => {
     const out = mkdtempSync(path.join(tmpdir(), 'bench-profile-'));
@@ -136,6 +190,7 @@ describe('the benchmark, smoke run', () => {
         smoke: true,
         modes: ['write-through'],
         workloads: ['balanced'],
+        references: [],
         scalingSizes: [1],
         profile: true,
         out,

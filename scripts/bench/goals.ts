@@ -1,9 +1,11 @@
 /**
- * The issue's goals, as ratios between modes measured in the same run, each
- * with its target, the measured value, and met / missed / n/a.
+ * The issue's goals, as ratios between modes (and against the reference
+ * points) measured in the same run, each with its target, the measured value,
+ * and met / missed / n/a.
  */
 import type { LoadResult } from './load.js';
 import type { ProbeName, OperationName } from './operations.js';
+import type { Reference, ReferenceOperation, ReferenceResult } from './references.js';
 import type { Mode, ModeResult } from './run-mode.js';
 import { assessScaling } from './scaling.js';
 import { compareCluster, type RatioSummary } from './cluster-compare.js';
@@ -29,20 +31,21 @@ const fmt = (value: number, digits = 2) => `${value.toFixed(digits)}x`;
 
 /**
  * The goals of the run, in report order, from the modes' results: ratios
- * between modes (throughput in req/s, latency in ms), exact counts per
+ * between modes and to the bare-Apollo reference point (throughput in req/s,
+ * latency in ms; against a reference that did not answer the API's bytes: n/a), exact counts per
  * request, stale reads, scaling, and (when the cluster mode ran) the cart's
  * round trips per Redis node. A goal whose measurement is missing (a mode not
  * run or failed) is 'n/a'; `noisy` is set when a measurement behind a ratio ran
  * while other processes used more than `maxOtherCpus` CPUs. Never throws.
  */
-export function evaluateGoals(modes: readonly ModeResult[], maxOtherCpus = Number.POSITIVE_INFINITY): Goal[] {
+export function evaluateGoals(modes: readonly ModeResult[], maxOtherCpus = Number.POSITIVE_INFINITY, references: readonly ReferenceResult[] = []): Goal[] {
   const of = (mode: Mode) => modes.find((m) => m.mode === mode && m.error === null);
   const op = (mode: Mode, name: OperationName): LoadResult | undefined => of(mode)?.operations[name];
   const probe = (mode: Mode, name: ProbeName) => of(mode)?.probes[name]?.counts ?? null;
   const goals: Goal[] = [];
 
   /** The measurements behind a ratio that ran with too much other CPU. */
-  const noise = (...loads: { mode: Mode; load: LoadResult | undefined }[]): string | null => {
+  const noise = (...loads: { mode: Mode | Reference; load: LoadResult | undefined }[]): string | null => {
     const noisy = loads.filter((l) => l.load?.cpu && l.load.cpu.otherCpus > maxOtherCpus);
     return noisy.length ? `other processes used ${noisy.map((l) => `${l.load!.cpu!.otherCpus} CPUs during ${l.mode}'s`).join(' and ')} measurement` : null;
   };
@@ -87,6 +90,23 @@ export function evaluateGoals(modes: readonly ModeResult[], maxOtherCpus = Numbe
   const alone = 'the operation alone under load, req/s';
   ratio('product-vs-ceiling', 'Read-heavy, one product by id: write-through throughput vs ceiling', alone, rps('write-through', 'product'), rps('ceiling', 'product'), 0.8, true, noisyPair('product', 'ceiling'));
   ratio('product-vs-no-cache', 'Read-heavy, one product by id: write-through throughput vs no-cache', alone, rps('write-through', 'product'), rps('no-cache', 'product'), 1.5, true, noisyPair('product', 'no-cache'));
+  /** A reference point's measurement of `name`, if it answered the API's very bytes. */
+  const reference = (ref: Reference, name: ReferenceOperation) => {
+    const r = references.find((x) => x.reference === ref && x.error === null);
+    return r?.sameBytes[name] ? r.operations[name] : undefined;
+  };
+  const vsBareApollo = (name: ReferenceOperation, title: string, target: number) =>
+    ratio(
+      `${name}-vs-bare-apollo`,
+      title,
+      alone,
+      rps('write-through', name),
+      reference('bare-apollo', name)?.rps,
+      target,
+      true,
+      noise({ mode: 'write-through', load: op('write-through', name) }, { mode: 'bare-apollo', load: reference('bare-apollo', name) }),
+    );
+  vsBareApollo('product', "Warm, one product by id: write-through throughput vs bare Apollo (the framework's limit)", 0.8);
 
   const cart = probe('write-through', 'cart');
   const cartOnly = probe('write-through', 'cartOnly');
@@ -100,6 +120,7 @@ export function evaluateGoals(modes: readonly ModeResult[], maxOtherCpus = Numbe
   );
   exact('cart-db-queries', 'Cart of 20 items: database queries when warm (write-through)', 'exact, warm: median of single requests', cart?.dbQueries, 0);
   ratio('cart-vs-no-cache', 'Cart of 20 items: write-through throughput vs no-cache', alone, rps('write-through', 'cart'), rps('no-cache', 'cart'), 2, true, noisyPair('cart', 'no-cache'));
+  vsBareApollo('cart', "Cart of 20 items: write-through throughput vs bare Apollo (the framework's limit)", 0.6);
 
   const p50Basis = 'the operation alone under load, p50';
   ratio('addToCart-p50', 'Mutation addToCart: write-through p50 latency vs no-cache', p50Basis, p50('write-through', 'addToCart'), p50('no-cache', 'addToCart'), 1.3, false, noisyPair('addToCart', 'no-cache'));

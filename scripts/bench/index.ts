@@ -1,6 +1,6 @@
 /**
  * The benchmark: the write-through API against its alternatives and its
- * ceiling, in one run.
+ * ceiling, with two reference points, in one run.
  *
  * It creates its own database (`bench_<random>`, migrated with the project's
  * migrations, bulk-loaded by `seed.ts`), then starts the API once per mode
@@ -9,6 +9,12 @@
  * connections and durations, the same seeded sequence of requests. Ratios
  * between modes are the results (`goals.ts`, `report.ts`); absolute numbers
  * are context.
+ *
+ * The reference points (`references.ts`: `raw-http`, node:http answering the
+ * API's bytes; `bare-apollo`, the framework with constant resolvers) run right
+ * after the first mode whose API answered, with that API's answers, and are
+ * measured the same way for the reads they can answer (a product by id, the
+ * cart of 20 items).
  *
  * The `write-through-cluster` mode is the write-through API on a Redis
  * Cluster (3 masters, 3 replicas) that the run starts for that mode alone and
@@ -25,6 +31,7 @@ import { randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
+import { toError } from 'prisma-write-through';
 import { createTokenService } from '../../src/auth/tokens.js';
 import { projectPaths } from '../migrations.js';
 import { createRunDatabase, DEFAULT_POSTGRES_URL, type RunDatabase } from '../consistency/database.js';
@@ -34,15 +41,17 @@ import { evaluateGoals, type Goal } from './goals.js';
 import { machineInfo, revision, type MachineInfo, type Revision } from './machine.js';
 import { CpuMeter } from './noise.js';
 import { writeReport, type WrittenFiles } from './report.js';
-import { MODES, emptyModeResult, isClusterMode, runMode, type Mode, type ModeResult } from './run-mode.js';
+import { MODES, emptyModeResult, isClusterMode, runMode, type Mode, type ModeResult, type ModeSettings } from './run-mode.js';
 import { startBenchCluster, type BenchCluster } from './cluster.js';
 import { compareCluster, type ClusterComparison } from './cluster-compare.js';
 import { OPERATIONS, type OperationName } from './operations.js';
+import { REFERENCES, REFERENCE_OPERATIONS, captureAnswers, emptyReferenceResult, runReference, type CapturedAnswers, type Reference, type ReferenceResult } from './references.js';
 import { seedDataset, type SeedSummary } from './seed.js';
 import { WORKLOADS, type WorkloadName } from './workloads.js';
 
 export { MODES, type Mode } from './run-mode.js';
 export { WORKLOADS, type WorkloadName } from './workloads.js';
+export { REFERENCES, type Reference } from './references.js';
 export { AbortedError } from '../consistency/time.js';
 
 export interface BenchmarkOptions {
@@ -60,9 +69,11 @@ export interface BenchmarkOptions {
   modes?: readonly Mode[];
   /** @default every workload */
   workloads?: readonly WorkloadName[];
-  /** Measure each operation alone under load. @default true (smoke: false) */
+  /** Reference points measured next to the modes (`references.ts`). @default both */
+  references?: readonly Reference[];
+  /** Measure each operation alone under load. @default true */
   operationRuns?: boolean;
-  /** The operations measured alone. @default every operation */
+  /** The operations measured alone. @default every operation (smoke: the reference points' reads, product and cart) */
   operations?: readonly OperationName[];
   /**
    * Run each mode's API under the V8 CPU profiler (`node --cpu-prof`): the
@@ -115,6 +126,7 @@ export interface BenchmarkSettings {
   users: number;
   modes: Mode[];
   workloads: WorkloadName[];
+  references: Reference[];
   operationRuns: boolean;
   operations: OperationName[];
   profile: boolean;
@@ -144,6 +156,8 @@ export interface BenchmarkResults {
     scalingSizes: number[];
   };
   modes: ModeResult[];
+  /** The reference points, in `settings.references` order. */
+  references: ReferenceResult[];
   /** Write-through on a Redis Cluster against write-through on one Redis (null unless both modes ran). */
   cluster: ClusterComparison | null;
   goals: Goal[];
@@ -190,8 +204,10 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
     users: options.users ?? (smoke ? 50 : 10_000),
     modes: [...(options.modes ?? MODES)],
     workloads: [...(options.workloads ?? WORKLOADS)],
-    operationRuns: options.operationRuns ?? !smoke,
-    operations: [...(options.operations ?? OPERATIONS)],
+    references: [...(options.references ?? REFERENCES)],
+    operationRuns: options.operationRuns ?? true,
+    // The smoke run measures alone only what the reference points are compared on.
+    operations: [...(options.operations ?? (smoke ? REFERENCE_OPERATIONS : OPERATIONS))],
     profile: options.profile === true,
     scalingSizes: [...(options.scalingSizes ?? (smoke ? [1, 10, 100] : [1, 10, 100, 1000]))],
     seed: options.seed ?? 1,
@@ -248,6 +264,51 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
     const meter = new CpuMeter({ pool: database.pool, database: database.name, redisPort: Number(new URL(redisUrl).port || 6379) });
 
     const modes: ModeResult[] = [];
+    const references: ReferenceResult[] = [];
+    // The API's answers the reference points serve: captured from the first mode whose API answered.
+    const captured: { answers: CapturedAnswers | null } = { answers: null };
+    const capture = async (baseUrl: string, mode: Mode) => {
+      try {
+        captured.answers = await captureAnswers(baseUrl, data, mode);
+        log(`    answers captured for the reference points: ${REFERENCE_OPERATIONS.map((op) => `${op} ${Buffer.byteLength(captured.answers!.operations[op].body)} bytes`).join(', ')}`);
+      } catch (error) {
+        log(`    could not capture answers for the reference points: ${toError(error).message}`);
+      }
+    };
+    const modeSettings: ModeSettings = {
+      connections: settings.connections,
+      durationSeconds: settings.durationSeconds,
+      warmupSeconds: settings.warmupSeconds,
+      operationRuns: settings.operationRuns,
+      operations: settings.operations,
+      profile: settings.profile,
+      workloads: settings.workloads,
+      scalingBudgetMs: smoke ? 1000 : 3000,
+      seed: settings.seed,
+      maxOtherCpus: settings.maxOtherCpus,
+      retries: settings.retries,
+      quietWaitMs: settings.quietWaitSeconds * 1000,
+    };
+    const runReferences = async (answers: CapturedAnswers) => {
+      for (const reference of settings.references) {
+        log(`reference ${reference}:`);
+        references.push(
+          await runReference({
+            reference,
+            projectRoot,
+            schemaFile: path.join(root, 'schema.graphql'),
+            answers,
+            logDir,
+            data,
+            settings: modeSettings,
+            meter: meter.supported ? meter : null,
+            ...(signal && { signal }),
+            log,
+          }),
+        );
+        throwIfAborted(signal);
+      }
+    };
     for (const mode of settings.modes) {
       log(`mode ${mode}:`);
       // Every mode starts from the same kind of database: the previous mode's dead rows vacuumed
@@ -280,20 +341,8 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
         namespace: `bench_${mode.replace(/-/g, '_')}_${runId}:`,
         jwtSecret: JWT_SECRET,
         data,
-        settings: {
-          connections: settings.connections,
-          durationSeconds: settings.durationSeconds,
-          warmupSeconds: settings.warmupSeconds,
-          operationRuns: settings.operationRuns,
-          operations: settings.operations,
-          profile: settings.profile,
-          workloads: settings.workloads,
-          scalingBudgetMs: smoke ? 1000 : 3000,
-          seed: settings.seed,
-          maxOtherCpus: settings.maxOtherCpus,
-          retries: settings.retries,
-          quietWaitMs: settings.quietWaitSeconds * 1000,
-        },
+        settings: modeSettings,
+        ...(settings.references.length > 0 && !captured.answers && { onStart: (baseUrl: string) => capture(baseUrl, mode) }),
         meter: meter.supported ? meter : null,
         ...(signal && { signal }),
         log,
@@ -301,7 +350,16 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
       if (result.error) keepLogs = true;
       modes.push(result);
       throwIfAborted(signal);
+      if (captured.answers && references.length === 0 && settings.references.length > 0) await runReferences(captured.answers);
     }
+    if (references.length === 0 && settings.references.length > 0) {
+      for (const reference of settings.references) {
+        const failed = emptyReferenceResult(reference);
+        failed.error = 'no answers to serve: no mode of the run answered the product and cart queries';
+        references.push(failed);
+      }
+    }
+    if (references.some((r) => r.error)) keepLogs = true;
 
     machine.loadAverageAtEnd = Math.round(os.loadavg()[0]! * 100) / 100;
     const results: BenchmarkResults = {
@@ -323,8 +381,9 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
         scalingSizes: data.scalingUsers.map((s) => s.size),
       },
       modes,
+      references,
       cluster: compareCluster(modes),
-      goals: evaluateGoals(modes, settings.maxOtherCpus),
+      goals: evaluateGoals(modes, settings.maxOtherCpus, references),
       logDir: keepLogs ? logDir : null,
       files: null,
     };

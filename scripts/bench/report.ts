@@ -1,9 +1,9 @@
 /**
- * The report: `README.md` (Markdown tables: goals, workloads, operations,
- * exact costs, scaling, stale reads), `throughput.svg`, `scaling.svg` and the
- * raw `results.json`, in one directory. Figures are ratios to the no-cache
- * mode (and to the ceiling) measured in the same run; absolute numbers are
- * context.
+ * The report: `README.md` (Markdown tables: goals, reference points,
+ * workloads, operations, exact costs, scaling, stale reads), `throughput.svg`,
+ * `scaling.svg` and the raw `results.json`, in one directory. Figures are
+ * ratios to the no-cache mode (and to the ceiling, and to the bare-Apollo
+ * reference point) measured in the same run; absolute numbers are context.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import { REQUIRED_COUNTERS, type CounterName, type PerRequest } from './metrics.
 import { profileSection } from './profile-report.js';
 import { OPERATIONS, OPERATION_LABELS, type OperationName, type ProbeName } from './operations.js';
 import { BASELINE, MODE_LABELS, type Mode, type ModeResult } from './run-mode.js';
+import { REFERENCE_LABELS, REFERENCE_OPERATIONS, type Reference, type ReferenceOperation, type ReferenceResult } from './references.js';
 import { assessScaling } from './scaling.js';
 import { WORKLOAD_LABELS, readShare, type WorkloadName } from './workloads.js';
 
@@ -52,6 +53,8 @@ function duration(msTotal: number): string {
 }
 
 const modeOf = (results: BenchmarkResults, mode: Mode): ModeResult | undefined => results.modes.find((m) => m.mode === mode);
+/** A reference point of the run (results of runs before the reference points have none). */
+const referenceOf = (results: BenchmarkResults, reference: Reference): ReferenceResult | undefined => (results.references ?? []).find((r) => r.reference === reference);
 const usable = (m: ModeResult | undefined) => (m && m.error === null ? m : undefined);
 
 /** A cell for a mode that failed, or does not support what the row measures. */
@@ -99,7 +102,7 @@ function header(results: BenchmarkResults): string {
   const d = results.dataset;
   const rev = results.revision.commit ? `commit \`${results.revision.commit.slice(0, 12)}\`${results.revision.dirty ? ' plus uncommitted changes in src/' : ''}` : 'no git revision';
   return [
-    `# Benchmark: the write-through API against its alternatives and its ceiling`,
+    `# Benchmark: the write-through API against its alternatives, its ceiling and two reference points`,
     '',
     `Run on **${results.startedAt.slice(0, 10)}** (${results.startedAt.slice(11, 16)} UTC, ${duration(results.durationMs)}) with:`,
     '',
@@ -118,8 +121,10 @@ function header(results: BenchmarkResults): string {
     '',
     `"Other CPU" is the CPU time (in CPUs) that processes outside the benchmark used during a measurement (from /proc): on this shared machine, a measurement with more than ${s.maxOtherCpus} was taken again, up to ${s.retries} more times, after waiting up to ${s.quietWaitSeconds} s for quiet, and the quietest kept.`,
     '',
-    `Figures are **ratios measured in the same run**: to the **no-cache** mode (the baseline: the same API with Prisma and DataLoader, no Redis) and to the **ceiling** ` +
-      `(the same GraphQL operations answered from in-process data, no I/O). Absolute numbers are context only: PostgreSQL, Redis, the API and the load generator share ${m.cpus} CPUs.`,
+    `Figures are **ratios measured in the same run**: to the **no-cache** mode (the baseline: the same API with Prisma and DataLoader, no Redis), to the **ceiling** ` +
+      `(the same API whose loaders answer from rows decoded in memory: no store lookup, no JSON decode, no I/O; a ceiling by construction, see "How it was measured"), ` +
+      `and, for the product by id and the cart, to two **reference points**: **raw-http** (node:http answering the API's bytes: the machine's limit for this load generator) and **bare-apollo** (Apollo Server with constant resolvers: the framework's limit). ` +
+      `Absolute numbers are context only: PostgreSQL, Redis, the API and the load generator share ${m.cpus} CPUs.`,
     '',
     '| Mode | What it is | API heap at the end |',
     '| --- | --- | ---: |',
@@ -127,8 +132,9 @@ function header(results: BenchmarkResults): string {
       const heap = modeOf(results, mode)?.heapUsedMiB;
       return `| ${mode} | ${MODE_LABELS[mode]} | ${heap == null ? MISSING : `${heap} MiB`} |`;
     }),
+    ...(s.references ?? []).map((reference) => `| ${reference} | ${REFERENCE_LABELS[reference]} | ${MISSING} |`),
     '',
-    'In the ceiling mode the "Redis round trips" are lookups in its in-process store (no I/O): the same batches, counted by the same counters.',
+    'The ceiling has no store: its loaders look rows up in Maps, so it shows no Redis round trips; its hits are counted as the write-through\'s are.',
   ].join('\n');
 }
 
@@ -148,6 +154,68 @@ function goalsSection(goals: readonly Goal[]): string {
       : []),
   ].join('\n');
 }
+
+function referencesSection(results: BenchmarkResults): string {
+  const refs = results.settings.references ?? [];
+  if (refs.length === 0) return '';
+  const measured = (results.references ?? []).find((r) => r.error === null);
+  const bytes = (op: ReferenceOperation) => {
+    const n = measured?.answerBytes[op];
+    return n === undefined ? '' : ` (${int(n)} bytes)`;
+  };
+  const from = measured?.answersFrom ? `, captured from the **${measured.answersFrom}** mode's API when it started` : '';
+  const parts = [
+    "## Reference points: the machine's and the framework's limits",
+    '',
+    `The same load generator, connections, durations and seeded requests as the modes, against two servers that do far less than the API, for the two reads they answer: one product by id${bytes('product')} and a cart of 20 items with their products${bytes('cart')}, answered with the API's own answers${from} ` +
+      '(a product and a cart that no mutation of the run writes, so every mode answers them with the same bytes). Each is its own process (`scripts/bench/reference-server.ts`), like the modes.',
+    '',
+    "- **raw-http**: `node:http` answering those exact bytes (the body, and the API's headers), reading the request and parsing nothing: the most this machine serves to this load generator.",
+    '- **bare-apollo**: Apollo Server 5 on Express 5 through `@as-integrations/express5` (the API\'s integration) behind `express.json()`, `NODE_ENV=production`, the API\'s `schema.graphql`, resolvers that return the captured data as constants, no plugin (Apollo\'s default cache-control plugin disabled, as in the API): the most the framework serves these queries.',
+    '',
+    'From bare-apollo to the ceiling is what this API\'s own stack adds (its security plugins and limits, metrics and access log, the token check, resolvers and DataLoaders); from the ceiling to write-through, the cache read (a Redis round trip and the JSON decode). ' +
+      '"× bare-apollo" is req/s ÷ bare-apollo\'s (higher is better); "CPU × bare-apollo" is the server process\'s CPU time per request ÷ bare-apollo\'s (lower is better), the figure least disturbed by other work on the machine. ' +
+      'Before measuring, each reference point\'s answers were compared with the API\'s byte for byte ("Same bytes").',
+  ];
+  const cpu = (r: LoadResult | undefined) => r?.perRequest?.apiCpuMs ?? null;
+  for (const op of REFERENCE_OPERATIONS) {
+    const bare = usableReference(results, 'bare-apollo');
+    const raw = usableReference(results, 'raw-http');
+    const base = bare?.operations[op];
+    const rows: string[][] = [];
+    const row = (name: string, r: LoadResult | undefined, same: string) => {
+      const rps = (x: LoadResult | undefined) => (x && r && x.rps > 0 ? r.rps / x.rps : null);
+      const baseCpu = cpu(base);
+      rows.push(
+        r
+          ? [name, int(r.rps), ratio(rps(base)), ratio(rps(raw?.operations[op])), ms(r.latencyMs.p50), ms(r.latencyMs.p99), cpuMs(r.perRequest), ratio(cpu(r) !== null && baseCpu ? cpu(r)! / baseCpu : null), same, cpuCell(r)]
+          : [name, same || NA, '', '', '', '', '', '', '', ''],
+      );
+    };
+    for (const reference of refs) {
+      const r = referenceOf(results, reference);
+      if (!r || r.error) row(reference, undefined, r ? 'failed' : 'not run');
+      else row(reference, r.operations[op], r.sameBytes[op] ? 'yes' : 'NO');
+    }
+    for (const mode of results.settings.modes) {
+      const m = modeOf(results, mode);
+      const u = usable(m);
+      row(mode, u?.operations[op], u?.operations[op] ? '' : u && !u.supported[op] ? NA : unavailable(m));
+    }
+    parts.push('', `### ${OPERATION_LABELS[op]}`, '');
+    parts.push(table(['Server', 'req/s', '× bare-apollo', '× raw-http', 'p50 ms', 'p99 ms', 'CPU ms/req', 'CPU × bare-apollo', 'Same bytes', 'Other CPU'], rows));
+  }
+  const goals = results.goals.filter((g) => g.id.endsWith('-vs-bare-apollo'));
+  if (goals.length) {
+    parts.push('', `Write-through ÷ bare-apollo (goals of a later part of the issue, not worked on yet): ${goals.map((g) => `${g.title.split(':')[0]!.toLowerCase()} **${g.measured}** (${g.target}: ${g.status}${g.noisy ? ', noisy' : ''})`).join('; ')}.`);
+  }
+  return parts.join('\n');
+}
+
+const usableReference = (results: BenchmarkResults, reference: Reference) => {
+  const r = referenceOf(results, reference);
+  return r && r.error === null ? r : undefined;
+};
 
 /** Per node, in one cell: `node: value`, joined. */
 function perNode<T>(nodes: readonly T[], name: (n: T) => string, value: (n: T) => string): string {
@@ -426,19 +494,34 @@ function problemsSection(results: BenchmarkResults): string {
     const logs = Object.entries(m.apiLogErrors);
     if (logs.length) lines.push(`- **${m.mode}**: the API logged ${logs.map(([msg, n]) => `${int(n)} × "${msg}"`).join(', ')}.`);
   }
-  // A "ceiling" that another mode beats is no upper bound for that operation: say so, with the API's CPU per request.
+  for (const r of results.references ?? []) {
+    if (r.error) lines.push(`- **${r.reference}** (reference point) could not be measured: ${r.error}`);
+    const differs = REFERENCE_OPERATIONS.filter((op) => r.sameBytes[op] === false);
+    if (differs.length) lines.push(`- **${r.reference}** (reference point) did not answer the API's bytes for ${differs.join(', ')}: its figures for them are no reference (the goals against it are n/a).`);
+  }
+  // A limit that a mode beats: run-to-run noise, since each does a subset of the modes' work by construction. Said, with the CPU per request.
+  const cpu = (r: LoadResult | undefined) => (r?.perRequest?.apiCpuMs != null ? `${r.perRequest.apiCpuMs.toFixed(2)} ms` : MISSING);
   const ceiling = usable(modeOf(results, 'ceiling'));
-  if (ceiling) {
+  const limits = [
+    { name: 'the ceiling', self: 'ceiling', of: (op: OperationName) => ceiling?.operations[op] },
+    ...(['bare-apollo', 'raw-http'] as const).map((reference) => ({
+      name: `the ${reference} reference point`,
+      self: reference as string,
+      of: (op: OperationName) => {
+        const r = usableReference(results, reference);
+        return (REFERENCE_OPERATIONS as readonly string[]).includes(op) && r?.sameBytes[op as ReferenceOperation] ? r.operations[op as ReferenceOperation] : undefined;
+      },
+    })),
+  ];
+  for (const limit of limits) {
     for (const op of OPERATIONS) {
-      const top = ceiling.operations[op];
+      const top = limit.of(op);
       if (!top) continue;
-      const faster = results.modes.filter((m) => m.mode !== 'ceiling' && !m.error && (m.operations[op]?.rps ?? 0) > top.rps * 1.05);
+      const faster = results.modes.filter((m) => m.mode !== limit.self && !m.error && (m.operations[op]?.rps ?? 0) > top.rps * 1.05);
       if (faster.length === 0) continue;
-      const cpu = (r: LoadResult | undefined) => (r?.perRequest?.apiCpuMs != null ? `${r.perRequest.apiCpuMs.toFixed(2)} ms` : MISSING);
       lines.push(
-        `- **${OPERATION_LABELS[op]}**: ${faster.map((m) => `${m.mode} (${int(m.operations[op]!.rps)} req/s, API CPU ${cpu(m.operations[op])} per request)`).join(', ')} answered faster than the ceiling ` +
-          `(${int(top.rps)} req/s, API CPU ${cpu(top)} per request, heap ${ceiling.heapUsedMiB ?? MISSING} MiB). For this operation the ceiling is no upper bound as built: ` +
-          'the cost is the HTTP and GraphQL stack itself (the API process is the bottleneck, one core), and a ratio above 1 against it is within run-to-run noise or the ceiling\'s own overhead, not a mode beating the stack.',
+        `- **${OPERATION_LABELS[op]}**: ${faster.map((m) => `${m.mode} (${int(m.operations[op]!.rps)} req/s, CPU ${cpu(m.operations[op])} per request)`).join(', ')} answered more requests per second than ${limit.name} ` +
+          `(${int(top.rps)} req/s, CPU ${cpu(top)} per request), which does a subset of their work per request by construction: run-to-run noise on this shared machine (see "Other CPU"); the CPU per request is the figure to compare.`,
       );
     }
   }
@@ -455,6 +538,10 @@ function methodSection(): string {
     '- The `write-through-cluster` mode is the write-through API (`BENCH_VARIANT=write-through`) with `REDIS_URL=\'\'` and `REDIS_CLUSTER_NODES` naming a Redis Cluster of 3 masters and 3 replicas that the benchmark starts for it on free loopback ports (`redis-server --cluster-enabled yes`, `redis-cli --cluster create --cluster-replicas 1`, scripts/bench/cluster.ts), waits until whole (every slot served, every replica linked), and kills and removes after it. Its round trips per node come from `storefront_cache_round_trips_total{node,kind}` (scripts/bench/node-trips.ts).',
     '- Per mode, in this order: the operations it supports are found (a mode answers `NOT_SUPPORTED_IN_MODE` for the others: **n/a** cells); every page of the working set and every active cart is read once (the cache warm, as in steady state); the balanced mix runs unmeasured for the warm-up; the exact costs are taken; each operation runs alone under load, then each workload; then the scaling carts.',
     '- Stale reads: every (id, version) in every answer is checked against the versions acknowledged to any client before the request was sent, with the consistency checker\'s observer (`scripts/consistency/observer.ts`). Times err on the side of not counting a read as stale.',
+    '- **Reference points** (`raw-http`, `bare-apollo`; scripts/bench/references.ts, scripts/bench/reference-server.ts): started right after the first mode whose API answered. That API, as soon as it was ready, was sent the product-by-id and cart queries once (a working-set product and an active user\'s cart that no mutation writes); its answers, bodies and headers, are what both reference points serve. Each is its own process (`node --import tsx scripts/bench/reference-server.ts`, `NODE_ENV=production`), warmed up and measured like the modes (the same connections, durations, seeded requests, retries and quiet waits), for those two reads only (the other operations are n/a). Their `/metrics` gives the process\'s CPU time and the requests answered, for the CPU per request.',
+    '- **The ceiling is a ceiling by construction.** It is the API itself (`BENCH_VARIANT=ceiling`: the same server, plugins, schema, context with its token check, resolvers, and a DataLoader per entity and request with the same batch size), whose loaders answer from Maps of rows read and decoded once at start, exactly as the write-through\'s loader decodes a hit (through the entry\'s JSON), and frozen: no store lookup, no JSON decode, no I/O, no background work. Per read it does a subset of the write-through\'s work, so write-through can only beat it by noise (flagged under "Notes" when it does). It holds only what the load reads (the working set\'s products, the signed-in users, their carts and those carts\' products), so its heap, and the garbage collector\'s work, stay small. ' +
+      'The earlier ceiling (every row in an in-process cache store: a Map lookup with LRU bookkeeping, then the JSON decode, on a heap of every row) had the write-through\'s decode cost and more, on the one core the API runs on, while the write-through\'s lookup runs partly in Redis: write-through beat it in one run and lost to it in another. ' +
+      'It was kept, not dropped for bare-apollo, because the two bound different things: bare-apollo is the framework\'s limit (no plugin, no auth, no loaders), the ceiling is this API\'s limit with a free cache, so write-through ÷ ceiling is the cost of the cache read alone and ceiling ÷ bare-apollo the cost of the API\'s own stack.',
     '- The raw numbers, with latency percentiles per operation inside each mix and error counts, are in [results.json](results.json).',
   ].join('\n');
 }
@@ -466,6 +553,7 @@ export function formatMarkdown(results: BenchmarkResults): string {
       header(results),
       '![Throughput as a ratio to the no-cache mode](throughput.svg)',
       goalsSection(results.goals),
+      referencesSection(results),
       clusterSection(results),
       workloadsSection(results),
       operationsSection(results),
@@ -494,7 +582,7 @@ export function throughputChart(results: BenchmarkResults): string {
   const groups = [
     ...results.settings.workloads.map((w) => ({ label: `${w}\n(mix)`, get: (m: ModeResult) => m.workloads[w]?.load })),
     ...(results.settings.operationRuns
-      ? OPERATIONS.map((op) => ({ label: { product: 'product\nby id', cart: 'cart of 20\n+ products', page: 'page of\n50 products', addToCart: 'addToCart', updateProduct: 'updateProduct' }[op], get: (m: ModeResult) => m.operations[op] }))
+      ? OPERATIONS.filter((op) => results.settings.operations.includes(op)).map((op) => ({ label: { product: 'product\nby id', cart: 'cart of 20\n+ products', page: 'page of\n50 products', addToCart: 'addToCart', updateProduct: 'updateProduct' }[op], get: (m: ModeResult) => m.operations[op] }))
       : []),
   ];
   return groupedBarChart({

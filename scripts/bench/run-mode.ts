@@ -13,6 +13,7 @@
  * The generator of requests is seeded the same for every mode, so every mode
  * is sent the same sequence of operations and variables.
  */
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -22,18 +23,19 @@ import { Observer, type StaleReadSummary } from '../consistency/observer.js';
 import { ApiInstance, freePort } from '../consistency/processes.js';
 import { createRandom } from '../consistency/random.js';
 import { now, throwIfAborted } from '../consistency/time.js';
-import { runLoad, type LoadResult } from './load.js';
+import type { LoadResult } from './load.js';
+import { createMeasurer, loadLine } from './measure.js';
 import { BENCH_METRICS_TOKEN, COUNTERS, REQUIRED_COUNTERS, fetchMetrics, parsePrometheus, scrapeOverhead, tryScrape, type Snapshot } from './metrics.js';
-import { OperationGenerator, type OperationName, type PreparedRequest, type ProbeName } from './operations.js';
+import { OperationGenerator, type OperationName, type ProbeName } from './operations.js';
 import { NOT_SUPPORTED, probe, send, type ProbeResult } from './probe.js';
 import { measureScaling, type ScalingPoint } from './scaling.js';
 import { ADMIN_EMAIL, BENCH_PASSWORD, type Dataset } from './seed.js';
 import { VersionBook, hotVersions } from './versions.js';
 import type { CpuMeter } from './noise.js';
 import { deck, operationsOf, type WorkloadName } from './workloads.js';
-import { monotonicMicros } from './profile.js';
 import type { BenchCluster } from './cluster.js';
 import { probeCartTripsByNode, type CartTripsByNode } from './node-trips.js';
+import type { CeilingPreload } from './variants.js';
 import { profileMeasurements, type ProfileResult } from './profile-report.js';
 
 export const MODES = ['write-through', 'write-through-cluster', 'no-cache', 'naive', 'cache-aside', 'ceiling'] as const;
@@ -45,7 +47,7 @@ export const MODE_LABELS: Record<Mode, string> = {
   'no-cache': 'no cache (Prisma + DataLoader)',
   naive: 'naive (no DataLoader: N+1)',
   'cache-aside': 'cache-aside (TTL, invalidate on write)',
-  ceiling: 'ceiling (in-process data, no I/O)',
+  ceiling: 'ceiling: this API with loaders that answer from rows decoded in memory at start (no store lookup, no JSON decode, no I/O)',
 };
 
 /** The mode every ratio is taken against. */
@@ -116,6 +118,8 @@ export interface ModeContext {
   jwtSecret: string;
   data: Dataset;
   settings: ModeSettings;
+  /** Called once its API is ready, before the mode sends it anything (the run captures the reference points' answers there). */
+  onStart?: (baseUrl: string) => Promise<void>;
   /** Measures other processes' CPU during each measurement (null: not measured). */
   meter: CpuMeter | null;
   signal?: AbortSignal;
@@ -164,7 +168,7 @@ export interface ModeResult {
   /** Every stale read of the mode (probes, warm-up and measurements). */
   staleReads: Pick<StaleReadSummary, 'total' | 'checked' | 'byKind' | 'episodes' | 'maxStalenessMs' | 'examples'>;
   apiLogErrors: Record<string, number>;
-  /** The API's JavaScript heap in use at the end of the mode, in MiB (the ceiling holds every entity there). */
+  /** The API's JavaScript heap in use at the end of the mode, in MiB (the ceiling holds its decoded rows there). */
   heapUsedMiB: number | null;
   durationMs: number;
 }
@@ -246,6 +250,21 @@ export function emptyModeResult(mode: Mode): ModeResult {
 }
 
 /**
+ * What the ceiling holds (scripts/bench/variants.ts): the products the load reads by id
+ * (the working set, the hot ones among them) and every user it signs in as (the admin, the
+ * active users, the scaling carts' users); the ceiling adds their carts and the carts'
+ * products. Written to `file`, whose path is returned.
+ */
+function writeCeilingPreload(data: Dataset, file: string): string {
+  const preload: CeilingPreload = {
+    products: [...new Set([...Array.from({ length: data.workingSetProducts }, (_, i) => i + 1), ...data.hotProducts])],
+    users: [...new Set([data.admin.id, ...data.activeUsers.map((u) => u.id), ...data.hotUsers.map((u) => u.id), ...data.scalingUsers.map((s) => s.user.id)])],
+  };
+  writeFileSync(file, JSON.stringify(preload));
+  return file;
+}
+
+/**
  * Measures one mode (see the file's comment): starts its API (on `ctx.cluster`
  * for a cluster mode, else on `ctx.redisUrl`), measures it, stops it and
  * deletes its Redis namespace (on the single Redis; a cluster is the caller's
@@ -275,6 +294,7 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
     ...(settings.profile && { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', path.join(ctx.logDir, `cpu-${mode}`)] }),
     env: {
       BENCH_VARIANT: VARIANT_OF[mode],
+      ...(VARIANT_OF[mode] === 'ceiling' && { BENCH_CEILING_PRELOAD: writeCeilingPreload(data, path.join(ctx.logDir, `preload-${mode}.json`)) }),
       DATABASE_URL: ctx.databaseUrl,
       ...(cluster ? cluster.env : { REDIS_URL: ctx.redisUrl }),
       CACHE_NAMESPACE: ctx.namespace,
@@ -286,42 +306,16 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
     },
   });
   const base = api.baseUrl;
-  let overhead: Snapshot | null = null;
+  const measurer = createMeasurer({ baseUrl: base, instance: mode, versions: book, settings, meter: ctx.meter, ...(signal && { signal }), log });
   const meter = ctx.meter;
-  const once = async (next: () => PreparedRequest, durationSeconds: number) => {
-    const fromMicros = monotonicMicros();
-    const r = await runLoad({ baseUrl: base, instance: mode, connections: settings.connections, durationSeconds, next, versions: book, overhead, ...(signal && { signal }) });
-    r.window = { fromMicros, toMicros: monotonicMicros() };
-    return r;
-  };
-  /** One measurement; taken again (keeping the quietest) when other processes took too much CPU meanwhile. */
-  const load = async (next: () => PreparedRequest, durationSeconds = settings.durationSeconds, label = ''): Promise<LoadResult> => {
-    let best: LoadResult | undefined;
-    let attempts = 0;
-    for (let attempt = 0; attempt <= settings.retries; attempt++) {
-      if (meter && settings.quietWaitMs > 0) {
-        const other = await meter.waitForQuiet(settings.maxOtherCpus / 2, settings.quietWaitMs, signal);
-        if (other !== null && other >= settings.maxOtherCpus / 2) log(`    (other processes still use ${other} CPUs; measuring anyway)`);
-      }
-      const a = await meter?.sample();
-      const r = await once(next, durationSeconds);
-      const b = await meter?.sample();
-      r.cpu = meter?.usage(a ?? null, b ?? null) ?? null;
-      attempts++;
-      if (!best || (r.cpu?.otherCpus ?? 0) < (best.cpu?.otherCpus ?? 0)) best = r;
-      if (!r.cpu || r.cpu.otherCpus <= settings.maxOtherCpus || signal?.aborted) break;
-      if (attempt < settings.retries) log(`    ${label}: other processes used ${r.cpu.otherCpus} CPUs meanwhile: measuring again`);
-    }
-    best!.attempts = attempts;
-    return best!;
-  };
 
   try {
     const started = now();
-    // Generous: the ceiling loads every entity into memory before it is ready.
+    // Generous: the ceiling reads and decodes the rows the load reads before it is ready.
     await api.start(300_000);
     result.startupMs = Math.round(now() - started);
     log(`  ${mode}: API ready on port ${api.port} in ${(result.startupMs / 1000).toFixed(1)} s`);
+    await ctx.onStart?.(base);
 
     // 1. What the mode supports; whether its writes move `version` (then acknowledged writes are counted).
     const before = await hotVersions(ctx.pool, data);
@@ -339,7 +333,7 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
     const counters = await tryScrape(base);
     result.missingCounters = REQUIRED_COUNTERS.filter((name) => counters === null || counters[name] === null).map((name) => COUNTERS[name]);
     if (result.missingCounters.length) log(`    /metrics lacks ${result.missingCounters.join(', ')}`);
-    overhead = result.scrapeOverhead = await scrapeOverhead(base);
+    const overhead = (measurer.overhead = result.scrapeOverhead = await scrapeOverhead(base));
     const overheadText = REQUIRED_COUNTERS.filter((k) => overhead?.[k]).map((k) => `${overhead![k]} ${k}`).join(', ');
     if (overheadText) log(`    one read of /metrics costs ${overheadText} by itself (subtracted)`);
     // The seeded password hash and the admin's role, through the API itself (the load uses tokens signed with the API's secret).
@@ -368,7 +362,7 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
     const warmDeck = deck('balanced', createRandom(settings.seed)).filter((op) => result.supported[op]);
     if (settings.warmupSeconds > 0 && warmDeck.length) {
       let i = 0;
-      result.warmup.load = await once(() => generator.next(warmDeck[i++ % warmDeck.length]!), settings.warmupSeconds);
+      result.warmup.load = await measurer.once(() => generator.next(warmDeck[i++ % warmDeck.length]!), settings.warmupSeconds);
     }
     log(`    acknowledged writes counted for: ${result.countedVersions.join(', ') || 'none (writes do not move versions in this mode)'}`);
     log(`    warmed: ${result.warmup.prewarmRequests} requests in ${(result.warmup.prewarmMs / 1000).toFixed(1)} s, then ${settings.warmupSeconds} s of load`);
@@ -412,9 +406,9 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
     if (settings.operationRuns) {
       for (const op of settings.operations) {
         if (!result.supported[op]) continue;
-        const r = await load(() => generator.next(op), settings.durationSeconds, op);
+        const r = await measurer.load(() => generator.next(op), settings.durationSeconds, op);
         result.operations[op] = r;
-        log(`    ${op.padEnd(13)} ${r.rps.toFixed(0).padStart(6)} req/s, p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms${errorsText(r)}${cpuText(r)}`);
+        log(loadLine(op, r));
         throwIfAborted(signal);
       }
     }
@@ -427,9 +421,9 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
       }
       const steps = deck(workload, createRandom(settings.seed));
       let i = 0;
-      const r = await load(() => generator.next(steps[i++ % steps.length]!), settings.durationSeconds, workload);
+      const r = await measurer.load(() => generator.next(steps[i++ % steps.length]!), settings.durationSeconds, workload);
       result.workloads[workload] = { supported: true, unsupported: [], load: r };
-      log(`    ${workload.padEnd(13)} ${r.rps.toFixed(0).padStart(6)} req/s, p50 ${r.latencyMs.p50.toFixed(1)} ms, p99 ${r.latencyMs.p99.toFixed(1)} ms, stale reads ${r.staleReads}${errorsText(r)}${cpuText(r)}`);
+      log(loadLine(workload, r, `, stale reads ${r.staleReads}`));
       throwIfAborted(signal);
     }
 
@@ -490,13 +484,3 @@ async function heapUsedMiB(baseUrl: string): Promise<number | null> {
     return null;
   }
 }
-
-function cpuText(r: LoadResult): string {
-  return r.cpu ? `, other CPU ${r.cpu.otherCpus}${r.attempts > 1 ? ` (best of ${r.attempts})` : ''}` : '';
-}
-
-function errorsText(r: LoadResult): string {
-  const entries = Object.entries(r.errors);
-  return entries.length ? `, errors: ${entries.map(([code, n]) => `${code} ${n}`).join(', ')}` : '';
-}
-

@@ -12,12 +12,24 @@
  * - `cache-aside`: loaders read Redis and fill it with plain SETs (no
  *   compare-and-set); writes delete the keys after COMMIT. No leases, no
  *   outbox: what most projects build, with the races those close.
- * - `ceiling`: every entity preloaded into an in-process store, no I/O at all
- *   while serving; anything that would need the database (mutations, the
- *   products page) answers NOT_SUPPORTED_IN_MODE. The upper bound of this
- *   server stack.
+ * - `ceiling`: the upper bound of this server stack, by construction. Its
+ *   loaders answer from Maps of rows decoded at start (read with the entity's
+ *   own `load`, passed through the cache entry's JSON like a hit, frozen): no
+ *   store lookup, no JSON decode, no I/O while serving. Everything else a read
+ *   goes through is the product's own (server, plugins, context and token check,
+ *   resolvers, one DataLoader per entity and request, the same batch size, the
+ *   same hit counters), so it does a strict subset of the write-through's work
+ *   per read; no background work runs beside it either. With
+ *   `BENCH_CEILING_PRELOAD` (a JSON file `{ "products": [ids], "users": [ids] }`,
+ *   written by run-mode.ts) it holds only what the load reads (those products,
+ *   those users, their carts and the carts' products), so its heap stays small
+ *   and its garbage collection no dearer than the write-through's; without it,
+ *   every row. A key it does not hold, and anything that would need the
+ *   database (mutations, the products page), answers NOT_SUPPORTED_IN_MODE.
  */
-import { createEntries, createMemoryStore, type CacheStats, type CacheStore, type CachedEntity, type EntityId } from 'prisma-write-through';
+import { readFileSync } from 'node:fs';
+import DataLoader from 'dataloader';
+import { createEntries, type CacheStore, type CachedEntity, type EntityId } from 'prisma-write-through';
 import * as testing from 'prisma-write-through/testing';
 import { cachedEntities, entityMetadata } from '../../src/db/entities.js';
 import type { PrismaClient } from '../../src/generated/prisma/client.js';
@@ -44,14 +56,14 @@ export const VARIANTS = {
     name: 'ceiling',
     compose(parts) {
       const db = withoutDatabase(parts.rawDb);
-      let store: CacheStore | null = null;
-      const ready = preloadMemoryStore(parts.rawDb, parts.stats, parts.config.cacheNamespace).then((memory) => (store = memory));
+      let rows: DecodedRows | null = null;
+      const ready = decodeRows(parts.rawDb, preloadSpec()).then((decoded) => (rows = decoded));
       return {
         db,
         ready,
         loaders: () => {
-          if (!store) throw new Error('ceiling: not preloaded yet');
-          return loadersOn(parts, db, store)();
+          if (!rows) throw new Error('ceiling: not preloaded yet');
+          return inMemoryLoaders(parts, rows);
         },
       };
     },
@@ -82,37 +94,94 @@ const MODELS = new Set(['user', 'product', 'cart', 'cartItem', 'order', 'orderIt
 function withoutDatabase(db: PrismaClient): PrismaClient {
   return new Proxy(db, {
     get(target, property, receiver) {
-      if (typeof property === 'string' && MODELS.has(property)) {
-        const error = new SafeError(ErrorCode.BAD_REQUEST, 'Not supported by the ceiling variant: it serves preloaded data only, with no database access');
-        // A code of the benchmark's own, not one of the API's (src/graphql/errors.ts).
-        error.extensions.code = NOT_SUPPORTED_IN_MODE;
-        throw error;
-      }
+      if (typeof property === 'string' && MODELS.has(property)) throw notSupported('Not supported by the ceiling variant: it serves preloaded data only, with no database access');
       return Reflect.get(target, property, receiver);
     },
   });
 }
 
+/** What the ceiling holds: entity rows as a loader returns them (decoded), by id; null for an id known not to exist. */
+type DecodedRows = Record<keyof typeof cachedEntities, Map<EntityId, object | null>>;
+
+/** The ids the ceiling preloads (env `BENCH_CEILING_PRELOAD`, see the file's comment); null: every row. */
+export interface CeilingPreload {
+  products: number[];
+  users: number[];
+}
+
+function preloadSpec(): CeilingPreload | null {
+  const file = process.env.BENCH_CEILING_PRELOAD;
+  return file ? (JSON.parse(readFileSync(file, 'utf8')) as CeilingPreload) : null;
+}
+
+/** An error of the benchmark's own code, counted as n/a (scripts/bench/probe.ts). */
+function notSupported(message: string): SafeError {
+  const error = new SafeError(ErrorCode.BAD_REQUEST, message);
+  // A code of the benchmark's own, not one of the API's (src/graphql/errors.ts).
+  error.extensions.code = NOT_SUPPORTED_IN_MODE;
+  return error;
+}
+
 /**
- * The ceiling's store: every user, product and cart loaded into memory at
- * start, exactly as the loaders would cache them, in chunks of `chunk` ids.
+ * The ceiling's loaders: per request, like the product's, one batching
+ * DataLoader per entity (the same largest batch), each batch counted as hits
+ * (and observed) as the product's loader counts them; a batch is Map lookups.
  */
-async function preloadMemoryStore(db: PrismaClient, stats: CacheStats, namespace: string, chunk = 5000): Promise<CacheStore> {
-  const all = await Promise.all([
-    db.user.findMany({ select: { id: true } }).then((rows) => rows.map((r) => r.id)),
-    db.product.findMany({ select: { id: true } }).then((rows) => rows.map((r) => r.id)),
-    db.cart.findMany({ select: { userId: true } }).then((rows) => rows.map((r) => r.userId)),
-  ]);
-  const store = createMemoryStore({ stats, maxEntries: Number.MAX_SAFE_INTEGER });
-  const entries = createEntries({ entities: cachedEntities, schema: entityMetadata, namespace, ttlSeconds: 30 * 24 * 3600 });
-  const names = ['User', 'Product', 'Cart'] as const;
-  for (const [i, name] of names.entries()) {
+function inMemoryLoaders({ stats, observer }: VariantParts, rows: DecodedRows): CachedLoaders {
+  const loader = (name: keyof typeof cachedEntities) => {
+    const byId = rows[name];
+    const byEntity = (stats.entities[name] ??= { hits: 0, misses: 0 });
+    return new DataLoader<EntityId, object | null>(
+      async (ids) => {
+        const found = ids.map((id) => byId.get(id));
+        const hits = found.filter((row) => row !== undefined).length;
+        stats.hits += hits;
+        byEntity.hits += hits;
+        observer.loaderBatch?.(name, ids.length, hits);
+        return found.map((row, i) => (row === undefined ? notSupported(`Not supported by the ceiling variant: ${name} ${String(ids[i])} was not preloaded`) : row));
+      },
+      { maxBatchSize: LOADER_BATCH_SIZE },
+    );
+  };
+  return { User: loader('User'), Product: loader('Product'), Cart: loader('Cart') } as unknown as CachedLoaders;
+}
+
+/** The product's loader's largest batch (prisma-write-through's createEntityLoader default). */
+const LOADER_BATCH_SIZE = 1000;
+
+/**
+ * Reads the rows the ceiling holds (`spec`, or every row) with each entity's
+ * own `load`, in chunks of `chunk` ids, and decodes each exactly as the
+ * product's loader decodes a hit: the cache entry's JSON, parsed (dates as
+ * strings). Rows are frozen: a resolver that changed one would fail, not
+ * change the next request's answer.
+ */
+async function decodeRows(db: PrismaClient, spec: CeilingPreload | null, chunk = 5000): Promise<DecodedRows> {
+  const entries = createEntries({ entities: cachedEntities, schema: entityMetadata, namespace: 'ceiling:', ttlSeconds: 30 * 24 * 3600 });
+  const rows: DecodedRows = { User: new Map(), Product: new Map(), Cart: new Map() };
+  const read = async (name: keyof typeof cachedEntities, ids: readonly EntityId[]) => {
     const entity: CachedEntity<PrismaClient> = cachedEntities[name];
-    const ids = all[i]!;
+    const idField = entity.idField ?? 'id';
     for (let at = 0; at < ids.length; at += chunk) {
-      const rows = (await entity.load(db, ids.slice(at, at + chunk))) as Record<string, any>[];
-      await store.write(rows.map((row) => entries.value(name, row[entity.idField ?? 'id'] as EntityId, row)));
+      const part = ids.slice(at, at + chunk);
+      for (const id of part) rows[name].set(id, null);
+      for (const row of (await entity.load(db, part)) as Record<string, unknown>[]) {
+        const id = row[idField] as EntityId;
+        rows[name].set(id, deepFreeze(JSON.parse(entries.value(name, id, row).json!) as object));
+      }
     }
-  }
-  return store;
+  };
+  const users = spec?.users ?? (await db.user.findMany({ select: { id: true } })).map((r) => r.id);
+  await read('User', users);
+  await read('Cart', spec ? users : (await db.cart.findMany({ select: { userId: true } })).map((r) => r.userId));
+  // The products read by id, and every product in a cart held.
+  const products = new Set(spec?.products ?? (await db.product.findMany({ select: { id: true } })).map((r) => r.id));
+  for (const cart of rows.Cart.values()) for (const item of (cart as { items?: { productId: number }[] } | null)?.items ?? []) products.add(item.productId);
+  await read('Product', [...products]);
+  return rows;
+}
+
+function deepFreeze<T extends object>(value: T): T {
+  for (const child of Object.values(value)) if (child !== null && typeof child === 'object') deepFreeze(child as object);
+  return Object.freeze(value);
 }
