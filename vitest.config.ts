@@ -28,6 +28,7 @@ const SYSTEM = [
   'test/security-production.test.ts',
   'test/security-redis.test.ts',
   'test/server.test.ts',
+  'test/thundering-herd.test.ts',
 ];
 
 /**

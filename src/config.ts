@@ -43,6 +43,12 @@ export interface Config {
   cacheWritePolicy: 'fail' | 'repair';
   /** How long a write's lease on its cache keys lives if the writer dies, in ms. @default 5000 */
   cacheLeaseMs: number;
+  /**
+   * How long a fill lease lives, in ms (concurrent misses of a key cost one
+   * PostgreSQL read: packages/prisma-write-through/src/fills.ts); 0 turns
+   * single-flight and fill leases off. @default 500
+   */
+  cacheFillLeaseMs: number;
   /** How long one Redis command may take before it counts as failed, in ms. @default 250 */
   redisCommandTimeoutMs: number;
   /** How often the reconciler replays the outbox, in ms. @default 1000 */
@@ -345,6 +351,7 @@ export function loadConfig(env: Env = process.env): Config {
     cacheNamespace,
     cacheWritePolicy,
     cacheLeaseMs: integer(env, 'CACHE_LEASE_MS', 5000, 100, 600_000),
+    cacheFillLeaseMs: integer(env, 'CACHE_FILL_LEASE_MS', 500, 0, 60_000),
     redisCommandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 250, 10, 60_000),
     reconcileIntervalMs: integer(env, 'RECONCILE_INTERVAL_MS', 1000, 50, 600_000),
     outboxReplayAfterMs: integer(env, 'OUTBOX_REPLAY_AFTER_MS', 2000, 0, 3_600_000),

@@ -95,7 +95,7 @@ export interface MetricsSources {
   /** `write-through`, or the benchmark variant in use (scripts/bench/variants.ts): a default label of every metric. */
   mode: string;
   stats: CacheStats;
-  dbStats: { queries: number };
+  dbStats: { queries: number; background: number };
   /** Outbox rows waiting and the age of the oldest (null when the mode has no outbox). */
   outboxBacklog: () => Promise<{ rows: number; oldestAgeMs: number } | null>;
   /** The cache epoch in use, null while fenced or without Redis (packages/prisma-write-through/src/epoch.ts). */
@@ -133,7 +133,7 @@ export function createMetrics({ mode, stats, dbStats, outboxBacklog, cacheEpoch 
   registry.setDefaultLabels({ mode });
   collectDefaultMetrics({ register: registry, prefix: 'storefront_' });
   const counters: [Exclude<keyof CacheStats, 'entities'> | 'dbQueries', string, string][] = [
-    ['dbQueries', 'storefront_db_queries_total', 'SQL statements sent to PostgreSQL (BEGIN and COMMIT included)'],
+    ['dbQueries', 'storefront_db_queries_total', 'SQL statements sent to PostgreSQL on behalf of requests (BEGIN and COMMIT included)'],
     ['readRoundTrips', 'storefront_cache_read_round_trips_total', 'Round trips to the cache store for reads'],
     ['writeRoundTrips', 'storefront_cache_write_round_trips_total', 'Round trips to the cache store for writes, leases and releases'],
     ['hits', 'storefront_cache_hits_total', 'Entities found in the cache'],
@@ -144,10 +144,19 @@ export function createMetrics({ mode, stats, dbStats, outboxBacklog, cacheEpoch 
     ['writeFailures', 'storefront_cache_write_failures_total', 'Cache writes after commit that failed (repaired from the outbox)'],
     ['leaseFailures', 'storefront_cache_lease_failures_total', 'Leases that could not be taken before a commit'],
     ['repairs', 'storefront_cache_repairs_total', 'Outbox rows replayed by the reconciler'],
+    ['fillJoins', 'storefront_cache_fill_joins_total', 'Cache misses answered by a PostgreSQL read another request of this instance had just started (single-flight)'],
+    ['fillWaits', 'storefront_cache_fill_waits_total', "Cache misses that waited for another reader's fill (its fill lease) instead of reading PostgreSQL"],
+    ['fillWaitTimeouts', 'storefront_cache_fill_wait_timeouts_total', 'Of those, the ones that read PostgreSQL after all (the fill did not come in time)'],
   ];
   for (const [field, name, help] of counters) {
     mirrored(registry, name, help, () => (field === 'dbQueries' ? dbStats.queries : stats[field]));
   }
+  mirrored(
+    registry,
+    'storefront_db_background_queries_total',
+    'SQL statements of background work (reconciler, outbox cleanup, cache epoch checks, outbox backlog), on a pool of their own',
+    () => dbStats.background,
+  );
   // Entity names come from the server's own configuration, not from clients; still, the cache core
   // reports whatever name it is given, so only the configured entities get a series.
   const entityLabel = boundedLabel({ max: 0, known: Object.keys(cachedEntities) });

@@ -169,6 +169,7 @@ export function createServices(config: Config, log: Logger = logger, variant?: S
     ttlSeconds: config.cacheTtlSeconds,
     writePolicy: config.cacheWritePolicy,
     leaseMs: config.cacheLeaseMs,
+    fills: config.cacheFillLeaseMs > 0 && { leaseMs: config.cacheFillLeaseMs },
     observer: metrics.observer,
     logger: log,
     reconciler: { intervalMs: config.reconcileIntervalMs, replayAfterMs: config.outboxReplayAfterMs },

@@ -48,6 +48,7 @@ export function withCircuitBreaker(store: CacheStore, options: CircuitBreakerOpt
     lease: (keys, token, leaseMs, ttlSeconds) => guard(() => store.lease(keys, token, leaseMs, ttlSeconds)),
     release: (token, items) => guard(() => store.release(token, items)),
     remove: (keys) => store.remove(keys),
+    ...(store.claimFills && { claimFills: (keys: readonly string[], leaseMs: number) => guard(() => store.claimFills!(keys, leaseMs)) }),
     ping: () => store.ping(),
     close: () => store.close(),
     isOpen: () => Date.now() < openUntil,

@@ -4,6 +4,7 @@
  * Client extension, typed per-request loaders, the reconciler and the stats.
  */
 import type DataLoader from 'dataloader';
+import { createFillCoordination, type FillCoordinationOptions } from './fills.js';
 import { createChangeListener, type ChangeListener, type ChangeListenerOptions } from './listener.js';
 import { createEntityLoader, type Cached } from './loader.js';
 import { createOutbox, type Outbox, type SqlClient } from './outbox.js';
@@ -68,6 +69,14 @@ export interface WriteThroughCacheOptions<E extends Record<string, CachedEntity<
   logger?: Logger;
   /** Timings and sizes, for metrics. */
   observer?: CacheObserver;
+  /**
+   * No thundering herd (fills.ts): concurrent misses of a key cost one
+   * database read, per process (single-flight) and across processes (fill
+   * leases, with a store that has `claimFills`: Redis and the in-process
+   * store). `false` turns it off: every batch reads its own misses.
+   * @default {} (fill leases of 500 ms; losers read the store again after 2, 4, 8, 16, 32 and 64 ms)
+   */
+  fills?: FillCoordinationOptions | false;
   /** Counters to share with the rest of the application (e.g. its metrics, its store); new ones when absent. */
   stats?: CacheStats;
   /** The reconciler's timing: `intervalMs` (poll, default 1000), `replayAfterMs` (default 2000), `batchSize` (default 500). */
@@ -127,6 +136,7 @@ export function createWriteThroughCache<E extends Record<string, CachedEntity<an
     outbox,
     onError: (error) => logger?.debug?.({ err: toError(error).message }, 'reconciler pass failed; retrying'),
   });
+  const fills = options.fills === false ? undefined : createFillCoordination(options.fills);
   const listener = options.changeListener ? createChangeListener({ ...options.changeListener, onChange: () => reconciler.wake() }) : null;
   let started: Promise<boolean> | null = null;
   return {
@@ -157,7 +167,7 @@ export function createWriteThroughCache<E extends Record<string, CachedEntity<an
       Object.fromEntries(
         Object.entries(entities).map(([name, entity]) => [
           name,
-          createEntityLoader({ ...settings, name, entity, db: reader, onStoreError: warn('cache unavailable, reading PostgreSQL') }),
+          createEntityLoader({ ...settings, name, entity, db: reader, fills, onStoreError: warn('cache unavailable, reading PostgreSQL') }),
         ]),
       ) as EntityLoaders<E>,
   };

@@ -38,7 +38,7 @@
  */
 import { CacheUnavailableError } from './errors.js';
 import type { SqlClient } from './outbox.js';
-import type { CacheStats, CacheStore, WriteOutcome } from './types.js';
+import type { CacheStats, CacheStore, FillClaim, WriteOutcome } from './types.js';
 
 /** What the fence needs of a connection: its events. ioredis `Redis` and `Cluster` qualify. */
 export interface ConnectionEvents {
@@ -256,6 +256,20 @@ export function withEpochFence(options: EpochFenceOptions): EpochFencedStore {
     lease: (keys, token, leaseMs, ttlSeconds) => inEpoch(() => { throw fenced(); }, (key) => store.lease(keys.map(key), token, leaseMs, ttlSeconds)),
     release: (token, items) => inEpoch(() => { throw fenced(); }, (key) => store.release(token, items.map((item) => ({ ...item, key: key(item.key), ...(item.write && { write: { ...item.write, key: key(item.write.key) } }) })))),
     remove: (keys) => inEpoch(() => { throw fenced(); }, (key) => store.remove(keys.map(key))),
+    // Fenced: every caller reads the database (nothing may be waited for in a cache being checked).
+    // The claim reads the entries too: trusted only as a read is (see `read`), else the database.
+    ...(store.claimFills && {
+      claimFills: (keys, leaseMs) => {
+        const toDatabase = () => keys.map((): FillClaim => ({ won: true }));
+        return inEpoch(toDatabase, async (key) => {
+          const epochKeys = keys.map(key);
+          const before = generation;
+          const claims = await store.claimFills!(epochKeys, leaseMs);
+          if (generation !== before || (options.stillServed && !options.stillServed(epochKeys))) return toDatabase();
+          return claims;
+        });
+      },
+    }),
     ping: () => store.ping(),
     async close() {
       clearInterval(timer);

@@ -6,7 +6,7 @@
  * Expired entries are dropped when touched; beyond `maxEntries`, the least
  * recently used are evicted (a miss is always safe).
  */
-import type { CacheHit, CacheRelease, CacheStats, CacheStore, CacheWrite, WriteOutcome } from './types.js';
+import type { CacheHit, CacheRelease, CacheStats, CacheStore, CacheWrite, FillClaim, WriteOutcome } from './types.js';
 
 interface Best {
   version: number;
@@ -31,6 +31,8 @@ export interface MemoryStoreTestingOptions {
 
 export function createMemoryStore({ stats, maxEntries = 100_000, compareAndSet = true, now = Date.now }: MemoryStoreTestingOptions): CacheStore {
   const slots = new Map<string, Slot>();
+  /** Fill leases: key → when the claim expires (ms, `now()`'s clock). */
+  const fillClaims = new Map<string, number>();
 
   function get(key: string): Slot | undefined {
     const slot = slots.get(key);
@@ -65,6 +67,14 @@ export function createMemoryStore({ stats, maxEntries = 100_000, compareAndSet =
     expiresAt: now() + ttlSeconds * 1000,
   });
 
+  /** What a read of `key` answers: its value or tombstone; nothing for a miss or a lease. */
+  function hitAt(key: string): CacheHit | undefined {
+    const slot = get(key);
+    if (slot?.kind !== 'entry') return undefined;
+    if (slot.json === '') return { kind: 'tombstone', version: slot.version };
+    return { kind: 'value', version: slot.version, json: slot.json, ...(slot.shape !== undefined && { shape: slot.shape }) };
+  }
+
   function writeOne(write: CacheWrite): WriteOutcome {
     const slot = get(write.key);
     if (slot?.kind === 'lease') return 'leased';
@@ -90,12 +100,7 @@ export function createMemoryStore({ stats, maxEntries = 100_000, compareAndSet =
     async read(keys) {
       if (keys.length === 0) return [];
       stats.readRoundTrips++;
-      return keys.map((key): CacheHit | undefined => {
-        const slot = get(key);
-        if (slot?.kind !== 'entry') return undefined;
-        if (slot.json === '') return { kind: 'tombstone', version: slot.version };
-        return { kind: 'value', version: slot.version, json: slot.json, ...(slot.shape !== undefined && { shape: slot.shape }) };
-      });
+      return keys.map(hitAt);
     },
 
     async write(writes) {
@@ -129,6 +134,20 @@ export function createMemoryStore({ stats, maxEntries = 100_000, compareAndSet =
       if (keys.length === 0) return;
       stats.writeRoundTrips++;
       for (const key of keys) slots.delete(key);
+    },
+
+    async claimFills(keys, leaseMs) {
+      if (keys.length === 0) return [];
+      stats.writeRoundTrips++;
+      const at = now();
+      for (const [key, until] of fillClaims) if (until <= at) fillClaims.delete(key);
+      return keys.map((key): FillClaim => {
+        const hit = hitAt(key);
+        if (hit) return { hit };
+        if (fillClaims.has(key)) return { won: false };
+        fillClaims.set(key, at + leaseMs);
+        return { won: true };
+      });
     },
 
     async ping() {},

@@ -1,6 +1,6 @@
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster, Redis } from 'ioredis';
-import type { CacheHit, CacheRelease, CacheStats, CacheStore, CacheWrite, WriteOutcome } from './types.js';
+import type { CacheHit, CacheRelease, CacheStats, CacheStore, CacheWrite, FillClaim, WriteOutcome } from './types.js';
 
 /**
  * How entries live in Redis:
@@ -171,6 +171,13 @@ export function groupBySlot(cluster: Pick<Cluster, 'slots'>, keys: readonly stri
   return nodes;
 }
 
+/**
+ * The key of the fill lease of the entry at `key` (see `CacheStore.claimFills`):
+ * `{<key>}#fill`, whose hash tag puts it in the entry's hash slot (keys hold no
+ * braces: keys.ts), so one pipeline to one node reads the one and claims the other.
+ */
+export const fillLeaseKey = (key: string): string => `{${key}}#fill`;
+
 /** Replies that mean "ask another node" or "not now": the command did not run and may be sent again. */
 const REDIRECTED = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /;
 
@@ -192,6 +199,10 @@ export function createRedisStore({ redis, stats, compareAndSet = true, onRoundTr
     onRoundTrip?.(node, kind);
   };
 
+  /** Key positions by the node serving them: one group on one node; on a cluster, one per node touched. */
+  const byNode = (keys: readonly string[]): [string, number[]][] =>
+    cluster ? [...groupBySlot(cluster, keys)].map(([node, slots]) => [node, [...slots.values()].flat()]) : [['redis', keys.map((_, i) => i)]];
+
   /**
    * Runs one script call per item: one pipeline on one node; on a cluster, one
    * pipeline per node touched, in parallel. One result per item, in order, the
@@ -201,9 +212,7 @@ export function createRedisStore({ redis, stats, compareAndSet = true, onRoundTr
    */
   async function pipelined<T>(keys: readonly string[], queue: (p: Scripts, i: number) => void): Promise<T[]> {
     const results: T[] = new Array(keys.length);
-    const groups: [string, number[]][] = cluster
-      ? [...groupBySlot(cluster, keys)].map(([node, slots]) => [node, [...slots.values()].flat()])
-      : [['redis', keys.map((_, i) => i)]];
+    const groups = byNode(keys);
     await Promise.all(
       groups.map(async ([node, positions]) => {
         const pipeline = redis.pipeline();
@@ -280,6 +289,30 @@ export function createRedisStore({ redis, stats, compareAndSet = true, onRoundTr
     async remove(keys) {
       if (keys.length === 0) return;
       await pipelined<number>(keys, (p, i) => void p.del(keys[i]!));
+    },
+
+    // Per key, GET the entry and SET NX PX its fill lease (fillLeaseKey, same slot): one round trip per node.
+    // A key that answers with an error (a writer's lease is a hash: WRONGTYPE; a redirection) is claimed as won:
+    // the caller reads the database, as without fill leases.
+    async claimFills(keys, leaseMs) {
+      if (keys.length === 0) return [];
+      const results: FillClaim[] = new Array(keys.length);
+      const groups = byNode(keys);
+      await Promise.all(
+        groups.map(async ([node, positions]) => {
+          const pipeline = redis.pipeline();
+          for (const i of positions) pipeline.get(keys[i]!).set(fillLeaseKey(keys[i]!), '1', 'PX', leaseMs, 'NX');
+          tripped(node, 'write', 'writeRoundTrips');
+          const replies = (await pipeline.exec()) ?? [];
+          positions.forEach((i, n) => {
+            const [getError, value] = replies[2 * n] ?? [new Error('no reply')];
+            const [setError, claimed] = replies[2 * n + 1] ?? [new Error('no reply')];
+            const hit = getError ? undefined : decodeEntry((value as string | null) ?? null);
+            results[i] = hit ? { hit } : { won: !!setError || claimed === 'OK' };
+          });
+        }),
+      );
+      return results;
     },
 
     async ping() {

@@ -173,6 +173,26 @@ export function storeContract({ make, ready = async () => {}, entries = madeUp }
       },
     ],
     [
+      'fill leases (claimFills, where the store has it): one winner per key until the lease expires; an entry is answered instead of a claim',
+      async (store) => {
+        if (!store.claimFills) return;
+        const [cold, warm, tomb] = [key(), key(), key()];
+        await store.write([value(warm, 4), { key: tomb, version: 2, json: null, ttlSeconds: 60 }]);
+        assert.deepEqual(await store.claimFills([cold, warm, tomb], 150), [{ won: true }, { hit: hitOf(value(warm, 4)) }, { hit: { kind: 'tombstone', version: 2 } }]);
+        assert.deepEqual(await store.claimFills([cold], 150), [{ won: false }]);
+        // A fill that landed is answered to the next claimer, lease or not.
+        await store.write([value(cold, 1)]);
+        assert.deepEqual(await store.claimFills([cold], 150), [{ hit: hitOf(value(cold, 1)) }]);
+        // Never released: it expires, and then the next claimer wins.
+        const other = key();
+        assert.deepEqual(await store.claimFills([other], 100), [{ won: true }]);
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        assert.deepEqual(await store.claimFills([other], 100), [{ won: true }]);
+        // A lease key never shows as an entry.
+        assert.deepEqual(await store.read([cold, other]), [hitOf(value(cold, 1)), undefined]);
+      },
+    ],
+    [
       'with compare-and-set off (tests only), the last write wins',
       async () => {
         const blind = make({ compareAndSet: false });

@@ -13,6 +13,9 @@ export type CacheHit =
   /** The row was deleted: answer "not found" without asking the database. */
   | { kind: 'tombstone'; version: number };
 
+/** The answer of `CacheStore.claimFills` for one key. */
+export type FillClaim = { hit: CacheHit } | { won: boolean };
+
 /** One compare-and-set write: stored only if the key holds no higher-or-equal version. */
 export interface CacheWrite {
   key: string;
@@ -70,6 +73,16 @@ export interface CacheStore {
   release(token: string, items: readonly CacheRelease[]): Promise<WriteOutcome[]>;
   /** Removes keys outright (tests and operators; the write path never needs it). */
   remove(keys: readonly string[]): Promise<void>;
+  /**
+   * Fill leases (optional): for each key, in the same round trip, the entry
+   * it holds now (`{ hit }`: nothing to fill; a fill landed since the miss), or
+   * the claim of the right to fill it from the database for `leaseMs` (ms):
+   * `{ won: true }` where this caller won, `{ won: false }` where another
+   * caller, in this process or another, holds it. A claim is never released:
+   * it expires. See fills.ts. A store without it: every miss reads the
+   * database (one read per key per batch).
+   */
+  claimFills?(keys: readonly string[], leaseMs: number): Promise<FillClaim[]>;
   /** Resolves when the store answers; rejects otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -173,11 +186,17 @@ export interface CacheStats {
   transactionRetries: number;
   /** Transactions that failed transiently on every attempt (TransactionConflictError). */
   transactionConflicts: number;
+  /** Misses answered by a database read another request of this process had started after the miss (single-flight). */
+  fillJoins: number;
+  /** Misses that waited for another caller's fill (its fill lease) and then read the store again. */
+  fillWaits: number;
+  /** Of those, the ones that waited the whole `waitMs` and read the database themselves. */
+  fillWaitTimeouts: number;
   /** Hits and misses by entity. */
   entities: Record<string, { hits: number; misses: number }>;
 }
 
 /** Counters at zero, to share between the write-through, the loaders, the reconciler and the store. */
 export function createCacheStats(): CacheStats {
-  return { readRoundTrips: 0, writeRoundTrips: 0, hits: 0, misses: 0, shapeMisses: 0, readFailures: 0, fencedReads: 0, writeFailures: 0, leaseFailures: 0, repairs: 0, transactionRetries: 0, transactionConflicts: 0, entities: {} };
+  return { readRoundTrips: 0, writeRoundTrips: 0, hits: 0, misses: 0, shapeMisses: 0, readFailures: 0, fencedReads: 0, writeFailures: 0, leaseFailures: 0, repairs: 0, transactionRetries: 0, transactionConflicts: 0, fillJoins: 0, fillWaits: 0, fillWaitTimeouts: 0, entities: {} };
 }
