@@ -205,14 +205,14 @@ export async function injectFaults(options: FaultOptions): Promise<FaultRecord[]
           await sleep(behind);
           await old.kill('SIGKILL');
           struck();
-          await set.waitFor(async (s) => Number(((await s.call('SENTINEL', 'get-master-addr-by-name', set.name)) as string[])[1]) !== old.port, 'the promotion');
+          await set.waitFor(async (s) => Number(((await s.call('SENTINEL', 'get-master-addr-by-name', set.name)) as string[])[1]) !== old.port, 'the promotion', 60_000);
           const promoted = await set.primary();
           await old.start(10_000, { replicaOf: promoted.port });
           detail = `primary killed ${behind} ms after its replica was cut off`;
         } else {
           await set.command('SENTINEL', 'FAILOVER', set.name);
           struck();
-          await set.waitFor(async (s) => Number(((await s.call('SENTINEL', 'get-master-addr-by-name', set.name)) as string[])[1]) !== before.port, 'the failover');
+          await set.waitFor(async (s) => Number(((await s.call('SENTINEL', 'get-master-addr-by-name', set.name)) as string[])[1]) !== before.port, 'the failover', 60_000);
           detail = 'SENTINEL FAILOVER';
         }
         // Over once one server replicates the other again (the next failover needs a replica).
