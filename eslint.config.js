@@ -19,14 +19,27 @@ const intoTheApp = {
 };
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'src/generated/**', 'examples/**/gql/**', 'packages/prisma-write-through/test/out/**', 'packages/prisma-write-through/test/generated/**', '.wt-break/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      'src/generated/**',
+      'examples/**/gql/**',
+      'packages/prisma-write-through/test/out/**',
+      'packages/prisma-write-through/test/generated/**',
+      '.wt-break/**',
+    ],
+  },
   {
     files: ['**/*.ts'],
     languageOptions: { parser: tseslint.parser },
     plugins: { '@typescript-eslint': tseslint.plugin },
     rules: {
       'no-restricted-imports': ['error', { patterns: [intoThePackage] }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true, caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_', ignoreRestSiblings: true, caughtErrors: 'none' },
+      ],
       'no-debugger': 'error',
       'no-duplicate-imports': 'off',
     },

@@ -97,7 +97,9 @@ async function main(): Promise<number> {
     smoke,
     progress: true,
     // As invoked: through the npm script, or directly.
-    command: process.env.npm_lifecycle_event?.startsWith('bench') ? `npm run ${process.env.npm_lifecycle_event}${args ? ` -- ${args}` : ''}` : `npx tsx scripts/bench.ts${args ? ` ${args}` : ''}`,
+    command: process.env.npm_lifecycle_event?.startsWith('bench')
+      ? `npm run ${process.env.npm_lifecycle_event}${args ? ` -- ${args}` : ''}`
+      : `npx tsx scripts/bench.ts${args ? ` ${args}` : ''}`,
     log: (line) => console.error(`[bench] ${line}`),
     ...(out && { out: path.resolve(out) }),
   };
@@ -154,11 +156,14 @@ async function main(): Promise<number> {
     const results = await runBenchmark(options);
     console.log(`\nGoals (ratios measured in this run):\n${formatGoals(results.goals)}`);
     if (results.files) {
-      console.log(`\nreport: ${path.relative(process.cwd(), results.files.readme)} (also ${path.basename(results.files.throughputChart)}, ${path.basename(results.files.scalingChart)}, ${path.basename(results.files.json)})`);
+      console.log(
+        `\nreport: ${path.relative(process.cwd(), results.files.readme)} (also ${path.basename(results.files.throughputChart)}, ${path.basename(results.files.scalingChart)}, ${path.basename(results.files.json)})`,
+      );
       // A profiled run is for diagnosis: it never becomes the published one.
       if (!values['no-readme'] && !smoke && !values.profile) {
         const reportPath = path.relative(root, results.files.readme).split(path.sep).join('/');
-        if (!reportPath.startsWith('..') && updateProjectReadme(path.join(root, 'README.md'), results, reportPath)) console.log('README.md: benchmark link updated');
+        if (!reportPath.startsWith('..') && updateProjectReadme(path.join(root, 'README.md'), results, reportPath))
+          console.log('README.md: benchmark link updated');
       }
     }
     const failed = results.modes.filter((m) => m.error);

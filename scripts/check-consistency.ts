@@ -122,7 +122,8 @@ async function main(): Promise<number> {
     if (values.faults) options.faults = parseFaultKinds(values.faults);
     if (values['fault-interval']) {
       const match = /^(\d+)-(\d+)$/.exec(values['fault-interval']);
-      if (!match || Number(match[1]) > Number(match[2])) throw new Error(`--fault-interval must be <min>-<max> in ms, like 1000-3000, got ${JSON.stringify(values['fault-interval'])}`);
+      if (!match || Number(match[1]) > Number(match[2]))
+        throw new Error(`--fault-interval must be <min>-<max> in ms, like 1000-3000, got ${JSON.stringify(values['fault-interval'])}`);
       options.faultIntervalMs = [Number(match[1]), Number(match[2])];
     }
     if (values['keep-logs']) options.keepLogs = true;

@@ -57,9 +57,7 @@ async function main(argv: string[]): Promise<number> {
       ? await applyMigrations({ adapter: new PrismaPGlite(embeddedDatabase(dataDir, tookOver)), log }).finally(() => closeEmbeddedDatabase(dataDir))
       : await applyMigrations({ databaseUrl, log });
     console.log(
-      applied.length === 0
-        ? 'No pending migrations: the database is up to date.'
-        : `Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}.`,
+      applied.length === 0 ? 'No pending migrations: the database is up to date.' : `Applied ${applied.length} migration${applied.length === 1 ? '' : 's'}.`,
     );
     return 0;
   }
@@ -87,7 +85,12 @@ try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   // MigrationError messages are written for people; anything else is a bug, so keep its stack.
-  const message = error instanceof MigrationError || error instanceof DataDirLockedError || error instanceof ConfigError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error);
+  const message =
+    error instanceof MigrationError || error instanceof DataDirLockedError || error instanceof ConfigError
+      ? error.message
+      : error instanceof Error
+        ? (error.stack ?? error.message)
+        : String(error);
   console.error(`migrate: ${message}`);
   process.exitCode = 1;
 }

@@ -146,16 +146,20 @@ export async function createMigration(options: CreateMigrationOptions): Promise<
   // database is created from it: make sure it exists, as `migrate dev` does.
   await ensureDatabase(databaseUrl, { create: true, log: () => {} });
 
-  const script = await withEngine(databaseUrl, () => {}, async (engine) => {
-    const result = await engine.diff({
-      from,
-      to: { tag: 'schemaDatamodel', files: [{ path: paths.schema, content: schema }] },
-      script: true,
-      exitCode: null,
-      filters: NO_FILTERS,
-    });
-    return result.stdout ?? '';
-  });
+  const script = await withEngine(
+    databaseUrl,
+    () => {},
+    async (engine) => {
+      const result = await engine.diff({
+        from,
+        to: { tag: 'schemaDatamodel', files: [{ path: paths.schema, content: schema }] },
+        script: true,
+        exitCode: null,
+        filters: NO_FILTERS,
+      });
+      return result.stdout ?? '';
+    },
+  );
   // An empty diff renders as "-- This is an empty migration." and nothing else.
   if (!hasSqlStatements(script)) return null;
 

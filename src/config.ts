@@ -4,7 +4,6 @@
  */
 import { isIP } from 'node:net';
 
-
 /** The development signing secret: refused when NODE_ENV=production. */
 export const DEVELOPMENT_JWT_SECRET = 'development-only-secret-do-not-use-in-production';
 
@@ -197,7 +196,9 @@ function rate(env: Env, name: string, fallback: Rate): Rate {
   const points = Number(match?.[1]);
   const seconds = Number(match?.[2]);
   if (!match || points < 1 || seconds < 1 || seconds > 30 * 24 * 3600) {
-    throw new ConfigError(`${name} must be <attempts>/<seconds> like ${fallback.points}/${fallback.seconds} (at least 1/1, at most 30 days), got ${JSON.stringify(raw)}`);
+    throw new ConfigError(
+      `${name} must be <attempts>/<seconds> like ${fallback.points}/${fallback.seconds} (at least 1/1, at most 30 days), got ${JSON.stringify(raw)}`,
+    );
   }
   return { points, seconds };
 }
@@ -209,10 +210,11 @@ function trustProxy(env: Env): boolean | number | string {
   if (/^[0-9]{1,2}$/.test(raw)) return Number(raw);
   const parts = raw.split(',').map((p) => p.trim());
   const valid = (part: string) =>
-    ['loopback', 'linklocal', 'uniquelocal'].includes(part) ||
-    (/^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/.test(part) && isIP(part.split('/')[0]!) !== 0);
+    ['loopback', 'linklocal', 'uniquelocal'].includes(part) || (/^[0-9a-fA-F.:]+(\/[0-9]{1,3})?$/.test(part) && isIP(part.split('/')[0]!) !== 0);
   if (!parts.every(valid)) {
-    throw new ConfigError(`TRUST_PROXY must be false, a hop count, or a comma-separated list of IPs, subnets, loopback, linklocal or uniquelocal, got ${JSON.stringify(raw)}`);
+    throw new ConfigError(
+      `TRUST_PROXY must be false, a hop count, or a comma-separated list of IPs, subnets, loopback, linklocal or uniquelocal, got ${JSON.stringify(raw)}`,
+    );
   }
   return parts.join(',');
 }
@@ -234,7 +236,10 @@ function onOff(env: Env, name: string, fallback: boolean): boolean {
 
 /** A list `host:port,host:port` (IPv6 hosts in brackets); throws `ConfigError` naming the bad entry. */
 function hostPorts(env: Env, name: string): HostPort[] {
-  const list = (env[name] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const list = (env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (list.length === 0) throw new ConfigError(`${name} must list host:port entries separated by commas, got ${JSON.stringify(env[name])}`);
   return list.map((entry) => {
     const match = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(entry);
@@ -255,13 +260,17 @@ function redisTopology(env: Env): RedisTopology | null {
   if (env.REDIS_CLUSTER_NODES) return { kind: 'cluster', nodes: hostPorts(env, 'REDIS_CLUSTER_NODES'), auth: auth() };
   if (env.REDIS_SENTINELS) {
     const name = env.REDIS_SENTINEL_NAME ?? '';
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new ConfigError(`REDIS_SENTINEL_NAME must name the primary the Sentinels monitor (e.g. mymaster), got ${JSON.stringify(env.REDIS_SENTINEL_NAME)}`);
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name))
+      throw new ConfigError(`REDIS_SENTINEL_NAME must name the primary the Sentinels monitor (e.g. mymaster), got ${JSON.stringify(env.REDIS_SENTINEL_NAME)}`);
     return { kind: 'sentinel', sentinels: hostPorts(env, 'REDIS_SENTINELS'), name, auth: auth(), sentinelPassword: env.REDIS_SENTINEL_PASSWORD || null };
   }
   const url = env.REDIS_URL ? urlOf(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']) : null;
   if (!url) return null;
   for (const name of ['REDIS_USERNAME', 'REDIS_PASSWORD', 'REDIS_TLS', 'REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD']) {
-    if (env[name]) throw new ConfigError(`${name} is for REDIS_CLUSTER_NODES or REDIS_SENTINELS; with REDIS_URL put credentials in the URL (rediss://user:password@host:6380 for TLS)`);
+    if (env[name])
+      throw new ConfigError(
+        `${name} is for REDIS_CLUSTER_NODES or REDIS_SENTINELS; with REDIS_URL put credentials in the URL (rediss://user:password@host:6380 for TLS)`,
+      );
   }
   return { kind: 'single', url };
 }
@@ -275,7 +284,9 @@ function metricsConfig(env: Env, apiPort: number): MetricsConfig {
   const token = env.METRICS_TOKEN || null;
   // Sent in a header: visible ASCII only; 16+ characters so that it cannot be guessed.
   if (token !== null && !/^[\x21-\x7e]{16,256}$/.test(token)) {
-    throw new ConfigError(`METRICS_TOKEN must be 16 to 256 characters, letters, digits or punctuation, no spaces; got ${token.length} characters${/[^\x21-\x7e]/.test(token) ? ' including others' : ''}`);
+    throw new ConfigError(
+      `METRICS_TOKEN must be 16 to 256 characters, letters, digits or punctuation, no spaces; got ${token.length} characters${/[^\x21-\x7e]/.test(token) ? ' including others' : ''}`,
+    );
   }
   return { port, token, maxOperations: integer(env, 'METRICS_MAX_OPERATIONS', 100, 0, 10_000) };
 }
@@ -291,7 +302,9 @@ export function migrationDatabaseUrl(env: Env = process.env): string | null {
   const databaseUrl = urlOf(env, 'DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/storefront', ['postgresql:', 'postgres:']);
   const direct = urlOf(env, 'DIRECT_DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/storefront', ['postgresql:', 'postgres:']);
   if (direct && !databaseUrl) {
-    throw new ConfigError('DIRECT_DATABASE_URL is the direct connection for migrations next to DATABASE_URL (e.g. when DATABASE_URL goes through PgBouncer): set DATABASE_URL too, or unset DIRECT_DATABASE_URL for the embedded database');
+    throw new ConfigError(
+      'DIRECT_DATABASE_URL is the direct connection for migrations next to DATABASE_URL (e.g. when DATABASE_URL goes through PgBouncer): set DATABASE_URL too, or unset DIRECT_DATABASE_URL for the embedded database',
+    );
   }
   return direct ?? databaseUrl;
 }

@@ -39,7 +39,9 @@ export function loggerOptions(level: string): LoggerOptions {
     // pino's serialized error has a prototype of its own: copy it to a plain object to scrub every field.
     // Anything logged as `err` that is not an Error (a message string, a Redis reply) is kept as it is,
     // never spread into an object of characters.
-    serializers: { err: (error: unknown) => (error instanceof Error ? scrub({ ...stdSerializers.err(error) }) : scrub(error)) as ReturnType<typeof stdSerializers.err> },
+    serializers: {
+      err: (error: unknown) => (error instanceof Error ? scrub({ ...stdSerializers.err(error) }) : scrub(error)) as ReturnType<typeof stdSerializers.err>,
+    },
     formatters: { log: (object) => scrub(object) as Record<string, unknown> },
     hooks: {
       logMethod(args, method) {

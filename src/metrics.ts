@@ -138,13 +138,25 @@ export function createMetrics({ mode, stats, dbStats, outboxBacklog, cacheEpoch 
     ['writeRoundTrips', 'storefront_cache_write_round_trips_total', 'Round trips to the cache store for writes, leases and releases'],
     ['hits', 'storefront_cache_hits_total', 'Entities found in the cache'],
     ['misses', 'storefront_cache_misses_total', 'Entities read from PostgreSQL because the cache did not have them'],
-    ['shapeMisses', 'storefront_cache_shape_misses_total', 'Cache values of another shape than this code caches (written by another version, during a deploy), read from PostgreSQL instead'],
+    [
+      'shapeMisses',
+      'storefront_cache_shape_misses_total',
+      'Cache values of another shape than this code caches (written by another version, during a deploy), read from PostgreSQL instead',
+    ],
     ['readFailures', 'storefront_cache_read_failures_total', 'Cache reads that failed and fell back to PostgreSQL'],
-    ['fencedReads', 'storefront_cache_fenced_reads_total', 'Cache reads answered by PostgreSQL without trying Redis: the epoch fence was up (Redis changed or is being checked)'],
+    [
+      'fencedReads',
+      'storefront_cache_fenced_reads_total',
+      'Cache reads answered by PostgreSQL without trying Redis: the epoch fence was up (Redis changed or is being checked)',
+    ],
     ['writeFailures', 'storefront_cache_write_failures_total', 'Cache writes after commit that failed (repaired from the outbox)'],
     ['leaseFailures', 'storefront_cache_lease_failures_total', 'Leases that could not be taken before a commit'],
     ['repairs', 'storefront_cache_repairs_total', 'Outbox rows replayed by the reconciler'],
-    ['fillJoins', 'storefront_cache_fill_joins_total', 'Cache misses answered by a PostgreSQL read another request of this instance had just started (single-flight)'],
+    [
+      'fillJoins',
+      'storefront_cache_fill_joins_total',
+      'Cache misses answered by a PostgreSQL read another request of this instance had just started (single-flight)',
+    ],
     ['fillWaits', 'storefront_cache_fill_waits_total', "Cache misses that waited for another reader's fill (its fill lease) instead of reading PostgreSQL"],
     ['fillWaitTimeouts', 'storefront_cache_fill_wait_timeouts_total', 'Of those, the ones that read PostgreSQL after all (the fill did not come in time)'],
   ];
@@ -356,7 +368,19 @@ export interface MetricsServer {
  * it can stay unreachable from outside while the API port is public.
  * `port` 0 picks a free one. Rejects if the port cannot be listened on.
  */
-export async function startMetricsServer({ registry, token, port, host, timeouts }: { registry: Registry; token: string | null; port: number; host: string; timeouts: HttpTimeouts }): Promise<MetricsServer> {
+export async function startMetricsServer({
+  registry,
+  token,
+  port,
+  host,
+  timeouts,
+}: {
+  registry: Registry;
+  token: string | null;
+  port: number;
+  host: string;
+  timeouts: HttpTimeouts;
+}): Promise<MetricsServer> {
   const app = express();
   app.disable('x-powered-by');
   app.get('/metrics', metricsHandler(registry, token));

@@ -32,7 +32,13 @@ async function main(variant?: ServiceVariant) {
   if (demoData) await loadDemoDataIfEmpty(services, demoData).catch(closeAndRethrow);
   const server = await startServer(services, { host: process.env.HOST ?? '127.0.0.1' }).catch(closeAndRethrow);
   logger.info(
-    { url: `${server.url}/graphql`, ...(server.metricsUrl && { metrics: `${server.metricsUrl}/metrics` }), ...backends, env: config.nodeEnv, mode: services.mode },
+    {
+      url: `${server.url}/graphql`,
+      ...(server.metricsUrl && { metrics: `${server.metricsUrl}/metrics` }),
+      ...backends,
+      env: config.nodeEnv,
+      mode: services.mode,
+    },
     `storefront API ready at ${server.url}/graphql`,
   );
 
@@ -82,7 +88,13 @@ async function loadDemoDataIfEmpty(services: Services, settings: SeedSettings): 
   const password = settings.adminDefaults ? settings.adminPassword : '(SEED_ADMIN_PASSWORD)';
   const customerLogins = settings.customers > 0 ? `; customers ${customerEmail(1)}..${customerEmail(settings.customers)} / ${CUSTOMER_PASSWORD}` : '';
   logger.info(
-    { ms: Math.round(performance.now() - started), admins: admin.created, products: products.created, customers: customers.created, cartItems: customers.cartItems },
+    {
+      ms: Math.round(performance.now() - started),
+      admins: admin.created,
+      products: products.created,
+      customers: customers.created,
+      cartItems: customers.cartItems,
+    },
     `demo data loaded: sign in as ${settings.adminEmail} / ${password}${customerLogins}`,
   );
 }

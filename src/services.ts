@@ -141,7 +141,8 @@ export function createServices(config: Config, log: Logger = logger, variant?: S
   const redisStore = (redis: Redis | Cluster): CacheStore =>
     (fenced = withEpochFence({
       store: withCircuitBreaker(createRedisStore({ redis, stats, onRoundTrip: metrics.observer.roundTrip }), {
-        onChange: (state) => log.warn({ state }, state === 'open' ? 'cache circuit open: Redis is failing, using PostgreSQL' : 'cache circuit closed: Redis answers again'),
+        onChange: (state) =>
+          log.warn({ state }, state === 'open' ? 'cache circuit open: Redis is failing, using PostgreSQL' : 'cache circuit closed: Redis answers again'),
       }),
       stats,
       namespace: config.cacheNamespace,
@@ -176,7 +177,8 @@ export function createServices(config: Config, log: Logger = logger, variant?: S
     ...(!variant &&
       listenUrl && {
         changeListener: {
-          connect: () => new pg.Client({ connectionString: listenUrl, keepAlive: true, connectionTimeoutMillis: 5000, application_name: 'storefront-change-listener' }),
+          connect: () =>
+            new pg.Client({ connectionString: listenUrl, keepAlive: true, connectionTimeoutMillis: 5000, application_name: 'storefront-change-listener' }),
           onError: (error) => log.debug({ err: errorText(error) }, 'change listener connection failed'),
           onState: (listening) =>
             listening
@@ -199,10 +201,15 @@ export function createServices(config: Config, log: Logger = logger, variant?: S
     cachedLoaders = () => cache.loaders(db);
     listenerStarted = cache.start().then(async (listening) => {
       if (!cache.listener) return;
-      if (!listening) return log.warn('change listener cannot connect: writes that bypass the API reach the cache by the reconciler poll (RECONCILE_INTERVAL_MS) until it does');
+      if (!listening)
+        return log.warn(
+          'change listener cannot connect: writes that bypass the API reach the cache by the reconciler poll (RECONCILE_INTERVAL_MS) until it does',
+        );
       const send = (channel: string, payload: string) => backgroundDb.$executeRawUnsafe('SELECT pg_notify($1, $2)', channel, payload);
       if (!(await cache.listener.probe(send).catch(() => true))) {
-        log.warn('LISTEN receives no notifications (DATABASE_URL through PgBouncer in transaction mode? set DIRECT_DATABASE_URL to PostgreSQL itself): writes that bypass the API reach the cache by the reconciler poll only');
+        log.warn(
+          'LISTEN receives no notifications (DATABASE_URL through PgBouncer in transaction mode? set DIRECT_DATABASE_URL to PostgreSQL itself): writes that bypass the API reach the cache by the reconciler poll only',
+        );
       }
     });
   }

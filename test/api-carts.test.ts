@@ -219,7 +219,11 @@ describe('money sums beyond 32 bits', () => {
   it('adds, shows and checks out a cart whose total exceeds 2^31 exactly', async () => {
     const product = await api.product({ priceCents: 100_000_000, stock: 100 });
     const customer = await api.signUp();
-    const added = await api.gql(`mutation($p: ID!, $q: Int) { addToCart(input: { productId: $p, quantity: $q }) { totalCents items { subtotalCents } } }`, { p: product.globalId, q: 22 }, customer.token);
+    const added = await api.gql(
+      `mutation($p: ID!, $q: Int) { addToCart(input: { productId: $p, quantity: $q }) { totalCents items { subtotalCents } } }`,
+      { p: product.globalId, q: 22 },
+      customer.token,
+    );
     expect(added.errors).toBeUndefined();
     expect(added.data.addToCart).toEqual({ totalCents: 2_200_000_000, items: [{ subtotalCents: 2_200_000_000 }] });
     const order = await api.gql(`mutation { checkout { totalCents items { subtotalCents } } }`, {}, customer.token);

@@ -84,7 +84,7 @@ describe('order(id)', () => {
     expect(res.data).toEqual({ order: null });
   });
 
-  it('an order that does not exist: FORBIDDEN for a customer (as for another\'s), null for an admin; a malformed or wrong-type id is BAD_USER_INPUT', async () => {
+  it("an order that does not exist: FORBIDDEN for a customer (as for another's), null for an admin; a malformed or wrong-type id is BAD_USER_INPUT", async () => {
     const customer = await api.signUp();
     const missing = await api.gql(ORDER, { id: globalId('Order', 2_000_000_000) }, customer.token);
     expect(missing.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');

@@ -175,9 +175,7 @@ describe('createProduct', () => {
   it('refuses a sku that is taken (in any case) with CONFLICT', async () => {
     const taken = sku('TAKEN');
     await api.product({ sku: taken });
-    const error = await refused(api, 'CONFLICT', () =>
-      api.gql(CREATE, { input: { sku: taken.toLowerCase(), name: 'Twin', priceCents: 100 } }, admin.token),
-    );
+    const error = await refused(api, 'CONFLICT', () => api.gql(CREATE, { input: { sku: taken.toLowerCase(), name: 'Twin', priceCents: 100 } }, admin.token));
     expect(error.message).toContain(taken);
   });
 });
@@ -278,7 +276,11 @@ describe('deleteProduct', () => {
     const orderId = await placeOrder(api, customer.token, [{ productId: product.globalId, quantity: 2 }]);
     ok(await api.gql(DELETE_PRODUCT, { id: product.globalId }, admin.token));
     const { order } = ok(
-      await api.gql(`query($id: ID!) { order(id: $id) { totalCents items { product { id } productName unitPriceCents quantity } } }`, { id: orderId }, customer.token),
+      await api.gql(
+        `query($id: ID!) { order(id: $id) { totalCents items { product { id } productName unitPriceCents quantity } } }`,
+        { id: orderId },
+        customer.token,
+      ),
     );
     expect(order).toEqual({ totalCents: 1400, items: [{ product: null, productName: 'Ordered Thing', unitPriceCents: 700, quantity: 2 }] });
   });

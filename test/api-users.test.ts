@@ -74,7 +74,9 @@ describe('user(id)', () => {
       role: 'CUSTOMER',
     });
     // Including the user's cart and orders.
-    const { user } = ok(await api.gql(`query($id: ID!) { user(id: $id) { cart { id itemCount } orders { edges { cursor } } } }`, { id: customer.globalId }, admin.token));
+    const { user } = ok(
+      await api.gql(`query($id: ID!) { user(id: $id) { cart { id itemCount } orders { edges { cursor } } } }`, { id: customer.globalId }, admin.token),
+    );
     expect(user).toEqual({ cart: { id: globalId('Cart', customer.id), itemCount: 0 }, orders: { edges: [] } });
     expect(ok(await api.gql(USER, { id: globalId('User', 2_000_000_000) }, admin.token))).toEqual({ user: null });
   });
@@ -173,12 +175,8 @@ describe('logIn', () => {
 
   it('gives the same UNAUTHENTICATED answer for a wrong password and for an unknown email', async () => {
     const user = await account();
-    const wrongPassword = await refused(api, 'UNAUTHENTICATED', () =>
-      api.gql(LOG_IN, { input: { email: user.email, password: 'wrong password!' } }),
-    );
-    const unknownEmail = await refused(api, 'UNAUTHENTICATED', () =>
-      api.gql(LOG_IN, { input: { email: uniqueEmail('nobody'), password: PASSWORD } }),
-    );
+    const wrongPassword = await refused(api, 'UNAUTHENTICATED', () => api.gql(LOG_IN, { input: { email: user.email, password: 'wrong password!' } }));
+    const unknownEmail = await refused(api, 'UNAUTHENTICATED', () => api.gql(LOG_IN, { input: { email: uniqueEmail('nobody'), password: PASSWORD } }));
     expect(wrongPassword.message).toBe('Email or password is incorrect');
     expect(unknownEmail).toEqual(wrongPassword);
     // Even an empty password or email is the same answer, not a validation error.

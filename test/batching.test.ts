@@ -39,7 +39,13 @@ async function measure(run: () => Promise<unknown>) {
   const queries = dbStats.queries;
   await run();
   const productReads = reads.filter((keys) => keys.some((k) => k.includes(':Product:')));
-  return { productRoundTrips: productReads.length, productKeys: productReads.flat().length, allRoundTrips: reads.length, dbQueries: dbStats.queries - queries, stats };
+  return {
+    productRoundTrips: productReads.length,
+    productKeys: productReads.flat().length,
+    allRoundTrips: reads.length,
+    dbQueries: dbStats.queries - queries,
+    stats,
+  };
 }
 
 describe('a cart of 50 items', () => {
@@ -64,7 +70,15 @@ describe('a cart of 50 items', () => {
   });
 
   it('results come one per key, in key order, null for a missing id, with duplicates', async () => {
-    const loader = createEntityLoader({ name: 'Product', entity: cachedEntities.Product, schema: entityMetadata, db: api.services.db, store: api.services.store, stats: api.services.stats, namespace: api.namespace });
+    const loader = createEntityLoader({
+      name: 'Product',
+      entity: cachedEntities.Product,
+      schema: entityMetadata,
+      db: api.services.db,
+      store: api.services.store,
+      stats: api.services.stats,
+      namespace: api.namespace,
+    });
     const ids = [productIds[3]!, 999999, productIds[1]!, productIds[3]!];
     const rows = await loader.loadMany(ids);
     expect(rows.map((r) => (r && !(r instanceof Error) ? r.id : null))).toEqual([productIds[3], null, productIds[1], productIds[3]]);

@@ -165,7 +165,8 @@ describe('the benchmark, smoke run', () => {
       // In each table: the two references (raw-http 1.00x itself, bare-apollo 1.00x itself, both the API's bytes), then the modes.
       expect(section.match(/^\| raw-http \| [\d,]+ \| [\d.]+x \| 1\.00x \| .* \| yes \|/gm)).toHaveLength(2);
       expect(section.match(/^\| bare-apollo \| [\d,]+ \| 1\.00x \| [\d.]+x \| .* \| yes \|/gm)).toHaveLength(2);
-      for (const name of ['write-through', 'ceiling']) expect(section.match(new RegExp(`^\\| ${name} \\| [\\d,]+ \\| [\\d.]+x \\| [\\d.]+x \\|`, 'gm')), name).toHaveLength(2);
+      for (const name of ['write-through', 'ceiling'])
+        expect(section.match(new RegExp(`^\\| ${name} \\| [\\d,]+ \\| [\\d.]+x \\| [\\d.]+x \\|`, 'gm')), name).toHaveLength(2);
       expect(readme).toMatch(/\| Warm, one product by id: write-through throughput vs bare Apollo[^|]*\| ≥ 0\.8x \| [\d.]+x \| (✅ met|❌ missed)/);
       expect(readme).toMatch(/\| Cart of 20 items: write-through throughput vs bare Apollo[^|]*\| ≥ 0\.6x \| [\d.]+x \| (✅ met|❌ missed)/);
       expect(readme).toContain('The ceiling is a ceiling by construction.');
@@ -203,7 +204,8 @@ describe('the benchmark, smoke run', () => {
       const profile = wt.profiles.balanced!;
       expect(profile.requests).toBe(wt.workloads.balanced!.load!.requests);
       expect(profile.cpuMsPerRequest).toBeGreaterThan(0);
-      for (const layer of ['Prisma Client', 'ioredis', 'GraphQL execution (graphql-js)', 'cache core (prisma-write-through)'] as const) expect(profile.byCategory[layer], layer).toBeGreaterThan(0);
+      for (const layer of ['Prisma Client', 'ioredis', 'GraphQL execution (graphql-js)', 'cache core (prisma-write-through)'] as const)
+        expect(profile.byCategory[layer], layer).toBeGreaterThan(0);
       expect(profile.topFunctions.length).toBeGreaterThan(5);
       const svg = readFileSync(path.join(out, profile.flameGraph), 'utf8');
       expect(svg).toMatch(/^<svg[^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);

@@ -74,8 +74,12 @@ async function timeToVisible<T>(kind: string, statement: string, values: unknown
 
 const PRODUCT = `query($id: ID!) { product(id: $id) { priceCents stock version } }`;
 const CART = `{ me { cart { version items { quantity product { id } } } } }`;
-const readProduct = (globalId: string, target: TestApi = api) => async () => ok(await target.gql(PRODUCT, { id: globalId })).product;
-const readCart = (token: string) => async () => ok(await api.gql(CART, {}, token)).me.cart as { version: number; items: { quantity: number; product: { id: string } }[] };
+const readProduct =
+  (globalId: string, target: TestApi = api) =>
+  async () =>
+    ok(await target.gql(PRODUCT, { id: globalId })).product;
+const readCart = (token: string) => async () =>
+  ok(await api.gql(CART, {}, token)).me.cart as { version: number; items: { quantity: number; product: { id: string } }[] };
 
 describe('a write with plain SQL on another connection is served within a second of its COMMIT', () => {
   it('UPDATE of a product (5 times): the new row, with a version the trigger raised', async () => {
@@ -84,7 +88,13 @@ describe('a write with plain SQL on another connection is served within a second
       const before = await readProduct(product.globalId)(); // warm: served from the cache from here on
       expect((await api.cached('Product', product.id))?.version).toBe(before.version);
       const price = 500 + round;
-      const ms = await timeToVisible('UPDATE Product', `UPDATE "Product" SET "priceCents" = $1 WHERE id = $2`, [price, product.id], readProduct(product.globalId), (p) => p.priceCents === price);
+      const ms = await timeToVisible(
+        'UPDATE Product',
+        `UPDATE "Product" SET "priceCents" = $1 WHERE id = $2`,
+        [price, product.id],
+        readProduct(product.globalId),
+        (p) => p.priceCents === price,
+      );
       expect(ms).toBeLessThan(GOAL_MS);
       expect(await readProduct(product.globalId)()).toEqual({ priceCents: price, stock: 10, version: before.version + 1 });
     }
@@ -95,7 +105,13 @@ describe('a write with plain SQL on another connection is served within a second
     const product = await api.product({ priceCents: 700 });
     for (let round = 1; round <= 5; round++) {
       const { version } = await readProduct(product.globalId)();
-      const ms = await timeToVisible('UPDATE Product -> Redis entry', `UPDATE "Product" SET "priceCents" = $1 WHERE id = $2`, [700 + round, product.id], () => api.cached('Product', product.id), (entry) => entry?.version === version + 1);
+      const ms = await timeToVisible(
+        'UPDATE Product -> Redis entry',
+        `UPDATE "Product" SET "priceCents" = $1 WHERE id = $2`,
+        [700 + round, product.id],
+        () => api.cached('Product', product.id),
+        (entry) => entry?.version === version + 1,
+      );
       expect(ms).toBeLessThan(GOAL_MS);
     }
     expect((await api.cached('Product', product.id))?.value).toMatchObject({ priceCents: 705, version: 6 });
@@ -114,7 +130,13 @@ describe('a write with plain SQL on another connection is served within a second
     expect(ms).toBeLessThan(GOAL_MS);
     expect((await readProduct(product.globalId)()).version).toBe(before.version + 1);
     // A version set lower than the row's is raised above it, or the cache would refuse the row.
-    await timeToVisible('UPDATE Product SET version = 1', `UPDATE "Product" SET "priceCents" = 902, version = 1 WHERE id = $1`, [product.id], readProduct(product.globalId), (p) => p.priceCents === 902);
+    await timeToVisible(
+      'UPDATE Product SET version = 1',
+      `UPDATE "Product" SET "priceCents" = 902, version = 1 WHERE id = $1`,
+      [product.id],
+      readProduct(product.globalId),
+      (p) => p.priceCents === 902,
+    );
     expect((await readProduct(product.globalId)()).version).toBe(before.version + 2);
     await expectCacheInSync(api, 'Product', product.id);
   });
@@ -145,14 +167,22 @@ describe('a write with plain SQL on another connection is served within a second
       let { version } = await cart(); // warm
       expect((await api.cached('Cart', customer.id))?.version).toBe(version);
 
-      let ms = await timeToVisible('INSERT CartItem', `INSERT INTO "CartItem" ("cartId", "productId", quantity) VALUES ($1, $2, 2)`, [customer.id, p.id], cart, (c) =>
-        c.items.some((item) => item.product.id === p.globalId),
+      let ms = await timeToVisible(
+        'INSERT CartItem',
+        `INSERT INTO "CartItem" ("cartId", "productId", quantity) VALUES ($1, $2, 2)`,
+        [customer.id, p.id],
+        cart,
+        (c) => c.items.some((item) => item.product.id === p.globalId),
       );
       expect(ms).toBeLessThan(GOAL_MS);
       expect((await cart()).version).toBe(++version);
 
-      ms = await timeToVisible('UPDATE CartItem', `UPDATE "CartItem" SET quantity = 5 WHERE "cartId" = $1 AND "productId" = $2`, [customer.id, p.id], cart, (c) =>
-        c.items.some((item) => item.product.id === p.globalId && item.quantity === 5),
+      ms = await timeToVisible(
+        'UPDATE CartItem',
+        `UPDATE "CartItem" SET quantity = 5 WHERE "cartId" = $1 AND "productId" = $2`,
+        [customer.id, p.id],
+        cart,
+        (c) => c.items.some((item) => item.product.id === p.globalId && item.quantity === 5),
       );
       expect(ms).toBeLessThan(GOAL_MS);
       expect((await cart()).version).toBe(++version);
@@ -184,7 +214,7 @@ describe('a write with plain SQL on another connection is served within a second
     await sql.query(`UPDATE "Cart" SET "updatedAt" = now() WHERE "userId" = $1`, [customer.id]);
     await sql.query(`UPDATE "CartItem" SET quantity = quantity + 1 WHERE "cartId" = $1`, [customer.id]);
     await sql.query('COMMIT');
-    for (const started = Date.now(); (await cart()).items.some((item) => item.quantity === 1); ) expect(Date.now() - started).toBeLessThan(GOAL_MS);
+    for (const started = Date.now(); (await cart()).items.some((item) => item.quantity === 1);) expect(Date.now() - started).toBeLessThan(GOAL_MS);
     expect((await cart()).version).toBe(version + 2);
     await expectCacheInSync(api, 'Cart', customer.id);
   });
@@ -213,7 +243,7 @@ describe("the extension's own writes", () => {
     await expectCacheInSync(api, 'Product', product.id);
   });
 
-  it("an SQL change to an entity a writer holds a lease on is published as soon as the lease is gone, not at the next poll", async () => {
+  it('an SQL change to an entity a writer holds a lease on is published as soon as the lease is gone, not at the next poll', async () => {
     const product = await api.product({ priceCents: 400 });
     const { version } = await readProduct(product.globalId)();
     const key = `${api.namespace}Product:${product.id}`;
@@ -245,7 +275,7 @@ describe("the extension's own writes", () => {
         }
       })(),
     ]);
-    for (const started = Date.now(); (await readProduct(product.globalId)()).stock !== 960; ) expect(Date.now() - started).toBeLessThan(GOAL_MS);
+    for (const started = Date.now(); (await readProduct(product.globalId)()).stock !== 960;) expect(Date.now() - started).toBeLessThan(GOAL_MS);
     const { row } = await expectCacheInSync(api, 'Product', product.id);
     expect(row).toMatchObject({ stock: 960, version: 41 });
   });
@@ -309,7 +339,13 @@ describe('without LISTEN', () => {
       await api.services.changeListener!.close();
       const product = await api.product({ priceCents: 300 });
       await readProduct(product.globalId, polled)();
-      const ms = await timeToVisible('UPDATE Product (poll, 200 ms)', `UPDATE "Product" SET "priceCents" = 301 WHERE id = $1`, [product.id], readProduct(product.globalId, polled), (p) => p.priceCents === 301);
+      const ms = await timeToVisible(
+        'UPDATE Product (poll, 200 ms)',
+        `UPDATE "Product" SET "priceCents" = 301 WHERE id = $1`,
+        [product.id],
+        readProduct(product.globalId, polled),
+        (p) => p.priceCents === 301,
+      );
       expect(ms).toBeLessThan(GOAL_MS);
     } finally {
       await polled.close();
@@ -326,7 +362,9 @@ describe('installation', () => {
         JOIN pg_proc p ON p.oid = t.tgfoid WHERE p.proname = 'prisma_write_through_capture' AND NOT t.tgisinternal ORDER BY 1`,
     );
     expect(rows.map((r) => r.table)).toEqual(['Cart', 'CartItem', 'Product', 'User']);
-    expect(rows.find((r) => r.table === 'CartItem').definition).toMatch(/BEFORE INSERT OR DELETE OR UPDATE ON public."CartItem" FOR EACH ROW EXECUTE FUNCTION prisma_write_through_capture\('Cart', 'userId', 'version', 'cartId', 'Cart'\)/);
+    expect(rows.find((r) => r.table === 'CartItem').definition).toMatch(
+      /BEFORE INSERT OR DELETE OR UPDATE ON public."CartItem" FOR EACH ROW EXECUTE FUNCTION prisma_write_through_capture\('Cart', 'userId', 'version', 'cartId', 'Cart'\)/,
+    );
 
     const dir = readdirSync(path.join(ROOT, 'prisma/migrations')).find((name) => name.endsWith('_write_through_capture'))!;
     const migration = readFileSync(path.join(ROOT, 'prisma/migrations', dir, 'migration.sql'), 'utf8');

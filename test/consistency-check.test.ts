@@ -34,7 +34,8 @@ function expectGuarantees(report: Report, text: string): void {
 describe('the observer', () => {
   it('counts a read as stale only when a higher version was acknowledged before the read started', () => {
     const observer = new Observer();
-    const read = (version: number, startedAt: number) => observer.read('Product:1', version, { kind: 'product', startedAt, endedAt: startedAt + 10, instance: 'A' });
+    const read = (version: number, startedAt: number) =>
+      observer.read('Product:1', version, { kind: 'product', startedAt, endedAt: startedAt + 10, instance: 'A' });
     observer.acknowledge('Product:1', 2, { at: 1000, sentAt: 900, instance: 'A', operation: 'updateProduct' });
     observer.acknowledge('Product:1', 4, { at: 2000, sentAt: 1900, instance: 'B', operation: 'adjustStock' });
     observer.acknowledge('Product:1', 3, { at: 3000, sentAt: 950, instance: 'A', operation: 'updateProduct' }); // a slow answer of an older version
@@ -56,7 +57,8 @@ describe('the observer', () => {
 
   it('counts a version committed out of band as acknowledged only the window after its COMMIT, and apart', () => {
     const observer = new Observer({ outOfBandWindowMs: 1000 });
-    const read = (version: number, startedAt: number, entity = 'User:1') => observer.read(entity, version, { kind: 'me', startedAt, endedAt: startedAt + 10, instance: 'A' });
+    const read = (version: number, startedAt: number, entity = 'User:1') =>
+      observer.read(entity, version, { kind: 'me', startedAt, endedAt: startedAt + 10, instance: 'A' });
     observer.acknowledge('User:1', 2, { at: 500, sentAt: 400, instance: 'A', operation: 'updateProfile' });
     observer.committedOutOfBand('User:1', 3, { committedAt: 1000, commitSentAt: 999, operation: 'sql:user-name' }); // due at 2000
     observer.acknowledge('User:1', 4, { at: 3000, sentAt: 2900, instance: 'B', operation: 'updateProfile' }); // an API write after it
@@ -76,8 +78,20 @@ describe('the observer', () => {
     expect(observer.highestAcknowledged().get('Product:1')?.version).toBe(6);
 
     const summary = observer.summary([]);
-    expect(summary).toMatchObject({ total: 4, checked: 9, byOrigin: { api: 2, 'out-of-band': 2 }, outOfBand: { total: 2, episodes: 2, maxAfterCommitMs: 1100 } });
-    expect(summary.examples.find((e) => e.origin === 'out-of-band')).toMatchObject({ entity: 'User:1', versionRead: 2, versionAcknowledged: 3, committedAt: 1000, acknowledgedAt: 2000, acknowledgingInstance: 'sql' });
+    expect(summary).toMatchObject({
+      total: 4,
+      checked: 9,
+      byOrigin: { api: 2, 'out-of-band': 2 },
+      outOfBand: { total: 2, episodes: 2, maxAfterCommitMs: 1100 },
+    });
+    expect(summary.examples.find((e) => e.origin === 'out-of-band')).toMatchObject({
+      entity: 'User:1',
+      versionRead: 2,
+      versionAcknowledged: 3,
+      committedAt: 1000,
+      acknowledgedAt: 2000,
+      acknowledgingInstance: 'sql',
+    });
     // v3 of User:1 first read at 2005 (1005 ms after its COMMIT), and an older one still at 2001 and 3002 (2002 ms after);
     // v6 of Product:1 never read (v5 only, up to 1100 ms after its COMMIT).
     expect(observer.outOfBandVisibility()).toEqual({ writes: 2, read: 1, firstReadMedianMs: 1005, firstReadMaxMs: 1005, olderReadMaxMs: 2002 });
@@ -98,7 +112,14 @@ describe('consistency under concurrency and faults', () => {
     // The run did what it says: load on both instances, acknowledged writes, every kind of fault.
     expect(Object.keys(report.operations.byInstance).sort()).toEqual(['A', 'B']);
     expect(report.acknowledgedWrites).toBeGreaterThan(100);
-    expect(Object.keys(report.faults.byKind).sort()).toEqual(['api-kill', 'redis-client-kill', 'redis-pause', 'redis-restart', 'redis-restart-persisted', 'stale-restore']);
+    expect(Object.keys(report.faults.byKind).sort()).toEqual([
+      'api-kill',
+      'redis-client-kill',
+      'redis-pause',
+      'redis-restart',
+      'redis-restart-persisted',
+      'stale-restore',
+    ]);
 
     expectGuarantees(report, text);
   }, 180_000);
@@ -116,7 +137,14 @@ describe('writes that bypass the API: plain SQL on a connection of its own besid
     });
     const text = described(report);
     expect(report.outOfBand!.writes, text).toBeGreaterThan(100);
-    expect(Object.keys(report.outOfBand!.byKind).sort(), text).toEqual(['cart-item-delete', 'cart-item-insert', 'cart-item-quantity', 'product-price', 'product-stock', 'user-name']);
+    expect(Object.keys(report.outOfBand!.byKind).sort(), text).toEqual([
+      'cart-item-delete',
+      'cart-item-insert',
+      'cart-item-quantity',
+      'product-price',
+      'product-stock',
+      'user-name',
+    ]);
     // The reads saw the new versions: most out-of-band versions were read back after their COMMIT.
     expect(report.outOfBand!.visibility.read, text).toBeGreaterThan(report.outOfBand!.writes * 0.8);
     expect(report.acknowledgedWrites).toBeGreaterThan(100);

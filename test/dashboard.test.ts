@@ -60,7 +60,22 @@ const READ_ELSEWHERE: Record<string, string> = { LOG_LEVEL: 'src/logger.ts' };
 // ---------------------------------------------------------------------------
 // PromQL: the metric names and label names an expression uses.
 
-const AGGREGATIONS = new Set(['sum', 'min', 'max', 'avg', 'group', 'stddev', 'stdvar', 'count', 'count_values', 'bottomk', 'topk', 'quantile', 'limitk', 'limit_ratio']);
+const AGGREGATIONS = new Set([
+  'sum',
+  'min',
+  'max',
+  'avg',
+  'group',
+  'stddev',
+  'stdvar',
+  'count',
+  'count_values',
+  'bottomk',
+  'topk',
+  'quantile',
+  'limitk',
+  'limit_ratio',
+]);
 const KEYWORDS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'and', 'or', 'unless', 'offset', 'atan2', 'inf', 'nan']);
 const LABEL_LISTS = new Set(['by', 'without', 'on', 'ignoring', 'group_left', 'group_right']);
 
@@ -136,7 +151,12 @@ function promqlUses(expr: string): PromQLUse {
         if (peek() === '(') {
           const close = expr.indexOf(')', i);
           const list = expr.slice(expr.indexOf('(', i) + 1, close);
-          grouping.push(...list.split(',').map((s) => s.trim()).filter(Boolean));
+          grouping.push(
+            ...list
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+          );
           i = close + 1;
         }
       } else if (KEYWORDS.has(word) || AGGREGATIONS.has(word) || peek() === '(') {
@@ -223,7 +243,8 @@ function dashboardProblems(dashboard: any, metricsText: string, labelNamesOf: (n
     for (const metric of use.metrics) {
       if (metric.startsWith('redis_')) {
         onlyOurs = false;
-        if (!REDIS_EXPORTER_METRICS.has(metric)) problems.push(`${where}: ${metric} is not in the allow-list of redis_exporter metrics (REDIS_EXPORTER_METRICS)`);
+        if (!REDIS_EXPORTER_METRICS.has(metric))
+          problems.push(`${where}: ${metric} is not in the allow-list of redis_exporter metrics (REDIS_EXPORTER_METRICS)`);
         continue;
       }
       if (PROMETHEUS_SERIES.has(metric)) {
@@ -278,7 +299,8 @@ describe('the Grafana dashboard against a real /metrics', () => {
   let api: TestApi;
   let metricsText: string;
   const dashboard = JSON.parse(read(DASHBOARD));
-  const labelNamesOf = (name: string): string[] => (api.services.metrics.registry.getSingleMetric(name) as { labelNames?: string[] } | undefined)?.labelNames ?? [];
+  const labelNamesOf = (name: string): string[] =>
+    (api.services.metrics.registry.getSingleMetric(name) as { labelNames?: string[] } | undefined)?.labelNames ?? [];
 
   beforeAll(async () => {
     api = await startTestApi();
@@ -410,7 +432,11 @@ describe('docker-compose.yml', () => {
     for (const name of sentinels) expect(commandOf(services[name])).toContain('sentinel monitor storefront redis-primary 6379 2');
     const env = services['api-sentinel'].environment;
     expect(env.REDIS_SENTINEL_NAME).toBe('storefront');
-    expect(env.REDIS_SENTINELS.split(',').map((n: string) => n.split(':')[0]).sort()).toEqual(sentinels.sort());
+    expect(
+      env.REDIS_SENTINELS.split(',')
+        .map((n: string) => n.split(':')[0])
+        .sort(),
+    ).toEqual(sentinels.sort());
   });
 
   it('has a monitoring profile: Prometheus, redis_exporter, Grafana', () => {

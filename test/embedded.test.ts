@@ -43,7 +43,18 @@ function start(entry: string, args: string[], dataDir: string, env: Record<strin
   let lastOutput = started;
   const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], {
     // Empty, not absent: dotenv never overrides a variable that is set, so a .env file cannot bring a URL back.
-    env: { ...process.env, DATABASE_URL: '', REDIS_URL: '', DATA_DIR: dataDir, NODE_ENV: 'development', LOG_LEVEL: 'info', VITEST: '', PORT: '0', npm_lifecycle_event: '', ...env },
+    env: {
+      ...process.env,
+      DATABASE_URL: '',
+      REDIS_URL: '',
+      DATA_DIR: dataDir,
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      VITEST: '',
+      PORT: '0',
+      npm_lifecycle_event: '',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.add(child);

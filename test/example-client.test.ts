@@ -17,5 +17,5 @@ it('signs up, fills a cart and checks out', async () => {
   const order = await api.services.rawDb.order.findUniqueOrThrow({ where: { id: idOf(orderId) }, include: { items: true } });
   expect(Number(order.totalCents)).toBe(totalCents);
   expect(order.items.reduce((n, i) => n + i.quantity, 0)).toBe(3);
-  expect(lines.join("\n")).toContain(`Order ${orderId}: PLACED`);
+  expect(lines.join('\n')).toContain(`Order ${orderId}: PLACED`);
 });

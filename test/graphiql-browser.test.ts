@@ -30,7 +30,16 @@ beforeAll(async () => {
   const { chromium } = await import('playwright-core');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 });
 afterAll(async () => {
@@ -132,7 +141,10 @@ describe('GraphiQL in a real browser', () => {
       await expect.poll(() => resultText(page), { timeout: 10_000 }).toContain(email);
       expect(await resultText(page)).toMatch(/"itemCount": 0/);
 
-      await typeQuery(page, `mutation { addToCart(input: { productId: "${product.globalId}", quantity: 3 }) { itemCount totalCents items { product { name } quantity } } }`);
+      await typeQuery(
+        page,
+        `mutation { addToCart(input: { productId: "${product.globalId}", quantity: 3 }) { itemCount totalCents items { product { name } quantity } } }`,
+      );
       await run(page);
       await expect.poll(() => resultText(page), { timeout: 10_000 }).toMatch(/"itemCount": 3/);
       expect(await resultText(page)).toContain('Browser Teapot');

@@ -10,7 +10,10 @@ beforeAll(async () => {
 afterAll(() => api?.close());
 
 it('answers the full introspection query that Sandbox and GraphiQL send', async () => {
-  for (const query of [getIntrospectionQuery(), getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true })]) {
+  for (const query of [
+    getIntrospectionQuery(),
+    getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, directiveIsRepeatable: true, schemaDescription: true, inputValueDeprecation: true }),
+  ]) {
     const res = await api.gql(query);
     expect(res.errors).toBeUndefined();
     expect(res.data.__schema.types.some((t: { name: string }) => t.name === 'Product')).toBe(true);

@@ -17,7 +17,11 @@ const TOKEN = 'metrics-token-0123456789abcdef';
 
 /** The series (sample lines) of one metric, e.g. `name{a="b"} 1`, histogram lines included. */
 function series(text: string, name: string): string[] {
-  return text.split('\n').filter((line) => line.startsWith(`${name}{`) || line.startsWith(`${name}_bucket{`) || line.startsWith(`${name}_sum{`) || line.startsWith(`${name}_count{`));
+  return text
+    .split('\n')
+    .filter(
+      (line) => line.startsWith(`${name}{`) || line.startsWith(`${name}_bucket{`) || line.startsWith(`${name}_sum{`) || line.startsWith(`${name}_count{`),
+    );
 }
 
 /** The distinct values of one label across the series of one metric. */
@@ -39,16 +43,22 @@ function sampleOf(text: string, name: string, labels: Record<string, string>): n
 /** Runs `count` tasks, `concurrency` at a time. */
 async function pool(count: number, concurrency: number, task: (i: number) => Promise<void>) {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) await task(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
 }
 
 /**
  * The API's own series, without Node's process metrics (`storefront_nodejs_*`, `storefront_process_*`):
  * those gain series by themselves (a first major GC adds a histogram), whatever the clients send.
  */
-const ownSeries = (text: string) => text.split('\n').filter((line) => !/^(# \w+ )?storefront_(nodejs|process)_/.test(line)).join('\n');
+const ownSeries = (text: string) =>
+  text
+    .split('\n')
+    .filter((line) => !/^(# \w+ )?storefront_(nodejs|process)_/.test(line))
+    .join('\n');
 
 describe('label values that clients choose are bounded', () => {
   let api: TestApi;
@@ -95,7 +105,10 @@ describe('label values that clients choose are bounded', () => {
     expect(series(after, 'storefront_graphql_operation_duration_seconds').length).toBeLessThanOrEqual((CAP + 2) * 14);
     // Every request is still counted: the ones past the cap under __other; a known name keeps its own series.
     const total = [...operations].reduce((sum, operation) => sum + sampleOf(after, 'storefront_graphql_requests_total', { operation, outcome: 'ok' }), 0);
-    const totalBefore = [...labelValues(before, 'storefront_graphql_requests_total', 'operation')].reduce((sum, operation) => sum + sampleOf(before, 'storefront_graphql_requests_total', { operation, outcome: 'ok' }), 0);
+    const totalBefore = [...labelValues(before, 'storefront_graphql_requests_total', 'operation')].reduce(
+      (sum, operation) => sum + sampleOf(before, 'storefront_graphql_requests_total', { operation, outcome: 'ok' }),
+      0,
+    );
     expect(total - totalBefore).toBe(NAMES + AGAIN + 3);
     expect(sampleOf(after, 'storefront_graphql_requests_total', { operation: 'Known', outcome: 'ok' })).toBe(2);
     // Past the cap, only names admitted before (at most CAP of them, sent in both rounds) keep their own series.
@@ -119,7 +132,10 @@ describe('label values that clients choose are bounded', () => {
     const text = await metricsText();
     for (const metric of ['storefront_dataloader_batch_size', 'storefront_cache_entity_hits_total', 'storefront_cache_entity_misses_total']) {
       const entities = labelValues(text, metric, 'entity');
-      expect([...entities].filter((e) => !['User', 'Product', 'Cart', '__other'].includes(e)), metric).toEqual([]);
+      expect(
+        [...entities].filter((e) => !['User', 'Product', 'Cart', '__other'].includes(e)),
+        metric,
+      ).toEqual([]);
     }
     expect(sampleOf(text, 'storefront_cache_entity_hits_total', { entity: '__other' })).toBe(3000);
     expect(sampleOf(text, 'storefront_dataloader_batch_size_count', { entity: '__other' })).toBe(3000);
@@ -134,7 +150,15 @@ describe('label values that clients choose are bounded', () => {
 async function startLogged(env: Record<string, string>) {
   const database = await createTestDatabase();
   const lines: string[] = [];
-  const log = createLogger('warn', new Writable({ write: (chunk, _encoding, done) => { lines.push(String(chunk)); done(); } }));
+  const log = createLogger(
+    'warn',
+    new Writable({
+      write: (chunk, _encoding, done) => {
+        lines.push(String(chunk));
+        done();
+      },
+    }),
+  );
   const config = loadConfig({
     ...process.env,
     NODE_ENV: 'test',
@@ -182,9 +206,18 @@ describe('who may read /metrics', () => {
   });
 
   it('with METRICS_TOKEN: refused without the bearer token or with a wrong one, served with it', async () => {
-    for (const env of [{ ...PRODUCTION, METRICS_TOKEN: TOKEN }, { NODE_ENV: 'development', METRICS_TOKEN: TOKEN }]) {
+    for (const env of [
+      { ...PRODUCTION, METRICS_TOKEN: TOKEN },
+      { NODE_ENV: 'development', METRICS_TOKEN: TOKEN },
+    ]) {
       const api = await start(env);
-      for (const headers of [{} as Record<string, string>, { authorization: `Bearer ${TOKEN}x` }, { authorization: `Bearer ${TOKEN.slice(1)}` }, { authorization: TOKEN }, { authorization: `Basic ${TOKEN}` }]) {
+      for (const headers of [
+        {} as Record<string, string>,
+        { authorization: `Bearer ${TOKEN}x` },
+        { authorization: `Bearer ${TOKEN.slice(1)}` },
+        { authorization: TOKEN },
+        { authorization: `Basic ${TOKEN}` },
+      ]) {
         const refused = await api.metrics(headers);
         expect(refused.status, `${env.NODE_ENV} ${JSON.stringify(headers)}`).toBe(401);
         expect(refused.headers.get('www-authenticate')).toMatch(/^Bearer/);
@@ -206,7 +239,9 @@ describe('who may read /metrics', () => {
     expect(served.status).toBe(200);
     expect(await served.text()).toMatch(/storefront_db_queries_total/);
     // The metrics port serves nothing else.
-    expect((await fetch(`${metricsUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })).status).toBe(404);
+    expect(
+      (await fetch(`${metricsUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })).status,
+    ).toBe(404);
 
     const guarded = await start({ ...PRODUCTION, METRICS_PORT: '0', METRICS_TOKEN: TOKEN });
     expect((await fetch(`${guarded.server.metricsUrl}/metrics`)).status).toBe(401);

@@ -210,7 +210,15 @@ describe('prepared statements', () => {
           i % 2 ? db.$queryRawUnsafe('SELECT $1::int AS "n"', i) : db.$transaction(async (tx) => tx.$queryRawUnsafe('SELECT $1::int + 1 AS "n"', i)),
         ),
       );
-      return results.flatMap((result) => (result.status === 'rejected' ? [String((result.reason as Error).message).split('\n').pop()!] : []));
+      return results.flatMap((result) =>
+        result.status === 'rejected'
+          ? [
+              String((result.reason as Error).message)
+                .split('\n')
+                .pop()!,
+            ]
+          : [],
+      );
     } finally {
       await db.$disconnect();
     }
@@ -219,7 +227,10 @@ describe('prepared statements', () => {
   it("the API's client (unnamed statements) works through PgBouncer; named ones (statementNameGenerator) would not, before PgBouncer 1.21", async () => {
     requirePgBouncer();
     expect(await burst(createPrismaClient({ databaseUrl: bouncer.url(name) }))).toEqual([]);
-    const named = new PrismaPg({ connectionString: bouncer.url(name), max: 10 }, { statementNameGenerator: (query) => `s_${createHash('sha1').update(query.sql).digest('hex')}` });
+    const named = new PrismaPg(
+      { connectionString: bouncer.url(name), max: 10 },
+      { statementNameGenerator: (query) => `s_${createHash('sha1').update(query.sql).digest('hex')}` },
+    );
     const errors = await burst(new PrismaClient({ adapter: named }));
     const [major, minor] = bouncer.version.split('.').map(Number) as [number, number];
     // The positive control: a statement prepared on one server connection, used or prepared again on another.
@@ -243,7 +254,12 @@ function watchPool(db: string) {
         peaks.serverConnections = Math.max(peaks.serverConnections, servers);
       }
       // Not counted: this probe, and the change listener's own connection (LISTEN goes to DIRECT_DATABASE_URL, by design).
-      const [row] = (await probe.query(`SELECT count(*)::int AS "n" FROM pg_stat_activity WHERE datname = $1 AND application_name NOT IN ('pgbouncer-test-probe', 'storefront-change-listener')`, [db])).rows;
+      const [row] = (
+        await probe.query(
+          `SELECT count(*)::int AS "n" FROM pg_stat_activity WHERE datname = $1 AND application_name NOT IN ('pgbouncer-test-probe', 'storefront-change-listener')`,
+          [db],
+        )
+      ).rows;
       peaks.backends = Math.max(peaks.backends, row.n as number);
       peaks.samples++;
       await new Promise((resolve) => setTimeout(resolve, 5));
@@ -294,131 +310,145 @@ async function send(query: string, variables: Record<string, unknown>, token?: s
 }
 
 describe('the API through PgBouncer (transaction mode)', () => {
-  it('sign-ups, product writes, concurrent cart changes and checkouts from many clients: right answers, cache in sync, 3 server connections shared', { timeout: 120_000 }, async () => {
-    requirePgBouncer();
-    const transactionsBefore = await transactionsThrough(name);
-    const retriesBefore = api.services.stats.transactionRetries;
-    const watch = watchPool(name);
-    let peaks!: Awaited<ReturnType<typeof watch.stop>>;
-    const CUSTOMERS = 10;
-    const SCARCE_STOCK = 4;
-    const requests = { count: 0 };
-    const call = (query: string, variables: Record<string, unknown>, token?: string) => (requests.count++, send(query, variables, token));
-    try {
-      const admin = await adminUser(api);
-      // Products, created at once.
-      const created = await Promise.all([
-        call(CREATE_PRODUCT, { input: { sku: `SCARCE-${randomBytes(3).toString('hex')}`, name: 'Scarce', priceCents: 500, stock: SCARCE_STOCK } }, admin.token),
-        ...Array.from({ length: 6 }, (_, i) =>
-          call(CREATE_PRODUCT, { input: { sku: `ITEM-${i}-${randomBytes(3).toString('hex')}`, name: `Item ${i}`, priceCents: 1000 + i, stock: 1000 } }, admin.token),
-        ),
-      ]);
-      const [scarce, ...products] = created.map((res) => {
-        const globalId: string = ok(res).createProduct.id;
-        return { globalId, id: Number(Buffer.from(globalId, 'base64url').toString().split(':')[1]) };
-      });
-      // Sign-ups, at once: each is a transaction (the user and their cart).
-      const customers = await Promise.all(
-        Array.from({ length: CUSTOMERS }, async (_, i) => {
-          const res = await call(SIGN_UP, { input: { email: `pgb${i}-${randomBytes(3).toString('hex')}@example.com`, name: `Customer ${i}`, password: 'correct horse battery' } });
-          const { token, user } = ok(res).signUp;
-          return { token: token as string, id: Number(Buffer.from(user.id, 'base64url').toString().split(':')[1]) };
-        }),
-      );
-      expect(new Set(customers.map((c) => c.id)).size).toBe(CUSTOMERS);
-
-      // Price changes by the admin while every customer fills a cart with four requests at once.
-      const prices = products.map((_, i) => 2000 + 10 * i);
-      const picks = (i: number) => [products[i % 6]!, products[(i + 1) % 6]!, products[(i + 2) % 6]!] as const;
-      const [updates, carts] = await Promise.all([
-        Promise.all(products.map((p, i) => call(UPDATE_PRODUCT, { input: { id: p.globalId, priceCents: prices[i] } }, admin.token))),
-        Promise.all(
-          customers.map(async (customer, i) => {
-            const [a, b, c] = picks(i);
-            const answers = await Promise.all([
-              call(ADD_TO_CART, { p: scarce!.globalId, q: 1 }, customer.token),
-              call(ADD_TO_CART, { p: a.globalId, q: 2 }, customer.token),
-              call(ADD_TO_CART, { p: b.globalId, q: 1 }, customer.token),
-              call(ADD_TO_CART, { p: c.globalId, q: 1 }, customer.token),
-            ]);
-            answers.forEach((answer) => ok(answer));
-            ok(await call(SET_QUANTITY, { p: a.globalId, q: 3 }, customer.token));
-            ok(await call(REMOVE_FROM_CART, { p: c.globalId }, customer.token));
-            return ok(await call(CART, {}, customer.token)).me.cart;
+  it(
+    'sign-ups, product writes, concurrent cart changes and checkouts from many clients: right answers, cache in sync, 3 server connections shared',
+    { timeout: 120_000 },
+    async () => {
+      requirePgBouncer();
+      const transactionsBefore = await transactionsThrough(name);
+      const retriesBefore = api.services.stats.transactionRetries;
+      const watch = watchPool(name);
+      let peaks!: Awaited<ReturnType<typeof watch.stop>>;
+      const CUSTOMERS = 10;
+      const SCARCE_STOCK = 4;
+      const requests = { count: 0 };
+      const call = (query: string, variables: Record<string, unknown>, token?: string) => (requests.count++, send(query, variables, token));
+      try {
+        const admin = await adminUser(api);
+        // Products, created at once.
+        const created = await Promise.all([
+          call(
+            CREATE_PRODUCT,
+            { input: { sku: `SCARCE-${randomBytes(3).toString('hex')}`, name: 'Scarce', priceCents: 500, stock: SCARCE_STOCK } },
+            admin.token,
+          ),
+          ...Array.from({ length: 6 }, (_, i) =>
+            call(
+              CREATE_PRODUCT,
+              { input: { sku: `ITEM-${i}-${randomBytes(3).toString('hex')}`, name: `Item ${i}`, priceCents: 1000 + i, stock: 1000 } },
+              admin.token,
+            ),
+          ),
+        ]);
+        const [scarce, ...products] = created.map((res) => {
+          const globalId: string = ok(res).createProduct.id;
+          return { globalId, id: Number(Buffer.from(globalId, 'base64url').toString().split(':')[1]) };
+        });
+        // Sign-ups, at once: each is a transaction (the user and their cart).
+        const customers = await Promise.all(
+          Array.from({ length: CUSTOMERS }, async (_, i) => {
+            const res = await call(SIGN_UP, {
+              input: { email: `pgb${i}-${randomBytes(3).toString('hex')}@example.com`, name: `Customer ${i}`, password: 'correct horse battery' },
+            });
+            const { token, user } = ok(res).signUp;
+            return { token: token as string, id: Number(Buffer.from(user.id, 'base64url').toString().split(':')[1]) };
           }),
-        ),
-      ]);
-      updates.forEach((update, i) => expect(ok(update).updateProduct).toMatchObject({ priceCents: prices[i], version: 2 }));
-      carts.forEach((cart, i) => {
-        const [a, b] = picks(i);
-        const items = Object.fromEntries(cart.items.map((item: { quantity: number; product: { id: string } }) => [item.product.id, item.quantity]));
-        expect(items).toEqual({ [scarce!.globalId]: 1, [a.globalId]: 3, [b.globalId]: 1 });
-        expect(cart.itemCount).toBe(5);
-      });
+        );
+        expect(new Set(customers.map((c) => c.id)).size).toBe(CUSTOMERS);
 
-      // Every customer checks out twice at once: one scarce unit each, only SCARCE_STOCK of them.
-      const checkouts = await Promise.all(customers.flatMap((customer) => [call(CHECKOUT, {}, customer.token), call(CHECKOUT, {}, customer.token)]));
-      const failed = checkouts.filter((c) => c.errors);
-      expect(failed.filter((c) => codeOf(c) !== 'OUT_OF_STOCK' && codeOf(c) !== 'BAD_USER_INPUT').map((c) => c.errors)).toEqual([]);
-      const orders = checkouts.filter((c) => !c.errors).map((c) => c.data.checkout);
-      expect(orders).toHaveLength(SCARCE_STOCK);
-      const winners = customers.filter((_, i) => !checkouts[2 * i]!.errors || !checkouts[2 * i + 1]!.errors);
-      expect(winners).toHaveLength(SCARCE_STOCK);
-
-      // The database: stock accounted for, one order per winner at the prices of the time.
-      const raw = api.services.rawDb;
-      expect((await raw.product.findUniqueOrThrow({ where: { id: scarce!.id } })).stock).toBe(0);
-      for (const [k, product] of products.entries()) {
-        const sold = customers.reduce((sum, customer, i) => {
-          if (!winners.includes(customer)) return sum;
+        // Price changes by the admin while every customer fills a cart with four requests at once.
+        const prices = products.map((_, i) => 2000 + 10 * i);
+        const picks = (i: number) => [products[i % 6]!, products[(i + 1) % 6]!, products[(i + 2) % 6]!] as const;
+        const [updates, carts] = await Promise.all([
+          Promise.all(products.map((p, i) => call(UPDATE_PRODUCT, { input: { id: p.globalId, priceCents: prices[i] } }, admin.token))),
+          Promise.all(
+            customers.map(async (customer, i) => {
+              const [a, b, c] = picks(i);
+              const answers = await Promise.all([
+                call(ADD_TO_CART, { p: scarce!.globalId, q: 1 }, customer.token),
+                call(ADD_TO_CART, { p: a.globalId, q: 2 }, customer.token),
+                call(ADD_TO_CART, { p: b.globalId, q: 1 }, customer.token),
+                call(ADD_TO_CART, { p: c.globalId, q: 1 }, customer.token),
+              ]);
+              answers.forEach((answer) => ok(answer));
+              ok(await call(SET_QUANTITY, { p: a.globalId, q: 3 }, customer.token));
+              ok(await call(REMOVE_FROM_CART, { p: c.globalId }, customer.token));
+              return ok(await call(CART, {}, customer.token)).me.cart;
+            }),
+          ),
+        ]);
+        updates.forEach((update, i) => expect(ok(update).updateProduct).toMatchObject({ priceCents: prices[i], version: 2 }));
+        carts.forEach((cart, i) => {
           const [a, b] = picks(i);
-          return sum + (a === product ? 3 : 0) + (b === product ? 1 : 0);
-        }, 0);
-        expect((await raw.product.findUniqueOrThrow({ where: { id: product.id } })).stock, `stock of Item ${k}`).toBe(1000 - sold);
-      }
-      expect(await raw.order.count()).toBe(SCARCE_STOCK);
-      for (const order of orders) {
-        const id = Number(Buffer.from(order.id, 'base64url').toString().split(':')[1]);
-        const stored = await raw.order.findUniqueOrThrow({ where: { id }, include: { items: true } });
-        expect(Number(order.totalCents)).toBe(stored.items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0));
-        expect(stored.items.map((item) => item.quantity).sort()).toEqual([1, 1, 3]);
-        for (const item of stored.items) {
-          expect(item.unitPriceCents).toBe(item.productId === scarce!.id ? 500 : prices[products.findIndex((p) => p.id === item.productId)]);
+          const items = Object.fromEntries(cart.items.map((item: { quantity: number; product: { id: string } }) => [item.product.id, item.quantity]));
+          expect(items).toEqual({ [scarce!.globalId]: 1, [a.globalId]: 3, [b.globalId]: 1 });
+          expect(cart.itemCount).toBe(5);
+        });
+
+        // Every customer checks out twice at once: one scarce unit each, only SCARCE_STOCK of them.
+        const checkouts = await Promise.all(customers.flatMap((customer) => [call(CHECKOUT, {}, customer.token), call(CHECKOUT, {}, customer.token)]));
+        const failed = checkouts.filter((c) => c.errors);
+        expect(failed.filter((c) => codeOf(c) !== 'OUT_OF_STOCK' && codeOf(c) !== 'BAD_USER_INPUT').map((c) => c.errors)).toEqual([]);
+        const orders = checkouts.filter((c) => !c.errors).map((c) => c.data.checkout);
+        expect(orders).toHaveLength(SCARCE_STOCK);
+        const winners = customers.filter((_, i) => !checkouts[2 * i]!.errors || !checkouts[2 * i + 1]!.errors);
+        expect(winners).toHaveLength(SCARCE_STOCK);
+
+        // The database: stock accounted for, one order per winner at the prices of the time.
+        const raw = api.services.rawDb;
+        expect((await raw.product.findUniqueOrThrow({ where: { id: scarce!.id } })).stock).toBe(0);
+        for (const [k, product] of products.entries()) {
+          const sold = customers.reduce((sum, customer, i) => {
+            if (!winners.includes(customer)) return sum;
+            const [a, b] = picks(i);
+            return sum + (a === product ? 3 : 0) + (b === product ? 1 : 0);
+          }, 0);
+          expect((await raw.product.findUniqueOrThrow({ where: { id: product.id } })).stock, `stock of Item ${k}`).toBe(1000 - sold);
         }
+        expect(await raw.order.count()).toBe(SCARCE_STOCK);
+        for (const order of orders) {
+          const id = Number(Buffer.from(order.id, 'base64url').toString().split(':')[1]);
+          const stored = await raw.order.findUniqueOrThrow({ where: { id }, include: { items: true } });
+          expect(Number(order.totalCents)).toBe(stored.items.reduce((sum, item) => sum + item.quantity * item.unitPriceCents, 0));
+          expect(stored.items.map((item) => item.quantity).sort()).toEqual([1, 1, 3]);
+          for (const item of stored.items) {
+            expect(item.unitPriceCents).toBe(item.productId === scarce!.id ? 500 : prices[products.findIndex((p) => p.id === item.productId)]);
+          }
+        }
+        for (const customer of customers) {
+          const cart = ok(await call(CART, {}, customer.token)).me.cart;
+          expect(cart.itemCount).toBe(winners.includes(customer) ? 0 : 5);
+        }
+      } finally {
+        peaks = await watch.stop();
       }
-      for (const customer of customers) {
-        const cart = ok(await call(CART, {}, customer.token)).me.cart;
-        expect(cart.itemCount).toBe(winners.includes(customer) ? 0 : 5);
+
+      // The cache: every user, product and cart as committed (once the outbox has replayed
+      // whatever a publish missed: a Redis command can time out on a busy machine).
+      const replayed = await drainOutbox(api);
+      const raw = api.services.rawDb;
+      for (const user of await raw.user.findMany({ select: { id: true } })) {
+        await expectCacheInSync(api, 'User', user.id);
+        await expectCacheInSync(api, 'Cart', user.id);
       }
-    } finally {
-      peaks = await watch.stop();
-    }
+      for (const product of await raw.product.findMany({ select: { id: true } })) await expectCacheInSync(api, 'Product', product.id);
 
-    // The cache: every user, product and cart as committed (once the outbox has replayed
-    // whatever a publish missed: a Redis command can time out on a busy machine).
-    const replayed = await drainOutbox(api);
-    const raw = api.services.rawDb;
-    for (const user of await raw.user.findMany({ select: { id: true } })) {
-      await expectCacheInSync(api, 'User', user.id);
-      await expectCacheInSync(api, 'Cart', user.id);
-    }
-    for (const product of await raw.product.findMany({ select: { id: true } })) await expectCacheInSync(api, 'Product', product.id);
-
-    // Connections really shared: never more than POOL_SIZE server connections, and clients queued for them.
-    const transactions = (await transactionsThrough(name)) - transactionsBefore;
-    console.log(
-      `PgBouncer ${bouncer.version}, pool_mode=transaction, default_pool_size=${POOL_SIZE}: ${requests.count} requests, ${transactions} transactions through PgBouncer; ` +
-        `peaks: ${peaks.clientsActive} client connections, ${peaks.clientsWaiting} of them waiting, ${peaks.serverConnections} server connections, ` +
-        `${peaks.backends} PostgreSQL backends (${peaks.samples} samples); ${api.services.stats.transactionRetries - retriesBefore} transactions retried by the API, ` +
-        `${resent} requests resent after a retryable answer; ${replayed} outbox rows replayed before the cache check`,
-    );
-    expect(peaks.samples).toBeGreaterThan(0);
-    expect(peaks.serverConnections).toBeLessThanOrEqual(POOL_SIZE);
-    expect(peaks.backends).toBeLessThanOrEqual(POOL_SIZE);
-    expect(peaks.clientsActive).toBeGreaterThan(POOL_SIZE);
-    expect(peaks.clientsWaiting).toBeGreaterThan(0);
-    expect(transactions).toBeGreaterThan(100);
-  });
+      // Connections really shared: never more than POOL_SIZE server connections, and clients queued for them.
+      const transactions = (await transactionsThrough(name)) - transactionsBefore;
+      console.log(
+        `PgBouncer ${bouncer.version}, pool_mode=transaction, default_pool_size=${POOL_SIZE}: ${requests.count} requests, ${transactions} transactions through PgBouncer; ` +
+          `peaks: ${peaks.clientsActive} client connections, ${peaks.clientsWaiting} of them waiting, ${peaks.serverConnections} server connections, ` +
+          `${peaks.backends} PostgreSQL backends (${peaks.samples} samples); ${api.services.stats.transactionRetries - retriesBefore} transactions retried by the API, ` +
+          `${resent} requests resent after a retryable answer; ${replayed} outbox rows replayed before the cache check`,
+      );
+      expect(peaks.samples).toBeGreaterThan(0);
+      expect(peaks.serverConnections).toBeLessThanOrEqual(POOL_SIZE);
+      expect(peaks.backends).toBeLessThanOrEqual(POOL_SIZE);
+      expect(peaks.clientsActive).toBeGreaterThan(POOL_SIZE);
+      expect(peaks.clientsWaiting).toBeGreaterThan(0);
+      expect(transactions).toBeGreaterThan(100);
+    },
+  );
 });
 
 /** A TCP proxy to Redis that the test can cut (every connection closed, new ones refused) and restore. */
@@ -457,108 +487,120 @@ async function startRedisProxy(target: URL) {
 }
 
 describe('the outbox and the reconciler through PgBouncer', () => {
-  it('a writer cut off from Redis commits (repair policy) and leaves outbox rows; racing reconcilers replay each row exactly once, through 3 server connections', { timeout: 60_000 }, async () => {
-    requirePgBouncer();
-    const redisUrl = new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
-    const proxy = await startRedisProxy(redisUrl);
-    // A second instance, on the same database (through PgBouncer) and cache namespace, whose Redis the test can cut.
-    const writer = await startTestApi({
-      DATABASE_URL: bouncer.url(name),
-      DIRECT_DATABASE_URL: database.url,
-      REDIS_URL: proxy.url,
-      CACHE_NAMESPACE: api.namespace,
-      CACHE_WRITE_POLICY: 'repair',
-      ...PATIENT,
-    });
-    try {
-      const admin = await adminUser(api);
-      const ROWS = 12;
-      const products = await Promise.all(
-        Array.from({ length: ROWS }, async (_, i) => {
-          const res = await send(CREATE_PRODUCT, { input: { sku: `OUTBOX-${i}-${randomBytes(3).toString('hex')}`, name: `Outbox ${i}`, priceCents: 100 + i } }, admin.token);
-          const globalId: string = ok(res).createProduct.id;
-          return { globalId, id: Number(Buffer.from(globalId, 'base64url').toString().split(':')[1]) };
-        }),
-      );
-      for (const p of products) ok(await api.gql(`query($id: ID!) { product(id: $id) { version } }`, { id: p.globalId }));
-      for (const p of products) expect(await api.cached('Product', p.id)).toMatchObject({ version: 1 });
-      await drainOutbox(api);
-
-      // Redis unreachable for the writer: its updates commit, and only the outbox knows the cache missed them.
-      proxy.cut();
-      const updates = await Promise.all(products.map((p, i) => send(UPDATE_PRODUCT, { input: { id: p.globalId, priceCents: 5000 + i } }, admin.token, writer)));
-      updates.forEach((update) => expect(ok(update).updateProduct.version).toBe(2));
-      expect((await api.services.outbox.backlog(api.services.rawDb)).rows).toBe(ROWS);
-      for (const p of products) expect(await api.cached('Product', p.id), 'the cache still holds the old version').toMatchObject({ version: 1 });
-
-      // Four reconcilers, three rows a pass each, their Redis writes slowed down so that their
-      // transactions overlap: every claim goes through PgBouncer (FOR UPDATE SKIP LOCKED).
-      const claims: string[][] = [];
-      const base = api.services.store;
-      const slow = Object.create(base) as typeof base;
-      slow.write = async (writes) => {
-        await new Promise((resolve) => setTimeout(resolve, 150));
-        return base.write(writes);
-      };
-      const reconcilers: Reconciler[] = Array.from({ length: 4 }, (_, r) => {
-        claims[r] = [];
-        const outbox: Outbox = Object.create(api.services.outbox);
-        outbox.claim = async (tx, olderThanMs, limit) => {
-          const rows = await api.services.outbox.claim(tx, olderThanMs, limit);
-          claims[r]!.push(...rows.map((row) => row.id));
-          return rows;
-        };
-        return createReconciler({
-          entities: cachedEntities,
-          schema: entityMetadata,
-          store: slow,
-          stats: api.services.stats,
-          namespace: api.namespace,
-          ttlSeconds: api.services.config.cacheTtlSeconds,
-          db: api.services.rawDb,
-          outbox,
-          batchSize: 3,
-        });
+  it(
+    'a writer cut off from Redis commits (repair policy) and leaves outbox rows; racing reconcilers replay each row exactly once, through 3 server connections',
+    { timeout: 60_000 },
+    async () => {
+      requirePgBouncer();
+      const redisUrl = new URL(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+      const proxy = await startRedisProxy(redisUrl);
+      // A second instance, on the same database (through PgBouncer) and cache namespace, whose Redis the test can cut.
+      const writer = await startTestApi({
+        DATABASE_URL: bouncer.url(name),
+        DIRECT_DATABASE_URL: database.url,
+        REDIS_URL: proxy.url,
+        CACHE_NAMESPACE: api.namespace,
+        CACHE_WRITE_POLICY: 'repair',
+        ...PATIENT,
       });
-      const transactionsBefore = await transactionsThrough(name);
-      const watch = watchPool(name);
-      let peaks!: Awaited<ReturnType<typeof watch.stop>>;
-      let replayed = 0;
-      let rounds = 0;
       try {
-        while ((await api.services.outbox.backlog(api.services.rawDb)).rows > 0 && rounds < 10) {
-          rounds++;
-          const counts = await Promise.all(reconcilers.map((reconciler) => reconciler.runOnce({ replayAfterMs: 0 })));
-          replayed += counts.reduce((sum, n) => sum + n, 0);
+        const admin = await adminUser(api);
+        const ROWS = 12;
+        const products = await Promise.all(
+          Array.from({ length: ROWS }, async (_, i) => {
+            const res = await send(
+              CREATE_PRODUCT,
+              { input: { sku: `OUTBOX-${i}-${randomBytes(3).toString('hex')}`, name: `Outbox ${i}`, priceCents: 100 + i } },
+              admin.token,
+            );
+            const globalId: string = ok(res).createProduct.id;
+            return { globalId, id: Number(Buffer.from(globalId, 'base64url').toString().split(':')[1]) };
+          }),
+        );
+        for (const p of products) ok(await api.gql(`query($id: ID!) { product(id: $id) { version } }`, { id: p.globalId }));
+        for (const p of products) expect(await api.cached('Product', p.id)).toMatchObject({ version: 1 });
+        await drainOutbox(api);
+
+        // Redis unreachable for the writer: its updates commit, and only the outbox knows the cache missed them.
+        proxy.cut();
+        const updates = await Promise.all(
+          products.map((p, i) => send(UPDATE_PRODUCT, { input: { id: p.globalId, priceCents: 5000 + i } }, admin.token, writer)),
+        );
+        updates.forEach((update) => expect(ok(update).updateProduct.version).toBe(2));
+        expect((await api.services.outbox.backlog(api.services.rawDb)).rows).toBe(ROWS);
+        for (const p of products) expect(await api.cached('Product', p.id), 'the cache still holds the old version').toMatchObject({ version: 1 });
+
+        // Four reconcilers, three rows a pass each, their Redis writes slowed down so that their
+        // transactions overlap: every claim goes through PgBouncer (FOR UPDATE SKIP LOCKED).
+        const claims: string[][] = [];
+        const base = api.services.store;
+        const slow = Object.create(base) as typeof base;
+        slow.write = async (writes) => {
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          return base.write(writes);
+        };
+        const reconcilers: Reconciler[] = Array.from({ length: 4 }, (_, r) => {
+          claims[r] = [];
+          const outbox: Outbox = Object.create(api.services.outbox);
+          outbox.claim = async (tx, olderThanMs, limit) => {
+            const rows = await api.services.outbox.claim(tx, olderThanMs, limit);
+            claims[r]!.push(...rows.map((row) => row.id));
+            return rows;
+          };
+          return createReconciler({
+            entities: cachedEntities,
+            schema: entityMetadata,
+            store: slow,
+            stats: api.services.stats,
+            namespace: api.namespace,
+            ttlSeconds: api.services.config.cacheTtlSeconds,
+            db: api.services.rawDb,
+            outbox,
+            batchSize: 3,
+          });
+        });
+        const transactionsBefore = await transactionsThrough(name);
+        const watch = watchPool(name);
+        let peaks!: Awaited<ReturnType<typeof watch.stop>>;
+        let replayed = 0;
+        let rounds = 0;
+        try {
+          while ((await api.services.outbox.backlog(api.services.rawDb)).rows > 0 && rounds < 10) {
+            rounds++;
+            const counts = await Promise.all(reconcilers.map((reconciler) => reconciler.runOnce({ replayAfterMs: 0 })));
+            replayed += counts.reduce((sum, n) => sum + n, 0);
+          }
+        } finally {
+          await watch.stop().then((p) => (peaks = p));
         }
+        const all = claims.flat();
+        console.log(
+          `outbox: ${ROWS} rows replayed by ${claims.filter((c) => c.length > 0).length} of 4 racing reconcilers in ${rounds} round(s) ` +
+            `(claims per reconciler: ${claims.map((c) => c.length).join(', ')}); ${(await transactionsThrough(name)) - transactionsBefore} transactions; ` +
+            `peaks: ${peaks.clientsWaiting} clients waiting, ${peaks.serverConnections} server connections`,
+        );
+        expect(replayed).toBe(ROWS);
+        expect(all).toHaveLength(ROWS);
+        expect(new Set(all).size, 'no row claimed twice').toBe(ROWS);
+        expect(claims.filter((c) => c.length > 0).length, 'the reconcilers shared the rows').toBeGreaterThan(1);
+        expect(peaks.serverConnections).toBeLessThanOrEqual(POOL_SIZE);
+        expect((await api.services.outbox.backlog(api.services.rawDb)).rows).toBe(0);
+        for (const [i, p] of products.entries()) {
+          const { row } = await expectCacheInSync(api, 'Product', p.id);
+          expect(row).toMatchObject({ version: 2, priceCents: 5000 + i });
+        }
+        // The instances' own reconcilers, racing too, find nothing left.
+        proxy.restore();
+        expect(await Promise.all([api.services.reconciler.runOnce({ replayAfterMs: 0 }), writer.services.reconciler.runOnce({ replayAfterMs: 0 })])).toEqual([
+          0, 0,
+        ]);
       } finally {
-        await watch.stop().then((p) => (peaks = p));
+        proxy.restore();
+        await writer.close();
+        await proxy.close();
       }
-      const all = claims.flat();
-      console.log(
-        `outbox: ${ROWS} rows replayed by ${claims.filter((c) => c.length > 0).length} of 4 racing reconcilers in ${rounds} round(s) ` +
-          `(claims per reconciler: ${claims.map((c) => c.length).join(', ')}); ${(await transactionsThrough(name)) - transactionsBefore} transactions; ` +
-          `peaks: ${peaks.clientsWaiting} clients waiting, ${peaks.serverConnections} server connections`,
-      );
-      expect(replayed).toBe(ROWS);
-      expect(all).toHaveLength(ROWS);
-      expect(new Set(all).size, 'no row claimed twice').toBe(ROWS);
-      expect(claims.filter((c) => c.length > 0).length, 'the reconcilers shared the rows').toBeGreaterThan(1);
-      expect(peaks.serverConnections).toBeLessThanOrEqual(POOL_SIZE);
-      expect((await api.services.outbox.backlog(api.services.rawDb)).rows).toBe(0);
-      for (const [i, p] of products.entries()) {
-        const { row } = await expectCacheInSync(api, 'Product', p.id);
-        expect(row).toMatchObject({ version: 2, priceCents: 5000 + i });
-      }
-      // The instances' own reconcilers, racing too, find nothing left.
-      proxy.restore();
-      expect(await Promise.all([api.services.reconciler.runOnce({ replayAfterMs: 0 }), writer.services.reconciler.runOnce({ replayAfterMs: 0 })])).toEqual([0, 0]);
-    } finally {
-      proxy.restore();
-      await writer.close();
-      await proxy.close();
-    }
-  });
+    },
+  );
 });
 
 describe('writes that bypass the API, heard past PgBouncer', () => {

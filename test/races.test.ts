@@ -58,7 +58,15 @@ function writer(remedies: Remedies, extra: Partial<WriteThroughOptions> = {}, ta
     ...extra,
   }) as PrismaClient;
   const reconciler = outbox
-    ? createReconciler({ db: target.services.rawDb, outbox, entities: cachedEntities, schema: entityMetadata, store, stats: target.services.stats, namespace: target.namespace })
+    ? createReconciler({
+        db: target.services.rawDb,
+        outbox,
+        entities: cachedEntities,
+        schema: entityMetadata,
+        store,
+        stats: target.services.stats,
+        namespace: target.namespace,
+      })
     : null;
   return { db, store, outbox, reconciler };
 }
@@ -79,7 +87,15 @@ function pausingReader(remedies: Remedies, pause: PausePoint) {
 
 /** What a fresh request would answer for a product. */
 async function freshRead(id: number) {
-  const loader = createEntityLoader({ name: 'Product', entity: cachedEntities.Product, schema: entityMetadata, db: api.services.rawDb, store: storeFor({}), stats: api.services.stats, namespace: api.namespace });
+  const loader = createEntityLoader({
+    name: 'Product',
+    entity: cachedEntities.Product,
+    schema: entityMetadata,
+    db: api.services.rawDb,
+    store: storeFor({}),
+    stats: api.services.stats,
+    namespace: api.namespace,
+  });
   return loader.load(id);
 }
 
@@ -226,7 +242,10 @@ describe('bulk writes: updateMany changes rows its result does not list', () => 
   async function race(remedies: Remedies) {
     const tag = `bulk-race-${++seq}`;
     const { db } = writer(remedies);
-    const rows = [await db.product.create({ data: { sku: `BR-${++seq}`, name: tag, priceCents: 1 } }), await db.product.create({ data: { sku: `BR-${++seq}`, name: tag, priceCents: 1 } })];
+    const rows = [
+      await db.product.create({ data: { sku: `BR-${++seq}`, name: tag, priceCents: 1 } }),
+      await db.product.create({ data: { sku: `BR-${++seq}`, name: tag, priceCents: 1 } }),
+    ];
     await db.product.updateMany({ where: { name: tag }, data: { priceCents: 2 } });
     return Promise.all(rows.map((r) => freshRead(r.id)));
   }

@@ -30,7 +30,14 @@ afterAll(async () => {
 });
 
 function connect(): Cluster {
-  const client = createRedisConnection({ kind: 'cluster', nodes: cluster.nodes.map((n) => ({ host: n.split(':')[0]!, port: Number(n.split(':')[1]) })), auth: { username: null, password: null, tls: false } }, { commandTimeoutMs: 1000 }) as Cluster;
+  const client = createRedisConnection(
+    {
+      kind: 'cluster',
+      nodes: cluster.nodes.map((n) => ({ host: n.split(':')[0]!, port: Number(n.split(':')[1]) })),
+      auth: { username: null, password: null, tls: false },
+    },
+    { commandTimeoutMs: 1000 },
+  ) as Cluster;
   // Nodes close connections when they are demoted or resharded: expected here, not unhandled errors.
   client.on('error', () => {});
   clients.push(client);
@@ -148,7 +155,11 @@ describe('the API on a cluster', () => {
         if (read.errors) failures.push(String(read.errors[0]!.extensions?.code));
       }
     })();
-    await run('redis-cli', ['--cluster', 'reshard', from, '--cluster-from', await ids(from), '--cluster-to', await ids(to), '--cluster-slots', '2000', '--cluster-yes'], { timeout: 60_000 });
+    await run(
+      'redis-cli',
+      ['--cluster', 'reshard', from, '--cluster-from', await ids(from), '--cluster-to', await ids(to), '--cluster-slots', '2000', '--cluster-yes'],
+      { timeout: 60_000 },
+    );
     // A manual failover of one master's replica (no data lost: CLUSTER FAILOVER waits for the replica to catch up).
     const replicaOfTo = (await cluster.cli(to, 'cluster', 'replicas', await ids(to))).split(' ')[1]?.split('@')[0];
     expect(replicaOfTo).toBeTruthy();
@@ -183,7 +194,8 @@ describe('the API on a cluster', () => {
     // The replica stops (it gets nothing more), two writes are acknowledged, then the master freezes
     // with every connection open (a partition): the client sees timeouts, never a disconnection.
     cluster.signal(replica, 'SIGSTOP');
-    for (let i = 0; i < 2; i++) ok(await api.gql(`mutation($id: ID!) { adjustStock(input: { productId: $id, delta: -1 }) { version } }`, { id: product.globalId }, admin));
+    for (let i = 0; i < 2; i++)
+      ok(await api.gql(`mutation($id: ID!) { adjustStock(input: { productId: $id, delta: -1 }) { version } }`, { id: product.globalId }, admin));
     expect(await read()).toBe(3);
     cluster.signal(master, 'SIGSTOP');
     cluster.signal(replica, 'SIGCONT');

@@ -19,7 +19,12 @@ beforeAll(async () => {
   redis = await startRedis(port);
   // Two APIs on the same PostgreSQL database would need one harness; two databases keep them apart.
   api = await startTestApi({ REDIS_URL: `redis://127.0.0.1:${port}` });
-  repairing = await startTestApi({ REDIS_URL: `redis://127.0.0.1:${port}`, CACHE_WRITE_POLICY: 'repair', OUTBOX_REPLAY_AFTER_MS: '0', RECONCILE_INTERVAL_MS: '100' });
+  repairing = await startTestApi({
+    REDIS_URL: `redis://127.0.0.1:${port}`,
+    CACHE_WRITE_POLICY: 'repair',
+    OUTBOX_REPLAY_AFTER_MS: '0',
+    RECONCILE_INTERVAL_MS: '100',
+  });
 });
 afterAll(async () => {
   await api?.close();
@@ -68,8 +73,19 @@ describe('when Redis is unreachable', () => {
 
     // Redis back (empty, as after a restart): reads fill it and hit it again; writes work again.
     redis = await startRedis(port);
-    await expect.poll(() => api.services.store.ping().then(() => true, () => false), { timeout: 10_000 }).toBe(true);
-    await expect.poll(async () => (await api.gql(UPDATE, { id: product.globalId, price: 3900 }, admin.token)).data?.updateProduct, { timeout: 10_000 }).toEqual({ priceCents: 3900, version: 2 });
+    await expect
+      .poll(
+        () =>
+          api.services.store.ping().then(
+            () => true,
+            () => false,
+          ),
+        { timeout: 10_000 },
+      )
+      .toBe(true);
+    await expect
+      .poll(async () => (await api.gql(UPDATE, { id: product.globalId, price: 3900 }, admin.token)).data?.updateProduct, { timeout: 10_000 })
+      .toEqual({ priceCents: 3900, version: 2 });
     expect((await api.gql(PRODUCT, { id: product.globalId })).data.product).toMatchObject({ priceCents: 3900, version: 2 });
     const hits = stats.hits;
     expect((await api.gql(PRODUCT, { id: product.globalId })).data.product).toMatchObject({ priceCents: 3900, version: 2 });

@@ -24,7 +24,11 @@ let second: TestApi;
 
 /** A redis-server that keeps an RDB file in `dir` (saved only when asked: SAVE). */
 async function startPersisted(): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--dbfilename', 'dump.rdb'], { stdio: 'pipe' });
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--dbfilename', 'dump.rdb'],
+    { stdio: 'pipe' },
+  );
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('Ready to accept connections') && resolve());
     child.once('exit', (code) => reject(new Error(`redis-server exited with ${code}`)));
@@ -73,7 +77,8 @@ describe('Redis restarted from a snapshot that misses acknowledged writes', () =
     admin$.disconnect();
     ok(await api.gql(RENAME, { id: product.globalId, name: 'v2 name' }, admin));
     expect(ok(await api.gql(RENAME, { id: product.globalId, name: 'v3 name' }, admin)).updateProduct.version).toBe(3);
-    for (const instance of [api, second]) expect(ok(await instance.gql(PRODUCT, { id: product.globalId })).product).toMatchObject({ name: 'v3 name', version: 3 });
+    for (const instance of [api, second])
+      expect(ok(await instance.gql(PRODUCT, { id: product.globalId })).product).toMatchObject({ name: 'v3 name', version: 3 });
 
     // Redis dies and comes back from the snapshot: it went back in time.
     await stopRedis(redis);

@@ -15,7 +15,13 @@ let drop: () => Promise<void>;
 beforeAll(async () => {
   const database = await createTestDatabase();
   drop = database.drop;
-  const config = loadConfig({ ...process.env, NODE_ENV: 'test', REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', DATABASE_URL: database.url, CACHE_NAMESPACE: `t${randomBytes(4).toString('hex')}:` });
+  const config = loadConfig({
+    ...process.env,
+    NODE_ENV: 'test',
+    REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    DATABASE_URL: database.url,
+    CACHE_NAMESPACE: `t${randomBytes(4).toString('hex')}:`,
+  });
   services = createServices(config, createLogger('info', { write: (line: string) => void lines.push(line) }));
   await services.ready();
   server = await startServer(services, { port: 0 });
@@ -27,7 +33,11 @@ afterAll(async () => {
 });
 
 const post = (headers: Record<string, string>) =>
-  fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query: 'query Who { me { id } }' }) });
+  fetch(`${server.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ query: 'query Who { me { id } }' }),
+  });
 
 it('keeps a well-formed x-request-id, logs it with the operation, and echoes it', async () => {
   const response = await post({ 'x-request-id': 'client-chosen-42' });

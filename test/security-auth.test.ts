@@ -82,7 +82,8 @@ describe('rate limits', () => {
   it('logIn: after 3 failures an account answers TOO_MANY_REQUESTS (429, Retry-After), even to the right password, without touching the database', async () => {
     const client = ip();
     const { email: address } = await account(client);
-    for (let i = 0; i < 3; i++) expect(codeOf(await send(api.url, LOG_IN, { input: { email: address, password: 'wrong password' } }, { ip: ip() }))).toBe('UNAUTHENTICATED');
+    for (let i = 0; i < 3; i++)
+      expect(codeOf(await send(api.url, LOG_IN, { input: { email: address, password: 'wrong password' } }, { ip: ip() }))).toBe('UNAUTHENTICATED');
     const queries = api.services.dbStats.queries;
     expectLimited(await send(api.url, LOG_IN, { input: { email: address, password: PASSWORD } }, { ip: ip() }), 60);
     expect(api.services.dbStats.queries).toBe(queries);
@@ -111,7 +112,8 @@ describe('rate limits', () => {
     const client = ip();
     const { email: address } = await account(client);
     for (let round = 0; round < 3; round++) {
-      for (let i = 0; i < 2; i++) expect(codeOf(await send(api.url, LOG_IN, { input: { email: address, password: 'nope nope' } }, { ip: ip() }))).toBe('UNAUTHENTICATED');
+      for (let i = 0; i < 2; i++)
+        expect(codeOf(await send(api.url, LOG_IN, { input: { email: address, password: 'nope nope' } }, { ip: ip() }))).toBe('UNAUTHENTICATED');
       expect((await send(api.url, LOG_IN, { input: { email: address, password: PASSWORD } }, { ip: client })).errors).toBeUndefined();
     }
     // Six successes from one client never reached its limit of 5 failures.
@@ -120,7 +122,8 @@ describe('rate limits', () => {
 
   it('logIn: one client guessing many accounts is stopped after 5 failures; other clients are not', async () => {
     const client = ip();
-    for (let i = 0; i < 5; i++) expect(codeOf(await send(api.url, LOG_IN, { input: { email: email('spray'), password: 'guess' } }, { ip: client }))).toBe('UNAUTHENTICATED');
+    for (let i = 0; i < 5; i++)
+      expect(codeOf(await send(api.url, LOG_IN, { input: { email: email('spray'), password: 'guess' } }, { ip: client }))).toBe('UNAUTHENTICATED');
     expectLimited(await send(api.url, LOG_IN, { input: { email: email('spray'), password: 'guess' } }, { ip: client }), 60);
     expect(codeOf(await send(api.url, LOG_IN, { input: { email: email('spray'), password: 'guess' } }, { ip: ip() }))).toBe('UNAUTHENTICATED');
   });
@@ -143,7 +146,8 @@ describe('rate limits', () => {
     expect((await send(api.url, SIGN_UP, { input: { email: address, name: 'A', password: PASSWORD } }, { ip: client })).errors).toBeUndefined();
     expect(codeOf(await send(api.url, SIGN_UP, { input: { email: address, name: 'A', password: PASSWORD } }, { ip: ip() }))).toBe('CONFLICT');
     expectLimited(await send(api.url, SIGN_UP, { input: { email: address.toUpperCase(), name: 'A', password: PASSWORD } }, { ip: ip() }), 3600);
-    for (let i = 0; i < 3; i++) expect((await send(api.url, SIGN_UP, { input: { email: email(), name: 'A', password: PASSWORD } }, { ip: client })).errors).toBeUndefined();
+    for (let i = 0; i < 3; i++)
+      expect((await send(api.url, SIGN_UP, { input: { email: email(), name: 'A', password: PASSWORD } }, { ip: client })).errors).toBeUndefined();
     const before = await api.snapshot();
     const limited = await send(api.url, SIGN_UP, { input: { email: email(), name: 'A', password: PASSWORD } }, { ip: client });
     expectLimited(limited, 3600);
@@ -152,7 +156,8 @@ describe('rate limits', () => {
 
   it('updateProfile: at most 2 email changes per user (trying emails would find the taken ones)', async () => {
     const user = await account(ip());
-    const change = (address: string) => send(api.url, `mutation($e: String) { updateProfile(input: { email: $e }) { email } }`, { e: address }, { token: user.token });
+    const change = (address: string) =>
+      send(api.url, `mutation($e: String) { updateProfile(input: { email: $e }) { email } }`, { e: address }, { token: user.token });
     expect((await change(email('moved'))).errors).toBeUndefined();
     expect(codeOf(await change(user.email.replace('acct', 'taken-maybe')))).toBeUndefined();
     expectLimited(await change(email('again')), 3600);
@@ -174,7 +179,9 @@ describe('rate limits', () => {
     const keys = await api.services.redis!.keys(`${api.namespace}rl:*`);
     expect(keys.length).toBeGreaterThan(5);
     for (const key of keys) {
-      expect(key).toMatch(new RegExp(`^${api.namespace}rl:(logInPerIp|logInPerIpAndAccount|logInPerAccount|signUpPerIp|signUpPerAccount|emailChangePerUser):[A-Za-z0-9_-]{32}$`));
+      expect(key).toMatch(
+        new RegExp(`^${api.namespace}rl:(logInPerIp|logInPerIpAndAccount|logInPerAccount|signUpPerIp|signUpPerAccount|emailChangePerUser):[A-Za-z0-9_-]{32}$`),
+      );
       expect(Number.isInteger(Number(await api.services.redis!.get(key)))).toBe(true);
       expect(await api.services.redis!.pttl(key)).toBeGreaterThan(0);
     }
@@ -277,7 +284,15 @@ describe('secrets', () => {
     const database = await createTestDatabase();
     const namespace = `t${randomBytes(4).toString('hex')}:`;
     const lines: string[] = [];
-    const config = loadConfig({ ...process.env, NODE_ENV: 'test', REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', DATABASE_URL: database.url, CACHE_NAMESPACE: namespace, JWT_SECRET: jwtSecret, RATE_LIMITS: 'on' });
+    const config = loadConfig({
+      ...process.env,
+      NODE_ENV: 'test',
+      REDIS_URL: process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      DATABASE_URL: database.url,
+      CACHE_NAMESPACE: namespace,
+      JWT_SECRET: jwtSecret,
+      RATE_LIMITS: 'on',
+    });
     const services = createServices(config, createLogger('trace', { write: (line: string) => void lines.push(line) }));
     const server = await startServer(services, { port: 0 });
     const url = `${server.url}/graphql`;
@@ -307,7 +322,10 @@ describe('secrets', () => {
       // The logger censors secret fields and scrubs secrets out of any string, error stacks included.
       const { passwordHash } = await services.rawDb.user.findUniqueOrThrow({ where: { email: address } });
       const error = new Error(`failed for ${passwordHash} with ${tokens[0]} at redis://:${password}@cache:6379 using ${jwtSecret}`);
-      services.log.error({ err: error, user: { password, passwordHash }, token: tokens[0], variables: { input: { password } } }, `boom ${tokens[0]} ${jwtSecret}`);
+      services.log.error(
+        { err: error, user: { password, passwordHash }, token: tokens[0], variables: { input: { password } } },
+        `boom ${tokens[0]} ${jwtSecret}`,
+      );
 
       expect(lines.length).toBeGreaterThan(1);
       expect(lines.join('\n')).toMatch(/unexpected error in a resolver/);
@@ -316,7 +334,11 @@ describe('secrets', () => {
       do {
         const [next, keys] = await services.redis!.scan(cursor, 'MATCH', `${namespace}*`, 'COUNT', 500);
         cursor = next;
-        for (const key of keys) redisText.push(key, (await services.redis!.type(key)) === 'string' ? ((await services.redis!.get(key)) ?? '') : JSON.stringify(await services.redis!.hgetall(key)));
+        for (const key of keys)
+          redisText.push(
+            key,
+            (await services.redis!.type(key)) === 'string' ? ((await services.redis!.get(key)) ?? '') : JSON.stringify(await services.redis!.hgetall(key)),
+          );
       } while (cursor !== '0');
       expect(redisText.length).toBeGreaterThan(0);
 
@@ -325,7 +347,8 @@ describe('secrets', () => {
         ['the logs', lines.join('\n')],
         ['the answers', answers.join('\n').replace(new RegExp(tokens.join('|'), 'g'), '')], // the tokens it issued are the point of those answers
       ] as const) {
-        for (const secret of [passwordHash, password, jwtSecret, ...tokens, '$argon2id$']) expect(text.includes(secret), `${secret.slice(0, 12)}… in ${where}`).toBe(false);
+        for (const secret of [passwordHash, password, jwtSecret, ...tokens, '$argon2id$'])
+          expect(text.includes(secret), `${secret.slice(0, 12)}… in ${where}`).toBe(false);
       }
       expect(lines.join('\n')).toMatch(/\[redacted password hash\].*\[redacted token\].*redis:\/\/:\[redacted\]@cache/);
     } finally {

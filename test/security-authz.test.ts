@@ -97,7 +97,8 @@ interface Row {
 const ANON = 'UNAUTHENTICATED' as const;
 const self = (world: World, role: Role) => ({ other: world.other.globalId, admin: world.admin.globalId, owner: world.owner.globalId })[role as 'other'];
 
-const q = (query: string, variables?: (w: World) => Record<string, unknown>) => (world: World, token: string | undefined) => api.gql(query, variables?.(world), token);
+const q = (query: string, variables?: (w: World) => Record<string, unknown>) => (world: World, token: string | undefined) =>
+  api.gql(query, variables?.(world), token);
 
 const queries: Row[] = [
   {
@@ -147,14 +148,12 @@ const queries: Row[] = [
     expect: { anonymous: ANON, other: 'FORBIDDEN', admin: 'ok', owner: 'ok' },
     check: (w, _, data) => expect(data.order.user).toEqual({ id: w.owner.globalId, cart: { itemCount: 1 } }),
   },
-  ...(['User', 'Cart', 'Order'] as const).map(
-    (type): Row => ({
-      name: `node(id): the owner's ${type}`,
-      run: q(`query($id: ID!) { node(id: $id) { __typename id } }`, (w) => ({ id: type === 'Order' ? w.orderId : gid(type, w.owner.id) })),
-      expect: { anonymous: ANON, other: 'FORBIDDEN', admin: 'ok', owner: 'ok' },
-      check: (_, __, data) => expect(data.node.__typename).toBe(type),
-    }),
-  ),
+  ...(['User', 'Cart', 'Order'] as const).map((type): Row => ({
+    name: `node(id): the owner's ${type}`,
+    run: q(`query($id: ID!) { node(id: $id) { __typename id } }`, (w) => ({ id: type === 'Order' ? w.orderId : gid(type, w.owner.id) })),
+    expect: { anonymous: ANON, other: 'FORBIDDEN', admin: 'ok', owner: 'ok' },
+    check: (_, __, data) => expect(data.node.__typename).toBe(type),
+  })),
   {
     name: 'node(id): a Product, public',
     run: q(`query($id: ID!) { node(id: $id) { id } }`, (w) => ({ id: w.product.globalId })),
@@ -170,7 +169,11 @@ const mutations: Row[] = [
     name: 'signUp: public',
     mutation: true,
     run: (_, token) =>
-      api.gql(`mutation($input: SignUpInput!) { signUp(input: $input) { user { role } } }`, { input: { email: `new-${randomBytes(4).toString('hex')}@example.com`, name: 'New', password: PASSWORD } }, token),
+      api.gql(
+        `mutation($input: SignUpInput!) { signUp(input: $input) { user { role } } }`,
+        { input: { email: `new-${randomBytes(4).toString('hex')}@example.com`, name: 'New', password: PASSWORD } },
+        token,
+      ),
     expect: { anonymous: 'ok', other: 'ok', admin: 'ok', owner: 'ok' },
     // Nobody signs up as an admin, whoever asks.
     check: (_, __, data) => expect(data.signUp.user.role).toBe('CUSTOMER'),
@@ -178,7 +181,8 @@ const mutations: Row[] = [
   {
     name: "logIn: public (with the owner's credentials)",
     mutation: true,
-    run: (w, token) => api.gql(`mutation($input: LogInInput!) { logIn(input: $input) { user { id } } }`, { input: { email: w.owner.email, password: PASSWORD } }, token),
+    run: (w, token) =>
+      api.gql(`mutation($input: LogInInput!) { logIn(input: $input) { user { id } } }`, { input: { email: w.owner.email, password: PASSWORD } }, token),
     expect: { anonymous: 'ok', other: 'ok', admin: 'ok', owner: 'ok' },
     check: (w, _, data) => expect(data.logIn.user.id).toBe(w.owner.globalId),
   },
@@ -192,7 +196,12 @@ const mutations: Row[] = [
   {
     name: 'createProduct: admins only',
     mutation: true,
-    run: (_, token) => api.gql(`mutation($sku: String!) { createProduct(input: { sku: $sku, name: "N", priceCents: 1 }) { id } }`, { sku: `AZ-${randomBytes(3).toString('hex')}` }, token),
+    run: (_, token) =>
+      api.gql(
+        `mutation($sku: String!) { createProduct(input: { sku: $sku, name: "N", priceCents: 1 }) { id } }`,
+        { sku: `AZ-${randomBytes(3).toString('hex')}` },
+        token,
+      ),
     expect: UNAUTH_ELSE_FORBIDDEN_BUT_ADMIN,
   },
   {
@@ -229,7 +238,8 @@ const mutations: Row[] = [
   {
     name: "setCartItemQuantity: a line of the caller's own cart only",
     mutation: true,
-    run: (w, token) => api.gql(`mutation($p: ID!) { setCartItemQuantity(input: { productId: $p, quantity: 3 }) { itemCount } }`, { p: w.product.globalId }, token),
+    run: (w, token) =>
+      api.gql(`mutation($p: ID!) { setCartItemQuantity(input: { productId: $p, quantity: 3 }) { itemCount } }`, { p: w.product.globalId }, token),
     expect: { anonymous: ANON, other: 'NOT_FOUND', admin: 'NOT_FOUND', owner: 'ok' },
   },
   {
@@ -266,7 +276,10 @@ async function runRow(row: Row, world: World) {
       }
       if (row.mutation && role !== 'owner') expect(await ownerState(world), `${label} changed the owner's data`).toEqual(ownerBefore);
     } else {
-      expect(res.errors?.map((e) => e.extensions?.code), `${label}: ${JSON.stringify(res.errors)}`).toEqual([expected]);
+      expect(
+        res.errors?.map((e) => e.extensions?.code),
+        `${label}: ${JSON.stringify(res.errors)}`,
+      ).toEqual([expected]);
       expect(answer, label).toBeNull();
       expect(await api.snapshot(), `${label} changed something`).toEqual(before);
     }
@@ -301,7 +314,10 @@ describe('queries', () => {
       const res = await api.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids }, tokenOf(world, role));
       const codes = ids.map((_, i) => res.errors?.find((e) => e.path?.[1] === i)?.extensions?.code ?? null);
       expect(codes, role).toEqual(expected[role]);
-      expect(res.data.nodes.map((n: { id: string } | null) => n?.id ?? null), role).toEqual(ids.map((id, i) => (expected[role][i] === null ? id : null)));
+      expect(
+        res.data.nodes.map((n: { id: string } | null) => n?.id ?? null),
+        role,
+      ).toEqual(ids.map((id, i) => (expected[role][i] === null ? id : null)));
     }
   });
 });
@@ -328,7 +344,13 @@ describe('tokens', () => {
     const now = Math.floor(Date.now() / 1000);
     const key = new TextEncoder().encode(api.services.config.jwtSecret);
     const sign = (claims: { iss: string; exp: number }) =>
-      new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(String(world.owner.id)).setIssuer(claims.iss).setIssuedAt(claims.exp - 60).setExpirationTime(claims.exp).sign(key);
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(String(world.owner.id))
+        .setIssuer(claims.iss)
+        .setIssuedAt(claims.exp - 60)
+        .setExpirationTime(claims.exp)
+        .sign(key);
     const tokens = [
       `${b64({ alg: 'none', typ: 'JWT' })}.${b64({ sub: String(world.owner.id), iss: 'storefront-api', exp: now + 3600 })}.`,
       await sign({ iss: 'storefront-api', exp: now - 10 }),
@@ -350,7 +372,7 @@ describe('tokens', () => {
 describe('no enumeration of orders', () => {
   // Regression: an order that existed answered FORBIDDEN and one that did not answered null,
   // so any customer could tell which order ids exist (and count all orders).
-  it("another customer cannot tell an order that exists from one that does not", async () => {
+  it('another customer cannot tell an order that exists from one that does not', async () => {
     const world = await makeWorld();
     const existing = await api.gql(`query($id: ID!) { order(id: $id) { id } }`, { id: world.orderId }, world.other.token);
     const missing = await api.gql(`query($id: ID!) { order(id: $id) { id } }`, { id: gid('Order', 2_000_000_000) }, world.other.token);

@@ -76,7 +76,11 @@ describe('email(): the one form of an address', () => {
     ['a label starting with a hyphen', 'dup@-example.com', /^email must have a domain of labels of letters, digits and hyphens/],
     ['an IP address as domain', 'dup@192.0.2.1', /^email must have a domain name after the "@", not an IP address$/],
     ['255+ characters', `${'x'.repeat(250)}@example.com`, /^email must be at most 254 characters \(its domain in ASCII\), got 262$/],
-    ['a 64+ character label once in punycode', `dup@${'ü'.repeat(60)}.example`, /^email must have a domain of labels of letters, digits and hyphens.*1 to 63 characters/],
+    [
+      'a 64+ character label once in punycode',
+      `dup@${'ü'.repeat(60)}.example`,
+      /^email must have a domain of labels of letters, digits and hyphens.*1 to 63 characters/,
+    ],
     ['2000 characters', 'x'.repeat(2000), /^email must be at most 254 characters, got 2000$/],
   ])('refuses %s, saying what is wrong', (_kind, input, message) => {
     let thrown: unknown;
@@ -190,7 +194,11 @@ describe('look-alike emails share their rate-limit counts', () => {
 
   let nextIp = 1;
   const send = async (query: string, variables: Record<string, unknown>, ip = `198.51.100.${nextIp++}`) => {
-    const response = await fetch(api.url, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': ip }, body: JSON.stringify({ query, variables }) });
+    const response = await fetch(api.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+      body: JSON.stringify({ query, variables }),
+    });
     return { status: response.status, ...((await response.json()) as object) } as GraphQLResponse;
   };
 
@@ -207,10 +215,12 @@ describe('look-alike emails share their rate-limit counts', () => {
     expect(codeOf(await send(SIGN_UP, { input: { email: `${name}@bücher.example`, name: 'Victim', password: PASSWORD } }))).toBeUndefined();
     const client = '198.51.100.250';
     const spellings = [`${name}@bücher.example`, `${name}@xn--bcher-kva.example.`, `${name.toUpperCase()}@BÜCHER.EXAMPLE`];
-    for (const address of spellings) expect(codeOf(await send(LOG_IN, { input: { email: address, password: 'wrong password' } }, client))).toBe('UNAUTHENTICATED');
+    for (const address of spellings)
+      expect(codeOf(await send(LOG_IN, { input: { email: address, password: 'wrong password' } }, client))).toBe('UNAUTHENTICATED');
     expect(codeOf(await send(LOG_IN, { input: { email: `${name}@ｂüｃｈｅｒ.example`, password: PASSWORD } }, client))).toBe('TOO_MANY_REQUESTS');
     // From other clients, under yet other spellings: the account's ceiling (5) is reached after 2 more.
-    for (const address of [`${name}@xn--bcher-kva.example`, `${name}@bücher.example.`]) expect(codeOf(await send(LOG_IN, { input: { email: address, password: 'wrong password' } }))).toBe('UNAUTHENTICATED');
+    for (const address of [`${name}@xn--bcher-kva.example`, `${name}@bücher.example.`])
+      expect(codeOf(await send(LOG_IN, { input: { email: address, password: 'wrong password' } }))).toBe('UNAUTHENTICATED');
     expect(codeOf(await send(LOG_IN, { input: { email: `${name}@BÜCHER.example`, password: 'wrong password' } }))).toBe('TOO_MANY_REQUESTS');
   });
 });

@@ -69,8 +69,45 @@ interface Fixture {
   tokens: (string | undefined)[];
 }
 
-const NASTY_STRINGS = ['', ' ', '\u0000', 'é😀\u202e', "'; DROP TABLE \"User\"; --", '{{7*7}}', '<script>alert(1)</script>', '\\', '"', '$argon2id$v=19$m=1', 'null', 'undefined', '__proto__', 'constructor', '%00', '../../etc/passwd', 'a'.repeat(255)];
-const NASTY_NUMBERS = [0, -1, 1, 2 ** 31 - 1, 2 ** 31, -(2 ** 31), -(2 ** 31) - 1, 2 ** 53 + 2, -(2 ** 53) - 2, 1.5, -0, 1e308, -1e308, 1e-7, 999, 1000, 1_000_001, 100_000_001];
+const NASTY_STRINGS = [
+  '',
+  ' ',
+  '\u0000',
+  'é😀\u202e',
+  '\'; DROP TABLE "User"; --',
+  '{{7*7}}',
+  '<script>alert(1)</script>',
+  '\\',
+  '"',
+  '$argon2id$v=19$m=1',
+  'null',
+  'undefined',
+  '__proto__',
+  'constructor',
+  '%00',
+  '../../etc/passwd',
+  'a'.repeat(255),
+];
+const NASTY_NUMBERS = [
+  0,
+  -1,
+  1,
+  2 ** 31 - 1,
+  2 ** 31,
+  -(2 ** 31),
+  -(2 ** 31) - 1,
+  2 ** 53 + 2,
+  -(2 ** 53) - 2,
+  1.5,
+  -0,
+  1e308,
+  -1e308,
+  1e-7,
+  999,
+  1000,
+  1_000_001,
+  100_000_001,
+];
 
 function malformedIds(r: Random): string {
   return r.pick([
@@ -100,7 +137,18 @@ function value(r: Random, type: GraphQLInputType, fixture: Fixture, argName: str
   const wrong = r.chance(0.12);
   if (isNonNullType(type)) return wrong && r.chance(0.3) ? null : value(r, type.ofType, fixture, argName, depth);
   if (wrong && r.chance(0.4)) {
-    return r.pick<unknown>([null, true, 'not-a-number', 12, -7.25, [], {}, [[['deep']]], { nested: { object: 1 } }, 'x'.repeat(r.pick([1000, 30_000, 70_000, 120_000]))]);
+    return r.pick<unknown>([
+      null,
+      true,
+      'not-a-number',
+      12,
+      -7.25,
+      [],
+      {},
+      [[['deep']]],
+      { nested: { object: 1 } },
+      'x'.repeat(r.pick([1000, 30_000, 70_000, 120_000])),
+    ]);
   }
   if (isListType(type)) {
     if (wrong && r.chance(0.5)) return Array.from({ length: r.pick([101, 1000, 5000]) }, () => value(r, type.ofType, fixture, argName, depth + 1));
@@ -148,10 +196,12 @@ function value(r: Random, type: GraphQLInputType, fixture: Fixture, argName: str
 function literal(v: unknown, type: GraphQLInputType): string {
   const named = getNamedType(type);
   if (v === null || v === undefined) return 'null';
-  if (typeof v === 'string') return isEnumType(named) && /^[_A-Za-z][_0-9A-Za-z]*$/.test(v) && v !== 'true' && v !== 'false' && v !== 'null' ? v : JSON.stringify(v);
+  if (typeof v === 'string')
+    return isEnumType(named) && /^[_A-Za-z][_0-9A-Za-z]*$/.test(v) && v !== 'true' && v !== 'false' && v !== 'null' ? v : JSON.stringify(v);
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : '0';
   if (typeof v === 'boolean') return String(v);
-  if (Array.isArray(v)) return `[${v.map((x) => literal(x, isListType(getNullableType(type)) ? (getNullableType(type) as { ofType: GraphQLInputType }).ofType : type)).join(', ')}]`;
+  if (Array.isArray(v))
+    return `[${v.map((x) => literal(x, isListType(getNullableType(type)) ? (getNullableType(type) as { ofType: GraphQLInputType }).ofType : type)).join(', ')}]`;
   const fields = isInputObjectType(named) ? named.getFields() : {};
   return `{ ${Object.entries(v as Record<string, unknown>)
     .filter(([k]) => /^[_A-Za-z][_0-9A-Za-z]*$/.test(k))
@@ -246,7 +296,10 @@ function mangle(r: Random, text: string): string {
         out = out.slice(0, at) + out.slice(at + 1 + r.int(10));
         break;
       case 1:
-        out = out.slice(0, at) + r.pick(['{', '}', '(', ')', '$', '@', '...', ':', '"', '"""', '#', '!', '[', ']', '=', '|', '&', '\u0000', 'query', 'fragment', 'on']) + out.slice(at);
+        out =
+          out.slice(0, at) +
+          r.pick(['{', '}', '(', ')', '$', '@', '...', ':', '"', '"""', '#', '!', '[', ']', '=', '|', '&', '\u0000', 'query', 'fragment', 'on']) +
+          out.slice(at);
         break;
       case 2:
         out = out.slice(0, at) + out.slice(at, at + 40).repeat(1 + r.int(3)) + out.slice(at);
@@ -308,14 +361,25 @@ function request(r: Random, fixture: Fixture): RawRequest {
       () => json({ query: doc.query, variables: doc.variables, pad: 'x'.repeat(110_000) }, false),
       () => json(JSON.stringify({ query: doc.query }).replace('{', `{${'"a":1,'.repeat(10)}`), doc.mutation),
       () => json(`${'['.repeat(5000)}${']'.repeat(5000)}`, false),
-      () => ({ ...json({ query: doc.query }, false), headers: { 'content-type': r.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data', 'application/json; charset=latin1', '']), ...auth } }),
+      () => ({
+        ...json({ query: doc.query }, false),
+        headers: {
+          'content-type': r.pick(['text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data', 'application/json; charset=latin1', '']),
+          ...auth,
+        },
+      }),
       () => ({ ...json({ query: doc.query }, false), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', ...auth } }),
     ])();
   }
   // GET: queries only; mutations and missing preflight headers are refused.
   const doc = new DocBuilder(r, fixture).document();
   const params = new URLSearchParams({ query: r.chance(0.8) ? doc.query : mangle(r, doc.query), variables: JSON.stringify(doc.variables) });
-  return { method: 'GET', path: `?${params}`.slice(0, 8000), headers: { ...auth, ...(r.chance(0.7) && { 'apollo-require-preflight': 'true' }) }, mayWrite: false };
+  return {
+    method: 'GET',
+    path: `?${params}`.slice(0, 8000),
+    headers: { ...auth, ...(r.chance(0.7) && { 'apollo-require-preflight': 'true' }) },
+    mayWrite: false,
+  };
 }
 
 /**
@@ -332,7 +396,9 @@ let redis: ChildProcess;
 async function databaseFingerprint(): Promise<string> {
   const tables = ['User', 'Product', 'Cart', 'CartItem', 'Order', 'OrderItem'];
   const union = tables.map((t) => `SELECT '${t}' || t::text AS row FROM "${t}" t`).join(' UNION ALL ');
-  const [row] = await api.services.rawDb.$queryRawUnsafe<{ md5: string }[]>(`SELECT md5(coalesce(string_agg(row, '|' ORDER BY row), '')) AS md5 FROM (${union}) rows`);
+  const [row] = await api.services.rawDb.$queryRawUnsafe<{ md5: string }[]>(
+    `SELECT md5(coalesce(string_agg(row, '|' ORDER BY row), '')) AS md5 FROM (${union}) rows`,
+  );
   return row!.md5;
 }
 
@@ -378,7 +444,9 @@ async function makeFixture(): Promise<Fixture> {
   const emails = [`fuzz-a-${randomBytes(3).toString('hex')}@example.com`, `fuzz-b-${randomBytes(3).toString('hex')}@example.com`];
   const users = [];
   for (const email of emails) {
-    const res = await api.gql(`mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } } }`, { input: { email, name: 'Fuzz', password: PASSWORD } });
+    const res = await api.gql(`mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } } }`, {
+      input: { email, name: 'Fuzz', password: PASSWORD },
+    });
     users.push({ token: res.data.signUp.token as string, globalId: res.data.signUp.user.id as string });
   }
   const admin = await api.admin();
@@ -437,7 +505,10 @@ describe('fuzz', () => {
           expect(known, `${where}\n${JSON.stringify(error)}`).toBeDefined();
           // Masked all the same: a fixed message and nothing else.
           expect(Object.keys(error).sort(), where).toEqual(expect.arrayContaining(['extensions', 'message']));
-          expect({ message: error.message, extensions: error.extensions }, where).toEqual({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
+          expect({ message: error.message, extensions: error.extensions }, where).toEqual({
+            message: 'Internal server error',
+            extensions: { code: 'INTERNAL_SERVER_ERROR' },
+          });
           count(`known bug: ${known!.name}`);
           continue;
         }
@@ -474,12 +545,17 @@ describe('fuzz', () => {
 
 describe('bugs the fuzz found, fixed', () => {
   it('products(after:) with a cursor past the Int range is BAD_USER_INPUT, not an internal error', async () => {
-    const res = await api.gql(`query($after: String) { products(first: 1, after: $after) { edges { cursor } } }`, { after: Buffer.from('cursor:9999999999').toString('base64url') });
+    const res = await api.gql(`query($after: String) { products(first: 1, after: $after) { edges { cursor } } }`, {
+      after: Buffer.from('cursor:9999999999').toString('base64url'),
+    });
     expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('more than 50 bad variable values are BAD_USER_INPUT, not an internal error', async () => {
     const res = await api.gql(`query($ids: [ID!]!) { nodes(ids: $ids) { id } }`, { ids: Array.from({ length: 60 }, () => null) });
-    expect(res.errors?.at(-1)).toMatchObject({ message: expect.stringMatching(/^Too many errors processing variables/), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(res.errors?.at(-1)).toMatchObject({
+      message: expect.stringMatching(/^Too many errors processing variables/),
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   });
 });

@@ -95,7 +95,11 @@ function nestedOrders(levels: number) {
 describe('depth', () => {
   it('allows the deepest useful query (depth 10) and refuses one level more', async () => {
     // me > orders > edges > node > items > product > id is 7; two round trips through user are 10.
-    const ok = await gql(`{ me { orders(first: 5) { edges { node { user { orders(first: 5) { edges { node { items { productName } } } } } } } } } }`, {}, customer.token);
+    const ok = await gql(
+      `{ me { orders(first: 5) { edges { node { user { orders(first: 5) { edges { node { items { productName } } } } } } } } } }`,
+      {},
+      customer.token,
+    );
     expect(ok.errors).toBeUndefined();
     await refusedCheaply(() => gql(nestedOrders(3), {}, customer.token), 'GRAPHQL_VALIDATION_FAILED', /^Query depth limit of 10 exceeded, found 14\.$/);
   });
@@ -178,7 +182,11 @@ describe('cost', () => {
   });
 
   it('lets the heaviest everyday query through: an admin reading 100 orders with their lines', async () => {
-    const res = await gql(`query($id: ID!) { user(id: $id) { orders(first: 100) { edges { node { id items { product { id } } } } } } }`, { id: customer.globalId }, admin.token);
+    const res = await gql(
+      `query($id: ID!) { user(id: $id) { orders(first: 100) { edges { node { id items { product { id } } } } } } }`,
+      { id: customer.globalId },
+      admin.token,
+    );
     expect(res.errors).toBeUndefined();
   });
 });
@@ -186,13 +194,22 @@ describe('cost', () => {
 describe('hard caps', () => {
   it('first above 100 (or absurd) is BAD_USER_INPUT before any query', async () => {
     for (const first of [101, 2 ** 31 - 1, -(2 ** 31), 0]) {
-      const res = await refusedCheaply(() => gql(`query($f: Int) { products(first: $f) { edges { cursor } } }`, { f: first }), 'BAD_USER_INPUT', /first must be from 1 to 100/, 200);
+      const res = await refusedCheaply(
+        () => gql(`query($f: Int) { products(first: $f) { edges { cursor } } }`, { f: first }),
+        'BAD_USER_INPUT',
+        /first must be from 1 to 100/,
+        200,
+      );
       expect(res.res.errors?.[0]?.path).toEqual(['products']);
     }
   });
 
   it('first beyond Int is refused by GraphQL itself', async () => {
-    await refusedCheaply(() => gql(`query($f: Int) { products(first: $f) { edges { cursor } } }`, { f: 2 ** 31 }), 'BAD_USER_INPUT', /Int cannot represent non 32-bit signed integer/);
+    await refusedCheaply(
+      () => gql(`query($f: Int) { products(first: $f) { edges { cursor } } }`, { f: 2 ** 31 }),
+      'BAD_USER_INPUT',
+      /Int cannot represent non 32-bit signed integer/,
+    );
   });
 
   it('nodes takes at most 100 ids, before any query', async () => {

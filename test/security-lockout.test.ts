@@ -111,7 +111,12 @@ describe('logIn limits: the defaults', () => {
   });
 
   it('RATE_LIMIT_LOGIN_PER_IP_AND_ACCOUNT is read and checked like the others', () => {
-    expect(loadConfig({ NODE_ENV: 'test', RATE_LIMITS: 'on', RATE_LIMIT_LOGIN_PER_IP_AND_ACCOUNT: '3/60' }).rateLimits?.logInPerIpAndAccount).toEqual({ points: 3, seconds: 60 });
-    expect(() => loadConfig({ RATE_LIMIT_LOGIN_PER_IP_AND_ACCOUNT: 'three' })).toThrow(/RATE_LIMIT_LOGIN_PER_IP_AND_ACCOUNT must be <attempts>\/<seconds> like 10\/3600/);
+    expect(loadConfig({ NODE_ENV: 'test', RATE_LIMITS: 'on', RATE_LIMIT_LOGIN_PER_IP_AND_ACCOUNT: '3/60' }).rateLimits?.logInPerIpAndAccount).toEqual({
+      points: 3,
+      seconds: 60,
+    });
+    expect(() => loadConfig({ RATE_LIMIT_LOGIN_PER_IP_AND_ACCOUNT: 'three' })).toThrow(
+      /RATE_LIMIT_LOGIN_PER_IP_AND_ACCOUNT must be <attempts>\/<seconds> like 10\/3600/,
+    );
   });
 });

@@ -11,7 +11,10 @@ import { startTestApi, type TestApi } from './support/api.js';
 let prod: TestApi;
 let dev: TestApi;
 beforeAll(async () => {
-  [prod, dev] = await Promise.all([startTestApi({ NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-characters' }), startTestApi({ NODE_ENV: 'development' })]);
+  [prod, dev] = await Promise.all([
+    startTestApi({ NODE_ENV: 'production', JWT_SECRET: 'a-production-secret-of-at-least-32-characters' }),
+    startTestApi({ NODE_ENV: 'development' }),
+  ]);
 });
 afterAll(async () => {
   await prod?.close();
@@ -104,7 +107,11 @@ describe('in production', () => {
   });
 
   it('sends no X-Powered-By, and tells caches not to store answers', async () => {
-    const response = await fetch(prod.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ __typename }' }) });
+    const response = await fetch(prod.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
     expect(response.headers.get('x-powered-by')).toBeNull();
     expect(response.headers.get('cache-control')).toBe('no-store');
   });

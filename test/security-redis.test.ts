@@ -62,7 +62,9 @@ describe('Redis with a password (redis://:password@host:port)', () => {
     expect(await ready.json()).toMatchObject({ checks: { redis: 'ok' } });
     const customer = await api.signUp();
     const product = await api.product();
-    expect((await api.gql(`mutation($p: ID!) { addToCart(input: { productId: $p }) { itemCount } }`, { p: product.globalId }, customer.token)).data).toEqual({ addToCart: { itemCount: 1 } });
+    expect((await api.gql(`mutation($p: ID!) { addToCart(input: { productId: $p }) { itemCount } }`, { p: product.globalId }, customer.token)).data).toEqual({
+      addToCart: { itemCount: 1 },
+    });
     expect((await api.gql(`mutation { checkout { status } }`, {}, customer.token)).data).toEqual({ checkout: { status: 'PLACED' } });
     await api.gql(`mutation($input: LogInInput!) { logIn(input: $input) { token } }`, { input: { email: 'nobody@example.com', password: 'wrong password' } });
     expect((await api.cached('Product', product.id))?.value).toMatchObject({ id: product.id, stock: 9 });
@@ -93,7 +95,13 @@ describe('Redis with a password (redis://:password@host:port)', () => {
 
   it('with a wrong password: reads still answer from PostgreSQL, readiness says why, and the password is never shown', async () => {
     const database = await createTestDatabase();
-    const config = loadConfig({ ...process.env, NODE_ENV: 'test', DATABASE_URL: database.url, REDIS_URL: `redis://:not-the-password@127.0.0.1:${port}`, CACHE_NAMESPACE: 'wrongpass:' });
+    const config = loadConfig({
+      ...process.env,
+      NODE_ENV: 'test',
+      DATABASE_URL: database.url,
+      REDIS_URL: `redis://:not-the-password@127.0.0.1:${port}`,
+      CACHE_NAMESPACE: 'wrongpass:',
+    });
     const services = createServices(config);
     const server = await startServer(services, { port: 0 });
     try {
@@ -102,7 +110,11 @@ describe('Redis with a password (redis://:password@host:port)', () => {
       expect(readyz.status).toBe(503);
       expect(JSON.parse(text).checks.redis).toMatch(/^unavailable: /);
       expect(text).not.toContain('not-the-password');
-      const res = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ products(first: 1) { edges { cursor } } }' }) });
+      const res = await fetch(`${server.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ products(first: 1) { edges { cursor } } }' }),
+      });
       expect(await res.json()).toEqual({ data: { products: { edges: [] } } });
     } finally {
       await server.stop();
@@ -145,12 +157,53 @@ describe('Redis over TLS (rediss://)', () => {
     dir = mkdtempSync(path.join(tmpdir(), 'sf-tls-'));
     const file = (name: string) => path.join(dir!, name);
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', '1', '-subj', '/CN=storefront test CA'], { stdio: 'ignore' });
-      execFileSync('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=127.0.0.1'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('ca.key'), '-out', file('ca.crt'), '-days', '1', '-subj', '/CN=storefront test CA'],
+        { stdio: 'ignore' },
+      );
+      execFileSync('openssl', ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', file('server.key'), '-out', file('server.csr'), '-subj', '/CN=127.0.0.1'], {
+        stdio: 'ignore',
+      });
       execFileSync('sh', ['-c', `printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > '${file('ext.cnf')}'`]);
-      execFileSync('openssl', ['x509', '-req', '-in', file('server.csr'), '-CA', file('ca.crt'), '-CAkey', file('ca.key'), '-CAcreateserial', '-out', file('server.crt'), '-days', '1', '-extfile', file('ext.cnf')], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'x509',
+          '-req',
+          '-in',
+          file('server.csr'),
+          '-CA',
+          file('ca.crt'),
+          '-CAkey',
+          file('ca.key'),
+          '-CAcreateserial',
+          '-out',
+          file('server.crt'),
+          '-days',
+          '1',
+          '-extfile',
+          file('ext.cnf'),
+        ],
+        { stdio: 'ignore' },
+      );
       port = await freePort();
-      redis = await redisServer(['--port', '0', '--tls-port', String(port), '--tls-cert-file', file('server.crt'), '--tls-key-file', file('server.key'), '--tls-ca-cert-file', file('ca.crt'), '--tls-auth-clients', 'no', '--requirepass', PASSWORD]);
+      redis = await redisServer([
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--tls-cert-file',
+        file('server.crt'),
+        '--tls-key-file',
+        file('server.key'),
+        '--tls-ca-cert-file',
+        file('ca.crt'),
+        '--tls-auth-clients',
+        'no',
+        '--requirepass',
+        PASSWORD,
+      ]);
       database = await createTestDatabase();
     } catch (error) {
       tlsAvailable = false;
@@ -203,7 +256,9 @@ describe('Redis over TLS (rediss://)', () => {
       const res = await fetch(`${main.base}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ query: `mutation { signUp(input: { email: "tls@example.com", name: "Tls", password: "correct horse battery" }) { user { id } } }` }),
+        body: JSON.stringify({
+          query: `mutation { signUp(input: { email: "tls@example.com", name: "Tls", password: "correct horse battery" }) { user { id } } }`,
+        }),
       });
       const userId = idOf(((await res.json()) as { data: { signUp: { user: { id: string } } } }).data.signUp.user.id);
       const inspector = new Redis({ port, host: '127.0.0.1', password: PASSWORD, tls: { ca: readFileSync(path.join(dir!, 'ca.crt')) } });

@@ -23,7 +23,10 @@ interface Cut {
  * Connects to `url`'s port, sends `before` (a complete request, or nothing) and waits for its answer,
  * then sends `start` and one more byte of `drip` every `everyMs` until the server closes the connection.
  */
-async function dribble(url: string, { before = '', start, drip, everyMs = 300 }: { before?: string; start: string; drip?: string; everyMs?: number }): Promise<Cut> {
+async function dribble(
+  url: string,
+  { before = '', start, drip, everyMs = 300 }: { before?: string; start: string; drip?: string; everyMs?: number },
+): Promise<Cut> {
   const socket = net.connect(Number(new URL(url).port), '127.0.0.1');
   socket.setNoDelay(true);
   let received = '';
@@ -90,7 +93,7 @@ describe.concurrent('slow clients, with lowered timeouts', { timeout: 15_000 }, 
     expect(cut.ms).toBeLessThan(2000 + SLACK_MS);
   });
 
-  it('an idle keep-alive connection is closed after KEEP_ALIVE_TIMEOUT_MS (and Node\'s second of grace), as advertised', async () => {
+  it("an idle keep-alive connection is closed after KEEP_ALIVE_TIMEOUT_MS (and Node's second of grace), as advertised", async () => {
     const cut = await dribble(api.url, { before: HEALTH, start: '' });
     expect(cut.received).toMatch(/\r\nKeep-Alive: timeout=1\r\n/);
     expect(cut.ms).toBeGreaterThan(1000 - 100);

@@ -19,7 +19,11 @@ const base = () => api.url.replace(/\/graphql$/, '');
 
 describe('HTTP endpoints', () => {
   it('an unknown path is a JSON 404 with a code, like every other answer', async () => {
-    for (const [method, path] of [['GET', '/nope'], ['PUT', '/readyz'], ['DELETE', '/healthz']] as const) {
+    for (const [method, path] of [
+      ['GET', '/nope'],
+      ['PUT', '/readyz'],
+      ['DELETE', '/healthz'],
+    ] as const) {
       const res = await fetch(`${base()}${path}`, { method });
       expect(res.status, `${method} ${path}`).toBe(404);
       expect(res.headers.get('content-type')).toMatch(/^application\/json/);
@@ -48,7 +52,11 @@ describe('HTTP endpoints', () => {
   });
 
   it('refuses a body over the size limit', async () => {
-    const res = await fetch(api.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ me { id } }`, pad: 'x'.repeat(200_000) }) });
+    const res = await fetch(api.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `{ me { id } }`, pad: 'x'.repeat(200_000) }),
+    });
     expect(res.status).toBe(413);
   });
 
@@ -62,7 +70,10 @@ describe('errors', () => {
   it('masks unexpected errors and keeps safe ones', () => {
     const logged: unknown[] = [];
     const format = createErrorFormatter((e) => logged.push(e));
-    const masked = format({ message: 'connection refused to 10.0.0.1', extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at x'] } }, new Error('connection refused to 10.0.0.1'));
+    const masked = format(
+      { message: 'connection refused to 10.0.0.1', extensions: { code: 'INTERNAL_SERVER_ERROR', stacktrace: ['at x'] } },
+      new Error('connection refused to 10.0.0.1'),
+    );
     expect(masked).toEqual({ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } });
     expect(logged).toHaveLength(1);
     const validation = format({ message: 'Cannot query field "x"', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }, undefined);
@@ -114,7 +125,13 @@ describe('the entry point', () => {
   });
 
   it('starts, serves, and shuts down gracefully on SIGTERM', async () => {
-    const run = runMain({ NODE_ENV: 'development', PORT: '0', DATABASE_URL: api.services.config.databaseUrl!, REDIS_URL: api.services.config.redisUrl!, CACHE_NAMESPACE: api.namespace });
+    const run = runMain({
+      NODE_ENV: 'development',
+      PORT: '0',
+      DATABASE_URL: api.services.config.databaseUrl!,
+      REDIS_URL: api.services.config.redisUrl!,
+      CACHE_NAMESPACE: api.namespace,
+    });
     await expect.poll(() => run.output(), { timeout: 20_000 }).toMatch(/ready at (http:\/\/[0-9.:]+)\/graphql/);
     const url = /ready at (http:\/\/[0-9.:]+)\/graphql/.exec(run.output())![1];
     expect((await fetch(`${url}/healthz`)).status).toBe(200);

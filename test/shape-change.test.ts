@@ -57,7 +57,10 @@ const newProduct: CachedEntity<Db, object> = {
   model: 'Product',
   load: async (db, ids) => {
     const rows = await db.product.findMany({ where: { id: { in: ids as number[] } } });
-    const weights = await db.$queryRawUnsafe<{ id: number; weightGrams: number }[]>(`SELECT "id", "weightGrams" FROM "Product" WHERE "id" = ANY($1::int[])`, ids);
+    const weights = await db.$queryRawUnsafe<{ id: number; weightGrams: number }[]>(
+      `SELECT "id", "weightGrams" FROM "Product" WHERE "id" = ANY($1::int[])`,
+      ids,
+    );
     const byId = new Map(weights.map((w) => [w.id, w.weightGrams]));
     return rows.map((row) => ({ ...row, weightGrams: byId.get(row.id) }));
   },
@@ -70,7 +73,14 @@ async function startNewInstance(api: TestApi) {
   const stats = createCacheStats();
   const redis = createRedisClient({ redisUrl: api.services.config.redisUrl! });
   if (!(await whenReady(redis, 5000))) throw new Error('Redis is not reachable');
-  const store = withEpochFence({ store: createRedisStore({ redis, stats }), stats, namespace: api.namespace, db: api.services.rawDb, ...redisIdentity(redis), connection: redis });
+  const store = withEpochFence({
+    store: createRedisStore({ redis, stats }),
+    stats,
+    namespace: api.namespace,
+    db: api.services.rawDb,
+    ...redisIdentity(redis),
+    connection: redis,
+  });
   await store.check();
   const outbox: Outbox = createOutbox(api.services.rawDb);
   const db = withWriteThrough(api.services.rawDb, { entities, schema, store, stats, outbox, namespace: api.namespace }) as PrismaClient;
@@ -79,7 +89,8 @@ async function startNewInstance(api: TestApi) {
     stats,
     db,
     /** A request's product loader on New. */
-    loader: (): DataLoader<EntityId, any> => createEntityLoader({ name: 'Product', entity: newProduct, schema, db: api.services.rawDb as Db, store, stats, namespace: api.namespace }),
+    loader: (): DataLoader<EntityId, any> =>
+      createEntityLoader({ name: 'Product', entity: newProduct, schema, db: api.services.rawDb as Db, store, stats, namespace: api.namespace }),
     async close() {
       await outbox.close();
       await store.close();
@@ -101,7 +112,11 @@ afterAll(async () => {
 });
 
 /** Hits and misses of Product reads on one instance, and those of them that met a value of another shape. */
-const counts = (stats: CacheStats) => ({ hits: stats.entities.Product?.hits ?? 0, misses: stats.entities.Product?.misses ?? 0, shapeMisses: stats.shapeMisses });
+const counts = (stats: CacheStats) => ({
+  hits: stats.entities.Product?.hits ?? 0,
+  misses: stats.entities.Product?.misses ?? 0,
+  shapeMisses: stats.shapeMisses,
+});
 
 /** Runs `read` on an instance and says whether it was a hit or a miss there, and whether that miss met another shape. */
 async function measured<T>(stats: CacheStats, read: () => Promise<T>): Promise<{ value: T; outcome: 'hit' | 'miss' | 'shape miss' }> {

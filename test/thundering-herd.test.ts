@@ -49,7 +49,13 @@ async function instance(api: TestApi, env: Record<string, string>): Promise<Inst
   child.stderr!.pipe(process.stderr);
   const base = `http://127.0.0.1:${port}`;
   for (let tries = 0; ; tries++) {
-    if ((await fetch(`${base}/readyz`).then((r) => r.ok, () => false))) break;
+    if (
+      await fetch(`${base}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (tries > 300 || child.exitCode !== null) throw new Error(`API on port ${port} did not become ready`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -87,7 +93,10 @@ async function coldReads(api: TestApi, pair: Instance[], priceCents: number): Pr
   await api.services.store.remove([`${api.namespace}Product:${product.id}`]);
   const total = async () => (await Promise.all(pair.map((i) => i.queries()))).reduce((a, b) => a + b, 0);
   const before = await total();
-  const answers = await concurrently(pair.map((i) => i.url), { query: PRODUCT, variables: { id: product.globalId } });
+  const answers = await concurrently(
+    pair.map((i) => i.url),
+    { query: PRODUCT, variables: { id: product.globalId } },
+  );
   const queries = (await total()) - before;
   console.log(`${queries} SQL statements; ${(await Promise.all(pair.map((i) => i.counters()))).join(' | ')}`);
   for (const answer of answers) {
@@ -105,7 +114,11 @@ describe(`${READS} concurrent cold reads of one product over two API processes`,
     started.push(...two);
     // Warm processes (compiled code, connections, scripts loaded): the cache is what is cold.
     const warm = await api.product();
-    for (let round = 0; round < 3; round++) await concurrently(two.map((i) => i.url), { query: PRODUCT, variables: { id: warm.globalId } });
+    for (let round = 0; round < 3; round++)
+      await concurrently(
+        two.map((i) => i.url),
+        { query: PRODUCT, variables: { id: warm.globalId } },
+      );
     return two;
   };
   beforeAll(async () => {

@@ -111,7 +111,15 @@ describe.each([
       const statements: string[] = [];
       const client = createPrismaClient({ databaseUrl: api.services.config.databaseUrl, onQuery: (sql) => statements.push(sql) });
       const { store, stats, outbox, config } = api.services;
-      const wt = withWriteThrough(client, { entities: cachedEntities, schema: entityMetadata, store, stats, outbox, namespace: config.cacheNamespace, ttlSeconds: config.cacheTtlSeconds });
+      const wt = withWriteThrough(client, {
+        entities: cachedEntities,
+        schema: entityMetadata,
+        store,
+        stats,
+        outbox,
+        namespace: config.cacheNamespace,
+        ttlSeconds: config.cacheTtlSeconds,
+      });
       return { db: wt, statements, close: () => client.$disconnect() };
     }
 
@@ -250,9 +258,7 @@ describe.each([
 
     it('refuses cached writes inside a batch $transaction([...]) and commits nothing', async () => {
       const product = await newProduct();
-      await expect(db().$transaction([db().product.update({ where: { id: product.id }, data: { name: 'Batch' } })])).rejects.toThrow(
-        /batch \$transaction/,
-      );
+      await expect(db().$transaction([db().product.update({ where: { id: product.id }, data: { name: 'Batch' } })])).rejects.toThrow(/batch \$transaction/);
       expect((await raw().product.findUniqueOrThrow({ where: { id: product.id } })).name).not.toBe('Batch');
     });
   });
@@ -278,7 +284,9 @@ describe.each([
       // ...a mutation commits v2 and writes the cache...
       await db().product.update({ where: { id: product.id }, data: { priceCents: 999 } });
       // ...then the read fills what it read. Compare-and-set refuses it.
-      await api.services.store.write([{ key: `${api.namespace}Product:${product.id}`, version: staleRow.version, json: JSON.stringify(staleRow), ttlSeconds: 60 }]);
+      await api.services.store.write([
+        { key: `${api.namespace}Product:${product.id}`, version: staleRow.version, json: JSON.stringify(staleRow), ttlSeconds: 60 },
+      ]);
       expect(await api.cached('Product', product.id)).toMatchObject({ version: 2, value: { priceCents: 999 } });
     });
   });

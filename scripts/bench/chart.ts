@@ -45,7 +45,10 @@ function legend(series: readonly Series[], x: number, y: number, width: number, 
       cx = x;
       cy += 18;
     }
-    if (s.dashed) items.push(`<line x1="${r1(cx)}" y1="${r1(cy - 3)}" x2="${r1(cx + 14)}" y2="${r1(cy - 3)}" stroke="${s.color}" stroke-width="1.5" stroke-dasharray="4 3"/>`);
+    if (s.dashed)
+      items.push(
+        `<line x1="${r1(cx)}" y1="${r1(cy - 3)}" x2="${r1(cx + 14)}" y2="${r1(cy - 3)}" stroke="${s.color}" stroke-width="1.5" stroke-dasharray="4 3"/>`,
+      );
     else items.push(`<rect x="${r1(cx)}" y="${r1(cy - 9)}" width="12" height="12" rx="2" fill="${s.color}"/>`);
     items.push(`<text x="${r1(cx + 19)}" y="${r1(cy + 1)}" font-size="12" ${FONT} fill="#222">${escapeXml(s.name)}</text>`);
     cx += w + 14;
@@ -75,7 +78,9 @@ export function groupedBarChart(options: {
   const yMax = ticks * step;
   const y = (v: number) => margin.top + plotH - (Math.max(0, v) / yMax) * plotH;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(options.title)}">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(options.title)}">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="#fff"/>`);
   out.push(`<text x="${margin.left}" y="26" font-size="17" font-weight="600" ${FONT} fill="#111">${escapeXml(options.title)}</text>`);
   if (options.subtitle) out.push(`<text x="${margin.left}" y="46" font-size="12" ${FONT} fill="#555">${escapeXml(options.subtitle)}</text>`);
@@ -88,7 +93,9 @@ export function groupedBarChart(options: {
     out.push(`<text x="${margin.left - 8}" y="${yy + 4}" font-size="11" text-anchor="end" ${FONT} fill="#444">${Number(v.toFixed(2))}</text>`);
   }
   const midY = margin.top + plotH / 2;
-  out.push(`<text x="16" y="${r1(midY)}" font-size="12" text-anchor="middle" transform="rotate(-90 16 ${r1(midY)})" ${FONT} fill="#333">${escapeXml(options.yLabel)}</text>`);
+  out.push(
+    `<text x="16" y="${r1(midY)}" font-size="12" text-anchor="middle" transform="rotate(-90 16 ${r1(midY)})" ${FONT} fill="#333">${escapeXml(options.yLabel)}</text>`,
+  );
 
   // Bars.
   const groupW = plotW / Math.max(1, options.groups.length);
@@ -100,18 +107,24 @@ export function groupedBarChart(options: {
       const x = gx + s * barW;
       const color = options.series[s]?.color ?? '#888';
       if (value === null || !Number.isFinite(value)) {
-        out.push(`<text x="${r1(x + barW / 2 + 3)}" y="${r1(y(0) - 4)}" font-size="10" text-anchor="start" transform="rotate(-90 ${r1(x + barW / 2 + 3)} ${r1(y(0) - 4)})" ${FONT} fill="#888">n/a</text>`);
+        out.push(
+          `<text x="${r1(x + barW / 2 + 3)}" y="${r1(y(0) - 4)}" font-size="10" text-anchor="start" transform="rotate(-90 ${r1(x + barW / 2 + 3)} ${r1(y(0) - 4)})" ${FONT} fill="#888">n/a</text>`,
+        );
         return;
       }
       const top = y(value);
-      out.push(`<rect x="${r1(x + 1)}" y="${r1(top)}" width="${r1(Math.max(1, barW - 2))}" height="${r1(y(0) - top)}" fill="${color}"><title>${escapeXml(`${group.label}, ${options.series[s]?.name}: ${value.toFixed(2)}`)}</title></rect>`);
+      out.push(
+        `<rect x="${r1(x + 1)}" y="${r1(top)}" width="${r1(Math.max(1, barW - 2))}" height="${r1(y(0) - top)}" fill="${color}"><title>${escapeXml(`${group.label}, ${options.series[s]?.name}: ${value.toFixed(2)}`)}</title></rect>`,
+      );
       const label = value >= 10 ? value.toFixed(0) : value.toFixed(2);
       out.push(`<text x="${r1(x + barW / 2)}" y="${r1(top - 4)}" font-size="${barW < 22 ? 8 : 10}" text-anchor="middle" ${FONT} fill="#222">${label}</text>`);
     });
     const lx = margin.left + g * groupW + groupW / 2;
     const lines = group.label.split('\n');
     lines.forEach((line, i) => {
-      out.push(`<text x="${r1(lx)}" y="${r1(margin.top + plotH + 16 + i * 13)}" font-size="11" text-anchor="middle" ${FONT} fill="#222">${escapeXml(line)}</text>`);
+      out.push(
+        `<text x="${r1(lx)}" y="${r1(margin.top + plotH + 16 + i * 13)}" font-size="11" text-anchor="middle" ${FONT} fill="#222">${escapeXml(line)}</text>`,
+      );
     });
   });
 
@@ -134,7 +147,15 @@ export interface LinePanel {
 }
 
 /** Side-by-side panels sharing a log x axis, each with a log y axis. */
-export function logLogPanels(options: { title: string; subtitle?: string; series: readonly Series[]; xLabel: string; panels: readonly LinePanel[]; width?: number; height?: number }): string {
+export function logLogPanels(options: {
+  title: string;
+  subtitle?: string;
+  series: readonly Series[];
+  xLabel: string;
+  panels: readonly LinePanel[];
+  width?: number;
+  height?: number;
+}): string {
   const width = options.width ?? 1000;
   const height = options.height ?? 440;
   const top = options.subtitle ? 84 : 64;
@@ -147,7 +168,9 @@ export function logLogPanels(options: { title: string; subtitle?: string; series
   const xMin = 10 ** Math.floor(Math.log10(Math.min(...allX, 1)));
   const xMax = 10 ** Math.ceil(Math.log10(Math.max(...allX, 10)));
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(options.title)}">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${escapeXml(options.title)}">`,
+  );
   out.push(`<rect width="${width}" height="${height}" fill="#fff"/>`);
   out.push(`<text x="${left}" y="26" font-size="17" font-weight="600" ${FONT} fill="#111">${escapeXml(options.title)}</text>`);
   if (options.subtitle) out.push(`<text x="${left}" y="46" font-size="12" ${FONT} fill="#555">${escapeXml(options.subtitle)}</text>`);
@@ -182,14 +205,20 @@ export function logLogPanels(options: { title: string; subtitle?: string; series
       out.push(`<line x1="${xx}" y1="${top}" x2="${xx}" y2="${top + plotH}" stroke="#eee"/>`);
       out.push(`<text x="${xx}" y="${top + plotH + 16}" font-size="11" text-anchor="middle" ${FONT} fill="#444">${(10 ** e).toLocaleString('en-US')}</text>`);
     }
-    out.push(`<text x="${r1(px + panelW / 2)}" y="${top + plotH + 34}" font-size="12" text-anchor="middle" ${FONT} fill="#333">${escapeXml(options.xLabel)}</text>`);
+    out.push(
+      `<text x="${r1(px + panelW / 2)}" y="${top + plotH + 34}" font-size="12" text-anchor="middle" ${FONT} fill="#333">${escapeXml(options.xLabel)}</text>`,
+    );
     const midY = top + plotH / 2;
-    out.push(`<text x="${r1(px - 44)}" y="${r1(midY)}" font-size="12" text-anchor="middle" transform="rotate(-90 ${r1(px - 44)} ${r1(midY)})" ${FONT} fill="#333">${escapeXml(panel.yLabel)}</text>`);
+    out.push(
+      `<text x="${r1(px - 44)}" y="${r1(midY)}" font-size="12" text-anchor="middle" transform="rotate(-90 ${r1(px - 44)} ${r1(midY)})" ${FONT} fill="#333">${escapeXml(panel.yLabel)}</text>`,
+    );
     if (panel.linearFrom) {
       const [x0, y0] = panel.linearFrom;
       // Clipped to the panel: from x0 until the line leaves the top.
       const x1 = Math.min(xMax, x0 * (10 ** yMaxExp / y0));
-      out.push(`<line x1="${r1(xs(x0))}" y1="${r1(yv(y0))}" x2="${r1(xs(x1))}" y2="${r1(yv((y0 * x1) / x0))}" stroke="#999" stroke-width="1.5" stroke-dasharray="5 4"><title>linear growth</title></line>`);
+      out.push(
+        `<line x1="${r1(xs(x0))}" y1="${r1(yv(y0))}" x2="${r1(xs(x1))}" y2="${r1(yv((y0 * x1) / x0))}" stroke="#999" stroke-width="1.5" stroke-dasharray="5 4"><title>linear growth</title></line>`,
+      );
     }
     panel.points.forEach((pts, s) => {
       if (!pts || pts.length === 0) return;
@@ -197,7 +226,9 @@ export function logLogPanels(options: { title: string; subtitle?: string; series
       const path = pts.map(([x, v], i) => `${i ? 'L' : 'M'}${r1(xs(x))},${r1(yv(v))}`).join(' ');
       out.push(`<path d="${path}" fill="none" stroke="${color}" stroke-width="2"/>`);
       for (const [x, v] of pts) {
-        out.push(`<circle cx="${r1(xs(x))}" cy="${r1(yv(v))}" r="3.5" fill="${color}"><title>${escapeXml(`${options.series[s]?.name}: ${x} → ${Number(v.toPrecision(3))}`)}</title></circle>`);
+        out.push(
+          `<circle cx="${r1(xs(x))}" cy="${r1(yv(v))}" r="3.5" fill="${color}"><title>${escapeXml(`${options.series[s]?.name}: ${x} → ${Number(v.toPrecision(3))}`)}</title></circle>`,
+        );
       }
     });
   });

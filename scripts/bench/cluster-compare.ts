@@ -96,15 +96,34 @@ export function compareCluster(modes: readonly ModeResult[]): ClusterComparison 
   const cluster = modes.find((m) => m.mode === 'write-through-cluster');
   if (!single || !cluster) return null;
   const usable = (m: ModeResult) => (m.error === null ? m : undefined);
-  const row = (kind: ComparisonRow['kind'], name: OperationName | WorkloadName, label: string, does: ComparisonRow['does'], get: (m: ModeResult) => LoadResult | null | undefined): ComparisonRow => {
+  const row = (
+    kind: ComparisonRow['kind'],
+    name: OperationName | WorkloadName,
+    label: string,
+    does: ComparisonRow['does'],
+    get: (m: ModeResult) => LoadResult | null | undefined,
+  ): ComparisonRow => {
     const a = figures(usable(single) && get(single));
     const b = figures(usable(cluster) && get(cluster));
-    return { kind, name, label, does, single: a, cluster: b, rpsRatio: divide(b?.rps, a?.rps), p50Ratio: divide(b?.p50, a?.p50), p99Ratio: divide(b?.p99, a?.p99), cpuRatio: divide(b?.cpuMs ?? undefined, a?.cpuMs ?? undefined) };
+    return {
+      kind,
+      name,
+      label,
+      does,
+      single: a,
+      cluster: b,
+      rpsRatio: divide(b?.rps, a?.rps),
+      p50Ratio: divide(b?.p50, a?.p50),
+      p99Ratio: divide(b?.p99, a?.p99),
+      cpuRatio: divide(b?.cpuMs ?? undefined, a?.cpuMs ?? undefined),
+    };
   };
   const operations = OPERATIONS.filter((op) => single.operations[op] || cluster.operations[op]).map((op) =>
     row('operation', op, OPERATION_LABELS[op], MUTATIONS.includes(op) ? 'write' : 'read', (m) => m.operations[op]),
   );
-  const workloads = WORKLOADS.filter((w) => single.workloads[w] || cluster.workloads[w]).map((w) => row('workload', w, WORKLOAD_LABELS[w], 'mix', (m) => m.workloads[w]?.load));
+  const workloads = WORKLOADS.filter((w) => single.workloads[w] || cluster.workloads[w]).map((w) =>
+    row('workload', w, WORKLOAD_LABELS[w], 'mix', (m) => m.workloads[w]?.load),
+  );
   return {
     rows: [...operations, ...workloads],
     reads: summary(operations.filter((r) => r.does === 'read')),

@@ -89,8 +89,22 @@ async function startNode(port: number, dir: string): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
     [
-      '--port', String(port), '--bind', '127.0.0.1', '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
-      '--cluster-node-timeout', '5000', '--save', '', '--appendonly', 'no', '--dir', dir,
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      `nodes-${port}.conf`,
+      '--cluster-node-timeout',
+      '5000',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--dir',
+      dir,
     ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
@@ -222,7 +236,9 @@ export async function startBenchCluster(options: BenchClusterOptions = {}): Prom
     const masters = [...new Set(ranges.map((r) => r.master))].sort();
     const redisVersion = /redis_version:(\S+)/.exec(await cli(nodes[0]!, 'info', 'server'))?.[1] ?? 'unknown';
     const startupMs = Math.round(now() - t0);
-    options.log?.(`  Redis Cluster ${redisVersion}: masters ${masters.join(', ')}, replicas ${nodes.filter((n) => !masters.includes(n)).join(', ')}, whole in ${(startupMs / 1000).toFixed(1)} s (files in ${dir})`);
+    options.log?.(
+      `  Redis Cluster ${redisVersion}: masters ${masters.join(', ')}, replicas ${nodes.filter((n) => !masters.includes(n)).join(', ')}, whole in ${(startupMs / 1000).toFixed(1)} s (files in ${dir})`,
+    );
     return {
       nodes,
       masters,

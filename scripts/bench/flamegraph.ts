@@ -90,7 +90,8 @@ export function flameGraph(options: {
     const chars = Math.floor((w - 4) / 6.6);
     if (chars >= 3) {
       const name = frame.label.length > chars ? `${frame.label.slice(0, chars - 1)}…` : frame.label;
-      const dark = category === 'V8 & native' || category === 'garbage collector' || category === 'Prisma Client' || category === 'cache core (prisma-write-through)';
+      const dark =
+        category === 'V8 & native' || category === 'garbage collector' || category === 'Prisma Client' || category === 'cache core (prisma-write-through)';
       out.push(`<text x="${r1(x + 2)}" y="${y + 12}" font-size="11" ${FONT} fill="${dark ? '#fff' : '#111'}">${escapeXml(name)}</text>`);
     }
     out.push('</g>');

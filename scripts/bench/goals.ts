@@ -86,10 +86,29 @@ export function evaluateGoals(modes: readonly ModeResult[], maxOtherCpus = Numbe
 
   const rps = (mode: Mode, name: OperationName) => op(mode, name)?.rps;
   const p50 = (mode: Mode, name: OperationName) => op(mode, name)?.latencyMs.p50;
-  const noisyPair = (name: OperationName, other: Mode) => noise({ mode: 'write-through', load: op('write-through', name) }, { mode: other, load: op(other, name) });
+  const noisyPair = (name: OperationName, other: Mode) =>
+    noise({ mode: 'write-through', load: op('write-through', name) }, { mode: other, load: op(other, name) });
   const alone = 'the operation alone under load, req/s';
-  ratio('product-vs-ceiling', 'Read-heavy, one product by id: write-through throughput vs ceiling', alone, rps('write-through', 'product'), rps('ceiling', 'product'), 0.8, true, noisyPair('product', 'ceiling'));
-  ratio('product-vs-no-cache', 'Read-heavy, one product by id: write-through throughput vs no-cache', alone, rps('write-through', 'product'), rps('no-cache', 'product'), 1.5, true, noisyPair('product', 'no-cache'));
+  ratio(
+    'product-vs-ceiling',
+    'Read-heavy, one product by id: write-through throughput vs ceiling',
+    alone,
+    rps('write-through', 'product'),
+    rps('ceiling', 'product'),
+    0.8,
+    true,
+    noisyPair('product', 'ceiling'),
+  );
+  ratio(
+    'product-vs-no-cache',
+    'Read-heavy, one product by id: write-through throughput vs no-cache',
+    alone,
+    rps('write-through', 'product'),
+    rps('no-cache', 'product'),
+    1.5,
+    true,
+    noisyPair('product', 'no-cache'),
+  );
   /** A reference point's measurement of `name`, if it answered the API's very bytes. */
   const reference = (ref: Reference, name: ReferenceOperation) => {
     const r = references.find((x) => x.reference === ref && x.error === null);
@@ -110,7 +129,8 @@ export function evaluateGoals(modes: readonly ModeResult[], maxOtherCpus = Numbe
 
   const cart = probe('write-through', 'cart');
   const cartOnly = probe('write-through', 'cartOnly');
-  const productTrips = cart?.cacheReadRoundTrips != null && cartOnly?.cacheReadRoundTrips != null ? cart.cacheReadRoundTrips - cartOnly.cacheReadRoundTrips : null;
+  const productTrips =
+    cart?.cacheReadRoundTrips != null && cartOnly?.cacheReadRoundTrips != null ? cart.cacheReadRoundTrips - cartOnly.cacheReadRoundTrips : null;
   exact(
     'cart-product-round-trips',
     'Cart of 20 items: Redis round trips for its products (write-through)',
@@ -119,15 +139,48 @@ export function evaluateGoals(modes: readonly ModeResult[], maxOtherCpus = Numbe
     1,
   );
   exact('cart-db-queries', 'Cart of 20 items: database queries when warm (write-through)', 'exact, warm: median of single requests', cart?.dbQueries, 0);
-  ratio('cart-vs-no-cache', 'Cart of 20 items: write-through throughput vs no-cache', alone, rps('write-through', 'cart'), rps('no-cache', 'cart'), 2, true, noisyPair('cart', 'no-cache'));
+  ratio(
+    'cart-vs-no-cache',
+    'Cart of 20 items: write-through throughput vs no-cache',
+    alone,
+    rps('write-through', 'cart'),
+    rps('no-cache', 'cart'),
+    2,
+    true,
+    noisyPair('cart', 'no-cache'),
+  );
   vsBareApollo('cart', "Cart of 20 items: write-through throughput vs bare Apollo (the framework's limit)", 0.6);
 
   const p50Basis = 'the operation alone under load, p50';
-  ratio('addToCart-p50', 'Mutation addToCart: write-through p50 latency vs no-cache', p50Basis, p50('write-through', 'addToCart'), p50('no-cache', 'addToCart'), 1.3, false, noisyPair('addToCart', 'no-cache'));
-  ratio('updateProduct-p50', 'Mutation updateProduct: write-through p50 latency vs no-cache', p50Basis, p50('write-through', 'updateProduct'), p50('no-cache', 'updateProduct'), 1.3, false, noisyPair('updateProduct', 'no-cache'));
+  ratio(
+    'addToCart-p50',
+    'Mutation addToCart: write-through p50 latency vs no-cache',
+    p50Basis,
+    p50('write-through', 'addToCart'),
+    p50('no-cache', 'addToCart'),
+    1.3,
+    false,
+    noisyPair('addToCart', 'no-cache'),
+  );
+  ratio(
+    'updateProduct-p50',
+    'Mutation updateProduct: write-through p50 latency vs no-cache',
+    p50Basis,
+    p50('write-through', 'updateProduct'),
+    p50('no-cache', 'updateProduct'),
+    1.3,
+    false,
+    noisyPair('updateProduct', 'no-cache'),
+  );
 
   const wt = of('write-through');
-  exact('write-through-stale', 'Stale reads seen by clients, write-through (every measurement of the mode)', 'versions, as in the consistency checker', wt ? wt.staleReads.total : null, 0);
+  exact(
+    'write-through-stale',
+    'Stale reads seen by clients, write-through (every measurement of the mode)',
+    'versions, as in the consistency checker',
+    wt ? wt.staleReads.total : null,
+    0,
+  );
   const aside = of('cache-aside');
   goals.push({
     id: 'cache-aside-stale',
@@ -155,7 +208,8 @@ export function evaluateGoals(modes: readonly ModeResult[], maxOtherCpus = Numbe
         : `n/a${trips?.error ? ` (${trips.error})` : ''}`,
       value: measured ? trips.maxPerNodeTouched : null,
       status: !measured ? 'n/a' : trips.met ? 'met' : 'missed',
-      basis: 'exact, warm: per node, read round trips of the cart with its products minus the cart alone (storefront_cache_round_trips_total{node}, median of 5); nodes from the keys\' slots and CLUSTER SLOTS',
+      basis:
+        "exact, warm: per node, read round trips of the cart with its products minus the cart alone (storefront_cache_round_trips_total{node}, median of 5); nodes from the keys' slots and CLUSTER SLOTS",
       noisy: null,
     });
     const comparison = compareCluster(modes);
@@ -171,7 +225,10 @@ export function evaluateGoals(modes: readonly ModeResult[], maxOtherCpus = Numbe
       measured: parts.length ? parts.join('; ') : 'n/a',
       value: comparison?.reads.rps ?? mixes[0]?.rpsRatio ?? null,
       status: parts.length ? 'met' : 'n/a',
-      basis: parts.length && comparison?.reads.rps != null ? 'the operations alone under load; geometric means over the reads (product, cart, page) and the writes (addToCart, updateProduct)' : 'the mixes under load',
+      basis:
+        parts.length && comparison?.reads.rps != null
+          ? 'the operations alone under load; geometric means over the reads (product, cart, page) and the writes (addToCart, updateProduct)'
+          : 'the mixes under load',
       noisy: (() => {
         const noisy = (comparison?.rows ?? []).filter((r) => [r.single, r.cluster].some((f) => f?.otherCpus != null && f.otherCpus > maxOtherCpus));
         return noisy.length ? `other processes used more than ${maxOtherCpus} CPUs during ${noisy.map((r) => r.name).join(', ')}` : null;

@@ -45,7 +45,16 @@ import { MODES, emptyModeResult, isClusterMode, runMode, type Mode, type ModeRes
 import { startBenchCluster, type BenchCluster } from './cluster.js';
 import { compareCluster, type ClusterComparison } from './cluster-compare.js';
 import { OPERATIONS, type OperationName } from './operations.js';
-import { REFERENCES, REFERENCE_OPERATIONS, captureAnswers, emptyReferenceResult, runReference, type CapturedAnswers, type Reference, type ReferenceResult } from './references.js';
+import {
+  REFERENCES,
+  REFERENCE_OPERATIONS,
+  captureAnswers,
+  emptyReferenceResult,
+  runReference,
+  type CapturedAnswers,
+  type Reference,
+  type ReferenceResult,
+} from './references.js';
 import { seedDataset, type SeedSummary } from './seed.js';
 import { WORKLOADS, type WorkloadName } from './workloads.js';
 
@@ -240,7 +249,7 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
     const root = options.liveSource ? projectRoot : snapshotSource(sourceRoot, logDir, projectRoot);
     settings.source = options.sourceRev
       ? `snapshot of src/ at ${options.sourceRev} (sha256 ${sourceHash(path.join(root, 'src'))})`
-      : `${options.liveSource ? 'live' : 'snapshot of the working tree\'s'} src/ (sha256 ${sourceHash(path.join(root, 'src'))})`;
+      : `${options.liveSource ? 'live' : "snapshot of the working tree's"} src/ (sha256 ${sourceHash(path.join(root, 'src'))})`;
 
     log(`creating and migrating a database...`);
     database = await createRunDatabase(options.postgresUrl ?? DEFAULT_POSTGRES_URL, { prefix: 'bench' });
@@ -270,7 +279,9 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
     const capture = async (baseUrl: string, mode: Mode) => {
       try {
         captured.answers = await captureAnswers(baseUrl, data, mode);
-        log(`    answers captured for the reference points: ${REFERENCE_OPERATIONS.map((op) => `${op} ${Buffer.byteLength(captured.answers!.operations[op].body)} bytes`).join(', ')}`);
+        log(
+          `    answers captured for the reference points: ${REFERENCE_OPERATIONS.map((op) => `${op} ${Buffer.byteLength(captured.answers!.operations[op].body)} bytes`).join(', ')}`,
+        );
       } catch (error) {
         log(`    could not capture answers for the reference points: ${toError(error).message}`);
       }

@@ -20,7 +20,14 @@ export const COUNTERS = {
 } as const;
 export type CounterName = keyof typeof COUNTERS;
 /** The counters the benchmark needs from the API (the others are context). */
-export const REQUIRED_COUNTERS: readonly CounterName[] = ['dbQueries', 'cacheReadRoundTrips', 'cacheWriteRoundTrips', 'cacheHits', 'cacheMisses', 'graphqlRequests'];
+export const REQUIRED_COUNTERS: readonly CounterName[] = [
+  'dbQueries',
+  'cacheReadRoundTrips',
+  'cacheWriteRoundTrips',
+  'cacheHits',
+  'cacheMisses',
+  'graphqlRequests',
+];
 
 /** Counter values at one instant; `null` for a counter the server does not expose. */
 export type Snapshot = Record<CounterName, number | null>;
@@ -104,7 +111,10 @@ export async function scrapeOverhead(baseUrl: string, pairs = 5): Promise<Snapsh
   }
   const out = {} as Snapshot;
   for (const name of Object.keys(COUNTERS) as CounterName[]) {
-    const known = deltas.map((d) => d[name]).filter((v): v is number => v !== null).sort((a, b) => a - b);
+    const known = deltas
+      .map((d) => d[name])
+      .filter((v): v is number => v !== null)
+      .sort((a, b) => a - b);
     out[name] = known.length ? known[known.length >> 1]! : null;
   }
   return out;

@@ -114,7 +114,14 @@ async function keysOnNode(address: string, keys: readonly string[]): Promise<num
   if (keys.length === 0) return 0;
   const client = address.includes('://')
     ? new Redis(address, { lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000, commandTimeout: 5000 })
-    : new Redis({ host: address.split(':')[0]!, port: Number(address.split(':')[1]), lazyConnect: true, maxRetriesPerRequest: 1, connectTimeout: 5000, commandTimeout: 5000 });
+    : new Redis({
+        host: address.split(':')[0]!,
+        port: Number(address.split(':')[1]),
+        lazyConnect: true,
+        maxRetriesPerRequest: 1,
+        connectTimeout: 5000,
+        commandTimeout: 5000,
+      });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -200,7 +207,15 @@ export async function probeCartTripsByNode(options: CartTripsOptions): Promise<C
         const onNode = here ? await keysOnNode(redis.kind === 'single' ? redis.url : node, here.keys) : 0;
         if (onNode === null) askable = false;
         else found += here ? onNode : 0;
-        nodes.push({ node, productKeys: here?.keys.length ?? 0, slots: here?.slots.size ?? 0, found: onNode, cartReads, cartOnlyReads, productReads: cartReads - cartOnlyReads });
+        nodes.push({
+          node,
+          productKeys: here?.keys.length ?? 0,
+          slots: here?.slots.size ?? 0,
+          found: onNode,
+          cartReads,
+          cartOnlyReads,
+          productReads: cartReads - cartOnlyReads,
+        });
       }
       // Nodes that hold no product key and got no round trip add nothing to read.
       const shown = nodes.filter((n) => n.productKeys > 0 || n.cartReads > 0 || n.cartOnlyReads > 0);

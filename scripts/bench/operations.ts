@@ -35,8 +35,7 @@ export const PAGE_SIZE = 50;
 
 export const DOCUMENTS: Record<ProbeName, string> = {
   product: 'query BenchProduct($id: ID!) { product(id: $id) { id version sku name priceCents stock } }',
-  cart:
-    'query BenchCart { me { id version cart { id version itemCount totalCents items { quantity subtotalCents product { id version sku name priceCents } } } } }',
+  cart: 'query BenchCart { me { id version cart { id version itemCount totalCents items { quantity subtotalCents product { id version sku name priceCents } } } } }',
   cartOnly: 'query BenchCartOnly { me { id version cart { id version } } }',
   page: `query BenchPage($after: String) { products(first: ${PAGE_SIZE}, after: $after) { edges { node { id version sku name priceCents } } pageInfo { endCursor hasNextPage } } }`,
   addToCart: 'mutation BenchAddToCart($input: AddToCartInput!) { addToCart(input: $input) { id version itemCount } }',

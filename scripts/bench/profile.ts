@@ -44,12 +44,20 @@ export function categoryOf(functionName: string, url: string): Category {
   if (functionName === '(garbage collector)') return 'garbage collector';
   if (url.startsWith('wasm://') || /query_compiler|query-compiler/.test(url)) return 'Prisma query compiler (wasm)';
   if (url === '') return 'V8 & native';
-  if (/\/node_modules\/(\.pnpm\/)?@prisma\/(client|adapter-pg|driver-adapter-utils|client-runtime-utils|client-engine-runtime)/.test(url) || /\/src\/generated\/prisma\//.test(url)) return 'Prisma Client';
+  if (
+    /\/node_modules\/(\.pnpm\/)?@prisma\/(client|adapter-pg|driver-adapter-utils|client-runtime-utils|client-engine-runtime)/.test(url) ||
+    /\/src\/generated\/prisma\//.test(url)
+  )
+    return 'Prisma Client';
   if (/\/node_modules\/(pg|pg-protocol|pg-pool|pg-types|postgres-[a-z]+|pg-cloudflare|pg-connection-string)\//.test(url)) return 'pg driver';
   if (/\/node_modules\/(ioredis|redis-parser|@ioredis|denque|cluster-key-slot|standard-as-callback)\//.test(url)) return 'ioredis';
   if (/\/node_modules\/graphql\//.test(url)) return 'GraphQL execution (graphql-js)';
   if (/\/node_modules\/@apollo\//.test(url)) return 'Apollo Server';
-  if (/\/node_modules\/(express|router|body-parser|raw-body|iconv-lite|qs|type-is|on-finished|finalhandler|send|content-type|@as-integrations)\//.test(url) || url.startsWith('node:_http') || url.startsWith('node:http')) {
+  if (
+    /\/node_modules\/(express|router|body-parser|raw-body|iconv-lite|qs|type-is|on-finished|finalhandler|send|content-type|@as-integrations)\//.test(url) ||
+    url.startsWith('node:_http') ||
+    url.startsWith('node:http')
+  ) {
     return 'Express & HTTP parsing';
   }
   if (url.startsWith('node:') || url.startsWith('internal/')) return 'Node core (net, streams, timers)';

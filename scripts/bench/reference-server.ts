@@ -47,10 +47,12 @@ function answerGet(req: http.IncomingMessage, res: http.ServerResponse): void {
     res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ready"}');
   } else if (req.url === '/metrics') {
     const { user, system } = process.cpuUsage();
-    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(
-      `# TYPE storefront_process_cpu_seconds_total counter\nstorefront_process_cpu_seconds_total ${(user + system) / 1e6}\n` +
-        `# TYPE storefront_graphql_requests_total counter\nstorefront_graphql_requests_total ${graphqlRequests}\n`,
-    );
+    res
+      .writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+      .end(
+        `# TYPE storefront_process_cpu_seconds_total counter\nstorefront_process_cpu_seconds_total ${(user + system) / 1e6}\n` +
+          `# TYPE storefront_graphql_requests_total counter\nstorefront_graphql_requests_total ${graphqlRequests}\n`,
+      );
   } else {
     res.writeHead(404).end();
   }
@@ -67,7 +69,9 @@ function rawHttp(): http.Server {
     headers['content-length'] = String(body.length);
     return { query: a.query, status: a.status, headers, body };
   });
-  const unknown = Buffer.from('{"errors":[{"message":"raw-http answers only the benchmark\'s product and cart queries","extensions":{"code":"NOT_SUPPORTED_IN_MODE"}}]}');
+  const unknown = Buffer.from(
+    '{"errors":[{"message":"raw-http answers only the benchmark\'s product and cart queries","extensions":{"code":"NOT_SUPPORTED_IN_MODE"}}]}',
+  );
   return http.createServer((req, res) => {
     if (req.method !== 'POST') return answerGet(req, res);
     let body = '';

@@ -158,10 +158,25 @@ export async function runReference(ctx: ReferenceContext): Promise<ReferenceResu
   const answersFile = path.join(ctx.logDir, `answers-${reference}.json`);
   writeFileSync(answersFile, JSON.stringify(ctx.answers));
   const env = { BENCH_REFERENCE: reference, BENCH_ANSWERS: answersFile, BENCH_SCHEMA: ctx.schemaFile, NODE_ENV: 'production' };
-  const server = new ApiInstance({ name: reference, port: await freePort(), root: ctx.projectRoot, entry: SERVER_ENTRY, logFile: path.join(ctx.logDir, `reference-${reference}.log`), env });
+  const server = new ApiInstance({
+    name: reference,
+    port: await freePort(),
+    root: ctx.projectRoot,
+    entry: SERVER_ENTRY,
+    logFile: path.join(ctx.logDir, `reference-${reference}.log`),
+    env,
+  });
   // The same seeded sequence of requests as the modes'.
   const generator = new OperationGenerator(data, createRandom(settings.seed));
-  const measurer = createMeasurer({ baseUrl: server.baseUrl, instance: reference, versions: new VersionBook(new Observer()), settings, meter: ctx.meter, ...(signal && { signal }), log });
+  const measurer = createMeasurer({
+    baseUrl: server.baseUrl,
+    instance: reference,
+    versions: new VersionBook(new Observer()),
+    settings,
+    meter: ctx.meter,
+    ...(signal && { signal }),
+    log,
+  });
   try {
     const started = now();
     await server.start(60_000);

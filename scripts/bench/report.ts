@@ -35,8 +35,10 @@ const NA = 'n/a';
 const MISSING = '–';
 
 export const int = (v: number) => Math.round(v).toLocaleString('en-US');
-export const ms = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? MISSING : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
-export const ratio = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? NA : `${v >= 10 ? v.toFixed(1) : v.toFixed(2)}x`);
+export const ms = (v: number | null | undefined) =>
+  v === null || v === undefined || !Number.isFinite(v) ? MISSING : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+export const ratio = (v: number | null | undefined) =>
+  v === null || v === undefined || !Number.isFinite(v) ? NA : `${v >= 10 ? v.toFixed(1) : v.toFixed(2)}x`;
 /** A per-request count: exact integers as they are, averages with two decimals. */
 export const count = (v: number | null | undefined) => (v === null || v === undefined ? MISSING : Number.isInteger(v) ? String(v) : v.toFixed(2));
 const percent = (v: number | null | undefined) => (v === null || v === undefined ? MISSING : `${(v * 100).toFixed(1)}%`);
@@ -54,7 +56,8 @@ function duration(msTotal: number): string {
 
 const modeOf = (results: BenchmarkResults, mode: Mode): ModeResult | undefined => results.modes.find((m) => m.mode === mode);
 /** A reference point of the run (results of runs before the reference points have none). */
-const referenceOf = (results: BenchmarkResults, reference: Reference): ReferenceResult | undefined => (results.references ?? []).find((r) => r.reference === reference);
+const referenceOf = (results: BenchmarkResults, reference: Reference): ReferenceResult | undefined =>
+  (results.references ?? []).find((r) => r.reference === reference);
 const usable = (m: ModeResult | undefined) => (m && m.error === null ? m : undefined);
 
 /** A cell for a mode that failed, or does not support what the row measures. */
@@ -100,7 +103,9 @@ function header(results: BenchmarkResults): string {
   const m = results.machine;
   const s = results.settings;
   const d = results.dataset;
-  const rev = results.revision.commit ? `commit \`${results.revision.commit.slice(0, 12)}\`${results.revision.dirty ? ' plus uncommitted changes in src/' : ''}` : 'no git revision';
+  const rev = results.revision.commit
+    ? `commit \`${results.revision.commit.slice(0, 12)}\`${results.revision.dirty ? ' plus uncommitted changes in src/' : ''}`
+    : 'no git revision';
   return [
     `# Benchmark: the write-through API against its alternatives, its ceiling and two reference points`,
     '',
@@ -134,7 +139,7 @@ function header(results: BenchmarkResults): string {
     }),
     ...(s.references ?? []).map((reference) => `| ${reference} | ${REFERENCE_LABELS[reference]} | ${MISSING} |`),
     '',
-    'The ceiling has no store: its loaders look rows up in Maps, so it shows no Redis round trips; its hits are counted as the write-through\'s are.',
+    "The ceiling has no store: its loaders look rows up in Maps, so it shows no Redis round trips; its hits are counted as the write-through's are.",
   ].join('\n');
 }
 
@@ -150,7 +155,12 @@ function goalsSection(goals: readonly Goal[]): string {
       ['l', 'r', 'r', 'l', 'l'],
     ),
     ...(noisy.length
-      ? ['', '⚠ Not to be trusted: ' + noisy.map((g) => `${g.id} (${g.noisy})`).join('; ') + '. Other work on the machine took CPU from these measurements even after retries.']
+      ? [
+          '',
+          '⚠ Not to be trusted: ' +
+            noisy.map((g) => `${g.id} (${g.noisy})`).join('; ') +
+            '. Other work on the machine took CPU from these measurements even after retries.',
+        ]
       : []),
   ].join('\n');
 }
@@ -171,9 +181,9 @@ function referencesSection(results: BenchmarkResults): string {
       '(a product and a cart that no mutation of the run writes, so every mode answers them with the same bytes). Each is its own process (`scripts/bench/reference-server.ts`), like the modes.',
     '',
     "- **raw-http**: `node:http` answering those exact bytes (the body, and the API's headers), reading the request and parsing nothing: the most this machine serves to this load generator.",
-    '- **bare-apollo**: Apollo Server 5 on Express 5 through `@as-integrations/express5` (the API\'s integration) behind `express.json()`, `NODE_ENV=production`, the API\'s `schema.graphql`, resolvers that return the captured data as constants, no plugin (Apollo\'s default cache-control plugin disabled, as in the API): the most the framework serves these queries.',
+    "- **bare-apollo**: Apollo Server 5 on Express 5 through `@as-integrations/express5` (the API's integration) behind `express.json()`, `NODE_ENV=production`, the API's `schema.graphql`, resolvers that return the captured data as constants, no plugin (Apollo's default cache-control plugin disabled, as in the API): the most the framework serves these queries.",
     '',
-    'From bare-apollo to the ceiling is what this API\'s own stack adds (its security plugins and limits, metrics and access log, the token check, resolvers and DataLoaders); from the ceiling to write-through, the cache read (a Redis round trip and the JSON decode). ' +
+    "From bare-apollo to the ceiling is what this API's own stack adds (its security plugins and limits, metrics and access log, the token check, resolvers and DataLoaders); from the ceiling to write-through, the cache read (a Redis round trip and the JSON decode). " +
       '"× bare-apollo" is req/s ÷ bare-apollo\'s (higher is better); "CPU × bare-apollo" is the server process\'s CPU time per request ÷ bare-apollo\'s (lower is better), the figure least disturbed by other work on the machine. ' +
       'Before measuring, each reference point\'s answers were compared with the API\'s byte for byte ("Same bytes").',
   ];
@@ -188,7 +198,18 @@ function referencesSection(results: BenchmarkResults): string {
       const baseCpu = cpu(base);
       rows.push(
         r
-          ? [name, int(r.rps), ratio(rps(base)), ratio(rps(raw?.operations[op])), ms(r.latencyMs.p50), ms(r.latencyMs.p99), cpuMs(r.perRequest), ratio(cpu(r) !== null && baseCpu ? cpu(r)! / baseCpu : null), same, cpuCell(r)]
+          ? [
+              name,
+              int(r.rps),
+              ratio(rps(base)),
+              ratio(rps(raw?.operations[op])),
+              ms(r.latencyMs.p50),
+              ms(r.latencyMs.p99),
+              cpuMs(r.perRequest),
+              ratio(cpu(r) !== null && baseCpu ? cpu(r)! / baseCpu : null),
+              same,
+              cpuCell(r),
+            ]
           : [name, same || NA, '', '', '', '', '', '', '', ''],
       );
     };
@@ -203,11 +224,16 @@ function referencesSection(results: BenchmarkResults): string {
       row(mode, u?.operations[op], u?.operations[op] ? '' : u && !u.supported[op] ? NA : unavailable(m));
     }
     parts.push('', `### ${OPERATION_LABELS[op]}`, '');
-    parts.push(table(['Server', 'req/s', '× bare-apollo', '× raw-http', 'p50 ms', 'p99 ms', 'CPU ms/req', 'CPU × bare-apollo', 'Same bytes', 'Other CPU'], rows));
+    parts.push(
+      table(['Server', 'req/s', '× bare-apollo', '× raw-http', 'p50 ms', 'p99 ms', 'CPU ms/req', 'CPU × bare-apollo', 'Same bytes', 'Other CPU'], rows),
+    );
   }
   const goals = results.goals.filter((g) => g.id.endsWith('-vs-bare-apollo'));
   if (goals.length) {
-    parts.push('', `Write-through ÷ bare-apollo (goals of a later part of the issue, not worked on yet): ${goals.map((g) => `${g.title.split(':')[0]!.toLowerCase()} **${g.measured}** (${g.target}: ${g.status}${g.noisy ? ', noisy' : ''})`).join('; ')}.`);
+    parts.push(
+      '',
+      `Write-through ÷ bare-apollo (goals of a later part of the issue, not worked on yet): ${goals.map((g) => `${g.title.split(':')[0]!.toLowerCase()} **${g.measured}** (${g.target}: ${g.status}${g.noisy ? ', noisy' : ''})`).join('; ')}.`,
+    );
   }
   return parts.join('\n');
 }
@@ -236,7 +262,7 @@ function clusterSection(results: BenchmarkResults): string {
         : 'that the benchmark starts for that mode (3 masters, 3 replicas) and removes after it. ') +
       'The cache store reads a batch with one pipeline per node (one MGET per hash slot in it), and writes, leases and releases with one pipeline of scripts per node. ' +
       'Ratios are **cluster ÷ single**: above 1, the cluster answered more requests per second; for latencies, above 1 the cluster was slower. ' +
-      'Every node shares the machine\'s CPUs with the API, PostgreSQL and the load generator, so this compares the client\'s cost of a cluster (more connections and pipelines per batch, replication to replicas), not a cluster spread over machines. ' +
+      "Every node shares the machine's CPUs with the API, PostgreSQL and the load generator, so this compares the client's cost of a cluster (more connections and pipelines per batch, replication to replicas), not a cluster spread over machines. " +
       '"API CPU ms/req" is the API process\'s own CPU time per request: the figure least disturbed by other work on the machine ("Other CPU": CPUs other processes used during each measurement).',
     '',
   ];
@@ -258,13 +284,47 @@ function clusterSection(results: BenchmarkResults): string {
     ratio(r.cpuRatio),
     `${other(r.single)} / ${other(r.cluster)}`,
   ]);
-  for (const [label, sum] of [['reads', c.reads], ['writes', c.writes]] as const) {
-    if (sum.rps !== null) rows.push([`**${label}** (geometric mean over ${sum.of.join(', ')})`, '', '', ratio(sum.rps), '', '', ratio(sum.p50), '', '', ratio(sum.p99), '', '', ratio(sum.cpu), '']);
+  for (const [label, sum] of [
+    ['reads', c.reads],
+    ['writes', c.writes],
+  ] as const) {
+    if (sum.rps !== null)
+      rows.push([
+        `**${label}** (geometric mean over ${sum.of.join(', ')})`,
+        '',
+        '',
+        ratio(sum.rps),
+        '',
+        '',
+        ratio(sum.p50),
+        '',
+        '',
+        ratio(sum.p99),
+        '',
+        '',
+        ratio(sum.cpu),
+        '',
+      ]);
   }
   parts.push(
     rows.length
       ? table(
-          ['Measurement', 'single req/s', 'cluster req/s', '× req/s', 'single p50 ms', 'cluster p50 ms', '× p50', 'single p99 ms', 'cluster p99 ms', '× p99', 'single API CPU ms/req', 'cluster API CPU ms/req', '× CPU', 'Other CPU single / cluster'],
+          [
+            'Measurement',
+            'single req/s',
+            'cluster req/s',
+            '× req/s',
+            'single p50 ms',
+            'cluster p50 ms',
+            '× p50',
+            'single p99 ms',
+            'cluster p99 ms',
+            '× p99',
+            'single API CPU ms/req',
+            'cluster API CPU ms/req',
+            '× CPU',
+            'Other CPU single / cluster',
+          ],
           rows,
         )
       : 'No measurement under load in both modes.',
@@ -274,14 +334,17 @@ function clusterSection(results: BenchmarkResults): string {
     '',
     '### The cart of 20 items, node by node',
     '',
-    'For a few users, warm, one request at a time between two reads of `/metrics`: the cart with its 20 products, and the same user\'s cart alone (median of 5 each). ' +
+    "For a few users, warm, one request at a time between two reads of `/metrics`: the cart with its 20 products, and the same user's cart alone (median of 5 each). " +
       'Per node, the difference of `storefront_cache_round_trips_total{node,kind="read"}` is what one request costs there; cart minus cart alone is what its products cost. ' +
-      'Which node holds each product key is computed apart from the API, from the key names (the namespace, the cache epoch from `storefront_cache_epoch`, `Product:<id>`), their hash slots (`cluster-key-slot`) and the cluster\'s `CLUSTER SLOTS`; ' +
+      "Which node holds each product key is computed apart from the API, from the key names (the namespace, the cache epoch from `storefront_cache_epoch`, `Product:<id>`), their hash slots (`cluster-key-slot`) and the cluster's `CLUSTER SLOTS`; " +
       '"found" is how many of them that node itself said it holds (`EXISTS`). The goal: **at most one read round trip per node touched** for the products, none to the others. On one Redis every key is on the one node (`redis`).',
     '',
   );
   const tripRows: string[][] = [];
-  for (const [mode, trips] of [['write-through', c.cartTrips.single], ['write-through-cluster', c.cartTrips.cluster]] as const) {
+  for (const [mode, trips] of [
+    ['write-through', c.cartTrips.single],
+    ['write-through-cluster', c.cartTrips.cluster],
+  ] as const) {
     if (!trips) {
       tripRows.push([mode, unavailable(modeOf(results, mode)), '', '', '', '', '']);
       continue;
@@ -292,18 +355,42 @@ function clusterSection(results: BenchmarkResults): string {
       tripRows.push([
         mode,
         `${int(u.userId)} (epoch ${trips.epoch ?? MISSING})`,
-        perNode(touched, (n) => n.node, (n) => `${n.productKeys} keys${trips.topology === 'cluster' ? ` in ${n.slots} slot(s)` : ''}, found ${n.found ?? MISSING}`),
-        perNode(u.nodes, (n) => n.node, (n) => count(n.productReads)),
+        perNode(
+          touched,
+          (n) => n.node,
+          (n) => `${n.productKeys} keys${trips.topology === 'cluster' ? ` in ${n.slots} slot(s)` : ''}, found ${n.found ?? MISSING}`,
+        ),
+        perNode(
+          u.nodes,
+          (n) => n.node,
+          (n) => count(n.productReads),
+        ),
         `${u.nodesTouched} node(s), ${count(u.productReadRoundTrips)} round trip(s): at most ${count(u.maxPerNodeTouched)} per node touched${u.untouchedNodeRoundTrips ? `, ${count(u.untouchedNodeRoundTrips)} elsewhere` : ''}`,
-        perNode(u.nodes, (n) => n.node, (n) => count(n.cartReads)),
-        perNode(u.nodes, (n) => n.node, (n) => count(n.cartOnlyReads)),
+        perNode(
+          u.nodes,
+          (n) => n.node,
+          (n) => count(n.cartReads),
+        ),
+        perNode(
+          u.nodes,
+          (n) => n.node,
+          (n) => count(n.cartOnlyReads),
+        ),
       ]);
     }
     if (trips.error && trips.users.length) tripRows.push([mode, `not verified: ${trips.error}`, '', '', '', '', '']);
   }
   parts.push(
     table(
-      ['Mode', 'User (cache epoch)', 'Its product keys, per node', 'Read round trips for the products, per node', 'Products: nodes touched, round trips', 'Whole cart request, per node', 'Cart alone, per node'],
+      [
+        'Mode',
+        'User (cache epoch)',
+        'Its product keys, per node',
+        'Read round trips for the products, per node',
+        'Products: nodes touched, round trips',
+        'Whole cart request, per node',
+        'Cart alone, per node',
+      ],
       tripRows,
       ['l', 'l', 'l', 'l', 'l', 'l', 'l'],
     ),
@@ -325,8 +412,8 @@ function workloadsSection(results: BenchmarkResults): string {
     '## Workloads',
     '',
     'Each mix is a shuffled deck of 120 steps dealt round-robin to every connection: reads split evenly between one product by id, a cart of 20 items with its products and a page of 50 products; writes between `addToCart` (one more unit of a product already in a hot cart) and `updateProduct` (a new price for a hot product). ' +
-      'Costs per request are the differences of the API\'s counters (`/metrics`) over the measurement, divided by the GraphQL requests it answered. ' +
-      'A stale read is a version older than one already acknowledged to a client before the read was sent (the consistency checker\'s observer, see below). ' +
+      "Costs per request are the differences of the API's counters (`/metrics`) over the measurement, divided by the GraphQL requests it answered. " +
+      "A stale read is a version older than one already acknowledged to a client before the read was sent (the consistency checker's observer, see below). " +
       '"API CPU ms/req" is the API process\'s own CPU time per request (prom-client\'s process metrics), with the share of it spent collecting garbage: the cost least disturbed by whatever else runs on the machine.',
   ];
   for (const workload of results.settings.workloads) {
@@ -344,16 +431,31 @@ function workloadsSection(results: BenchmarkResults): string {
         ms(r.latencyMs.p50),
         ms(r.latencyMs.p99),
         ...costCells(r.perRequest),
-        u!.countedVersions.length === 0 && workloadHasWrites(workload)
-          ? `${NA}: writes keep no version`
-          : `${int(r.staleReads)} / ${int(r.versionsChecked)}`,
+        u!.countedVersions.length === 0 && workloadHasWrites(workload) ? `${NA}: writes keep no version` : `${int(r.staleReads)} / ${int(r.versionsChecked)}`,
         errorsText(r.errors),
         cpuCell(r),
       ];
     });
     parts.push('', `### ${WORKLOAD_LABELS[workload]}`, '');
     parts.push(
-      table(['Mode', 'req/s', '× no-cache', '× ceiling', 'p50 ms', 'p99 ms', 'DB queries/req', 'Redis round trips/req', 'Hit ratio', 'API CPU ms/req', 'Stale reads / versions read', 'Errors', 'Other CPU'], rows),
+      table(
+        [
+          'Mode',
+          'req/s',
+          '× no-cache',
+          '× ceiling',
+          'p50 ms',
+          'p99 ms',
+          'DB queries/req',
+          'Redis round trips/req',
+          'Hit ratio',
+          'API CPU ms/req',
+          'Stale reads / versions read',
+          'Errors',
+          'Other CPU',
+        ],
+        rows,
+      ),
     );
   }
   return parts.join('\n');
@@ -385,14 +487,31 @@ function operationsSection(results: BenchmarkResults): string {
         r ? ms(r.latencyMs.p99) : MISSING,
         count(exact?.dbQueries),
         exact ? `${count(exact.cacheReadRoundTrips)} + ${count(exact.cacheWriteRoundTrips)}` : MISSING,
-        r ? `${count(r.perRequest?.dbQueries)} / ${count(r.perRequest?.redisRoundTrips)}${Object.keys(r.errors).length ? `; errors: ${errorsText(r.errors)}` : ''}` : MISSING,
+        r
+          ? `${count(r.perRequest?.dbQueries)} / ${count(r.perRequest?.redisRoundTrips)}${Object.keys(r.errors).length ? `; errors: ${errorsText(r.errors)}` : ''}`
+          : MISSING,
         r ? cpuMs(r.perRequest) : MISSING,
         r ? cpuCell(r) : MISSING,
       ];
     });
     parts.push('', `### ${OPERATION_LABELS[op]}`, '');
     parts.push(
-      table(['Mode', 'req/s', '× no-cache', '× ceiling', 'p50 ms', 'p99 ms', 'DB queries (exact)', 'Redis round trips (exact)', 'Under load: DB queries / Redis round trips per req', 'API CPU ms/req', 'Other CPU'], rows),
+      table(
+        [
+          'Mode',
+          'req/s',
+          '× no-cache',
+          '× ceiling',
+          'p50 ms',
+          'p99 ms',
+          'DB queries (exact)',
+          'Redis round trips (exact)',
+          'Under load: DB queries / Redis round trips per req',
+          'API CPU ms/req',
+          'Other CPU',
+        ],
+        rows,
+      ),
     );
   }
   return parts.join('\n');
@@ -433,7 +552,9 @@ function staleSection(results: BenchmarkResults): string {
   const rows = results.settings.modes.map((mode) => {
     const m = usable(modeOf(results, mode));
     if (!m) return [mode, unavailable(modeOf(results, mode)), '', '', '', '', '', ''];
-    const kinds = Object.entries(m.staleReads.byKind).map(([k, n]) => `${k} ${int(n)}`).join(', ');
+    const kinds = Object.entries(m.staleReads.byKind)
+      .map(([k, n]) => `${k} ${int(n)}`)
+      .join(', ');
     return [
       mode,
       int(m.staleReads.total),
@@ -448,13 +569,22 @@ function staleSection(results: BenchmarkResults): string {
   const parts = [
     '## Stale reads, all measurements of each mode',
     '',
-    'A read is stale when it returns a version of an entity older than one acknowledged to a client before the read was sent: the consistency checker\'s rule, with one addition. ' +
+    "A read is stale when it returns a version of an entity older than one acknowledged to a client before the read was sent: the consistency checker's rule, with one addition. " +
       'Acknowledged writes are also counted: each adds at least one version, so after n acknowledged writes to an entity that had version v0 when the mode started, every later read must show at least v0 + n. ' +
-      'That catches a writer whose own answer is already stale (in cache-aside, a read-fill that read the row before another writer\'s COMMIT can land after that writer\'s DELETE; that writer\'s answer, read back through the cache, then shows the older version, and so does every read until the next write). ' +
+      "That catches a writer whose own answer is already stale (in cache-aside, a read-fill that read the row before another writer's COMMIT can land after that writer's DELETE; that writer's answer, read back through the cache, then shows the older version, and so does every read until the next write). " +
       'Modes whose writes do not move `version` (no write-through extension) cannot be checked this way; they read PostgreSQL directly.',
     '',
     table(
-      ['Mode', 'Stale reads', 'Versions read', 'Episodes', 'Longest after the acknowledgement', 'By operation', 'Mutation answers below the count', 'Writes counted for'],
+      [
+        'Mode',
+        'Stale reads',
+        'Versions read',
+        'Episodes',
+        'Longest after the acknowledgement',
+        'By operation',
+        'Mutation answers below the count',
+        'Writes counted for',
+      ],
       rows,
     ),
   ];
@@ -488,16 +618,22 @@ function problemsSection(results: BenchmarkResults): string {
     if (m.error) lines.push(`- **${m.mode}** could not be measured: ${m.error}`);
     const overhead = REQUIRED_COUNTERS.filter((k) => m.scrapeOverhead?.[k]).map((k) => [k, m.scrapeOverhead![k]] as const);
     if (overhead.length && !m.error) {
-      lines.push(`- **${m.mode}**: one read of \`/metrics\` itself costs ${overhead.map(([k, v]) => `${v} ${COUNTER_WORDS[k as CounterName]}`).join(', ')} (a gauge that queries PostgreSQL at scrape time: \`storefront_outbox_backlog_rows\`); measured with no request in between and subtracted from every count.`);
+      lines.push(
+        `- **${m.mode}**: one read of \`/metrics\` itself costs ${overhead.map(([k, v]) => `${v} ${COUNTER_WORDS[k as CounterName]}`).join(', ')} (a gauge that queries PostgreSQL at scrape time: \`storefront_outbox_backlog_rows\`); measured with no request in between and subtracted from every count.`,
+      );
     }
-    if (m.missingCounters.length && !m.error) lines.push(`- **${m.mode}**: \`/metrics\` lacks ${m.missingCounters.map((c) => `\`${c}\``).join(', ')} (shown as ${MISSING}).`);
+    if (m.missingCounters.length && !m.error)
+      lines.push(`- **${m.mode}**: \`/metrics\` lacks ${m.missingCounters.map((c) => `\`${c}\``).join(', ')} (shown as ${MISSING}).`);
     const logs = Object.entries(m.apiLogErrors);
     if (logs.length) lines.push(`- **${m.mode}**: the API logged ${logs.map(([msg, n]) => `${int(n)} × "${msg}"`).join(', ')}.`);
   }
   for (const r of results.references ?? []) {
     if (r.error) lines.push(`- **${r.reference}** (reference point) could not be measured: ${r.error}`);
     const differs = REFERENCE_OPERATIONS.filter((op) => r.sameBytes[op] === false);
-    if (differs.length) lines.push(`- **${r.reference}** (reference point) did not answer the API's bytes for ${differs.join(', ')}: its figures for them are no reference (the goals against it are n/a).`);
+    if (differs.length)
+      lines.push(
+        `- **${r.reference}** (reference point) did not answer the API's bytes for ${differs.join(', ')}: its figures for them are no reference (the goals against it are n/a).`,
+      );
   }
   // A limit that a mode beats: run-to-run noise, since each does a subset of the modes' work by construction. Said, with the CPU per request.
   const cpu = (r: LoadResult | undefined) => (r?.perRequest?.apiCpuMs != null ? `${r.perRequest.apiCpuMs.toFixed(2)} ms` : MISSING);
@@ -509,7 +645,9 @@ function problemsSection(results: BenchmarkResults): string {
       self: reference as string,
       of: (op: OperationName) => {
         const r = usableReference(results, reference);
-        return (REFERENCE_OPERATIONS as readonly string[]).includes(op) && r?.sameBytes[op as ReferenceOperation] ? r.operations[op as ReferenceOperation] : undefined;
+        return (REFERENCE_OPERATIONS as readonly string[]).includes(op) && r?.sameBytes[op as ReferenceOperation]
+          ? r.operations[op as ReferenceOperation]
+          : undefined;
       },
     })),
   ];
@@ -533,15 +671,15 @@ function methodSection(): string {
     '## How it was measured',
     '',
     '- `npm run bench` (scripts/bench.ts, library in scripts/bench/) creates its own database `bench_<random>`, migrates it, bulk-loads it with `COPY FROM STDIN`, and drops it at the end (`--keep` keeps it).',
-    '- Before each mode the tables are vacuumed and analyzed and a checkpoint is taken, so no mode inherits the previous one\'s dead rows or dirty pages.',
+    "- Before each mode the tables are vacuumed and analyzed and a checkpoint is taken, so no mode inherits the previous one's dead rows or dirty pages.",
     '- Each mode is its own API process (`node --import tsx scripts/bench/server.ts`, `BENCH_VARIANT=<mode>`: the same server with the variant of scripts/bench/variants.ts in place of the cache, `NODE_ENV=production`, as deployed, `LOG_LEVEL=warn`) with a fresh Redis namespace on the local Redis, started after the previous one stopped.',
-    '- The `write-through-cluster` mode is the write-through API (`BENCH_VARIANT=write-through`) with `REDIS_URL=\'\'` and `REDIS_CLUSTER_NODES` naming a Redis Cluster of 3 masters and 3 replicas that the benchmark starts for it on free loopback ports (`redis-server --cluster-enabled yes`, `redis-cli --cluster create --cluster-replicas 1`, scripts/bench/cluster.ts), waits until whole (every slot served, every replica linked), and kills and removes after it. Its round trips per node come from `storefront_cache_round_trips_total{node,kind}` (scripts/bench/node-trips.ts).',
+    "- The `write-through-cluster` mode is the write-through API (`BENCH_VARIANT=write-through`) with `REDIS_URL=''` and `REDIS_CLUSTER_NODES` naming a Redis Cluster of 3 masters and 3 replicas that the benchmark starts for it on free loopback ports (`redis-server --cluster-enabled yes`, `redis-cli --cluster create --cluster-replicas 1`, scripts/bench/cluster.ts), waits until whole (every slot served, every replica linked), and kills and removes after it. Its round trips per node come from `storefront_cache_round_trips_total{node,kind}` (scripts/bench/node-trips.ts).",
     '- Per mode, in this order: the operations it supports are found (a mode answers `NOT_SUPPORTED_IN_MODE` for the others: **n/a** cells); every page of the working set and every active cart is read once (the cache warm, as in steady state); the balanced mix runs unmeasured for the warm-up; the exact costs are taken; each operation runs alone under load, then each workload; then the scaling carts.',
-    '- Stale reads: every (id, version) in every answer is checked against the versions acknowledged to any client before the request was sent, with the consistency checker\'s observer (`scripts/consistency/observer.ts`). Times err on the side of not counting a read as stale.',
-    '- **Reference points** (`raw-http`, `bare-apollo`; scripts/bench/references.ts, scripts/bench/reference-server.ts): started right after the first mode whose API answered. That API, as soon as it was ready, was sent the product-by-id and cart queries once (a working-set product and an active user\'s cart that no mutation writes); its answers, bodies and headers, are what both reference points serve. Each is its own process (`node --import tsx scripts/bench/reference-server.ts`, `NODE_ENV=production`), warmed up and measured like the modes (the same connections, durations, seeded requests, retries and quiet waits), for those two reads only (the other operations are n/a). Their `/metrics` gives the process\'s CPU time and the requests answered, for the CPU per request.',
-    '- **The ceiling is a ceiling by construction.** It is the API itself (`BENCH_VARIANT=ceiling`: the same server, plugins, schema, context with its token check, resolvers, and a DataLoader per entity and request with the same batch size), whose loaders answer from Maps of rows read and decoded once at start, exactly as the write-through\'s loader decodes a hit (through the entry\'s JSON), and frozen: no store lookup, no JSON decode, no I/O, no background work. Per read it does a subset of the write-through\'s work, so write-through can only beat it by noise (flagged under "Notes" when it does). It holds only what the load reads (the working set\'s products, the signed-in users, their carts and those carts\' products), so its heap, and the garbage collector\'s work, stay small. ' +
-      'The earlier ceiling (every row in an in-process cache store: a Map lookup with LRU bookkeeping, then the JSON decode, on a heap of every row) had the write-through\'s decode cost and more, on the one core the API runs on, while the write-through\'s lookup runs partly in Redis: write-through beat it in one run and lost to it in another. ' +
-      'It was kept, not dropped for bare-apollo, because the two bound different things: bare-apollo is the framework\'s limit (no plugin, no auth, no loaders), the ceiling is this API\'s limit with a free cache, so write-through ÷ ceiling is the cost of the cache read alone and ceiling ÷ bare-apollo the cost of the API\'s own stack.',
+    "- Stale reads: every (id, version) in every answer is checked against the versions acknowledged to any client before the request was sent, with the consistency checker's observer (`scripts/consistency/observer.ts`). Times err on the side of not counting a read as stale.",
+    "- **Reference points** (`raw-http`, `bare-apollo`; scripts/bench/references.ts, scripts/bench/reference-server.ts): started right after the first mode whose API answered. That API, as soon as it was ready, was sent the product-by-id and cart queries once (a working-set product and an active user's cart that no mutation writes); its answers, bodies and headers, are what both reference points serve. Each is its own process (`node --import tsx scripts/bench/reference-server.ts`, `NODE_ENV=production`), warmed up and measured like the modes (the same connections, durations, seeded requests, retries and quiet waits), for those two reads only (the other operations are n/a). Their `/metrics` gives the process's CPU time and the requests answered, for the CPU per request.",
+    "- **The ceiling is a ceiling by construction.** It is the API itself (`BENCH_VARIANT=ceiling`: the same server, plugins, schema, context with its token check, resolvers, and a DataLoader per entity and request with the same batch size), whose loaders answer from Maps of rows read and decoded once at start, exactly as the write-through's loader decodes a hit (through the entry's JSON), and frozen: no store lookup, no JSON decode, no I/O, no background work. Per read it does a subset of the write-through's work, so write-through can only beat it by noise (flagged under \"Notes\" when it does). It holds only what the load reads (the working set's products, the signed-in users, their carts and those carts' products), so its heap, and the garbage collector's work, stay small. " +
+      "The earlier ceiling (every row in an in-process cache store: a Map lookup with LRU bookkeeping, then the JSON decode, on a heap of every row) had the write-through's decode cost and more, on the one core the API runs on, while the write-through's lookup runs partly in Redis: write-through beat it in one run and lost to it in another. " +
+      "It was kept, not dropped for bare-apollo, because the two bound different things: bare-apollo is the framework's limit (no plugin, no auth, no loaders), the ceiling is this API's limit with a free cache, so write-through ÷ ceiling is the cost of the cache read alone and ceiling ÷ bare-apollo the cost of the API's own stack.",
     '- The raw numbers, with latency percentiles per operation inside each mix and error counts, are in [results.json](results.json).',
   ].join('\n');
 }
@@ -582,7 +720,16 @@ export function throughputChart(results: BenchmarkResults): string {
   const groups = [
     ...results.settings.workloads.map((w) => ({ label: `${w}\n(mix)`, get: (m: ModeResult) => m.workloads[w]?.load })),
     ...(results.settings.operationRuns
-      ? OPERATIONS.filter((op) => results.settings.operations.includes(op)).map((op) => ({ label: { product: 'product\nby id', cart: 'cart of 20\n+ products', page: 'page of\n50 products', addToCart: 'addToCart', updateProduct: 'updateProduct' }[op], get: (m: ModeResult) => m.operations[op] }))
+      ? OPERATIONS.filter((op) => results.settings.operations.includes(op)).map((op) => ({
+          label: {
+            product: 'product\nby id',
+            cart: 'cart of 20\n+ products',
+            page: 'page of\n50 products',
+            addToCart: 'addToCart',
+            updateProduct: 'updateProduct',
+          }[op],
+          get: (m: ModeResult) => m.operations[op],
+        }))
       : []),
   ];
   return groupedBarChart({
@@ -651,7 +798,10 @@ export function writeReport(results: BenchmarkResults, outDir: string): WrittenF
 export function formatGoals(goals: readonly Goal[]): string {
   const width = Math.max(...goals.map((g) => g.title.length));
   return goals
-    .map((g) => `  ${g.status === 'met' ? 'met   ' : g.status === 'missed' ? 'MISSED' : 'n/a   '} ${g.title.padEnd(width)}  ${g.target.padEnd(10)} ${g.measured}${g.noisy ? `  (noisy: ${g.noisy})` : ''}`)
+    .map(
+      (g) =>
+        `  ${g.status === 'met' ? 'met   ' : g.status === 'missed' ? 'MISSED' : 'n/a   '} ${g.title.padEnd(width)}  ${g.target.padEnd(10)} ${g.measured}${g.noisy ? `  (noisy: ${g.noisy})` : ''}`,
+    )
     .join('\n');
 }
 

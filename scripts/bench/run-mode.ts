@@ -73,10 +73,7 @@ const NODE_TRIP_MODES: readonly Mode[] = ['write-through', 'write-through-cluste
 const NODE_TRIP_USERS = 5;
 
 /** The Redis a mode's API used, for the report. */
-export type ModeRedis =
-  | { kind: 'single'; url: string }
-  | { kind: 'cluster'; version: string; masters: string[]; replicas: string[]; startupMs: number };
-
+export type ModeRedis = { kind: 'single'; url: string } | { kind: 'cluster'; version: string; masters: string[]; replicas: string[]; startupMs: number };
 
 export interface ModeSettings {
   connections: number;
@@ -283,7 +280,13 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
   const cluster = isClusterMode(mode) ? (ctx.cluster ?? null) : null;
   if (isClusterMode(mode) && !cluster) throw new Error(`mode ${mode} needs a Redis Cluster (ctx.cluster)`);
   result.redis = cluster
-    ? { kind: 'cluster', version: cluster.redisVersion, masters: cluster.masters, replicas: cluster.nodes.filter((n) => !cluster.masters.includes(n)), startupMs: cluster.startupMs }
+    ? {
+        kind: 'cluster',
+        version: cluster.redisVersion,
+        masters: cluster.masters,
+        replicas: cluster.nodes.filter((n) => !cluster.masters.includes(n)),
+        startupMs: cluster.startupMs,
+      }
     : { kind: 'single', url: withoutCredentials(ctx.redisUrl) };
   const api = new ApiInstance({
     name: mode,
@@ -334,12 +337,15 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
     result.missingCounters = REQUIRED_COUNTERS.filter((name) => counters === null || counters[name] === null).map((name) => COUNTERS[name]);
     if (result.missingCounters.length) log(`    /metrics lacks ${result.missingCounters.join(', ')}`);
     const overhead = (measurer.overhead = result.scrapeOverhead = await scrapeOverhead(base));
-    const overheadText = REQUIRED_COUNTERS.filter((k) => overhead?.[k]).map((k) => `${overhead![k]} ${k}`).join(', ');
+    const overheadText = REQUIRED_COUNTERS.filter((k) => overhead?.[k])
+      .map((k) => `${overhead![k]} ${k}`)
+      .join(', ');
     if (overheadText) log(`    one read of /metrics costs ${overheadText} by itself (subtracted)`);
     // The seeded password hash and the admin's role, through the API itself (the load uses tokens signed with the API's secret).
     const login = await postGraphQL(base, LOG_IN, { input: { email: ADMIN_EMAIL, password: BENCH_PASSWORD } });
     const loginCode = login.kind === 'answer' ? (login.errors?.length ? errorCode(login.errors) : null) : login.kind;
-    if (loginCode === null && login.kind === 'answer' && login.data?.logIn?.user?.role !== 'ADMIN') throw new Error(`the seeded admin logged in as ${login.data?.logIn?.user?.role}`);
+    if (loginCode === null && login.kind === 'answer' && login.data?.logIn?.user?.role !== 'ADMIN')
+      throw new Error(`the seeded admin logged in as ${login.data?.logIn?.user?.role}`);
     if (loginCode !== null && loginCode !== NOT_SUPPORTED) throw new Error(`logIn of the seeded admin failed: ${loginCode}`);
     result.logIn = loginCode === null ? 'ok' : 'n/a';
     const unsupported = PROBES.filter((op) => !result.supported[op]);
@@ -350,10 +356,15 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
     const prewarmStarted = now();
     const pages = result.supported.page ? Math.ceil(data.workingSetProducts / 50) : 0;
     const carts = result.supported.cart ? data.activeUsers.length : 0;
-    await pool(pages + carts, 8, async (i) => {
-      const request = i < pages ? generator.pageAfter(i * 50) : generator.cartOf(data.activeUsers[i - pages]!.token);
-      await send(base, request, book, mode);
-    }, signal);
+    await pool(
+      pages + carts,
+      8,
+      async (i) => {
+        const request = i < pages ? generator.pageAfter(i * 50) : generator.cartOf(data.activeUsers[i - pages]!.token);
+        await send(base, request, book, mode);
+      },
+      signal,
+    );
     result.warmup.prewarmRequests = pages + carts;
     result.warmup.prewarmMs = Math.round(now() - prewarmStarted);
     throwIfAborted(signal);
@@ -396,7 +407,13 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
         trips.error
           ? `    cart of 20 per node: not measured: ${trips.error}`
           : `    cart of 20 per node (epoch ${trips.epoch}): ${trips.users
-              .map((u) => `user ${u.userId}: ${u.nodes.filter((n) => n.productKeys > 0).map((n) => `${n.productReads}`).join('+')} product round trips on ${u.nodesTouched} node(s)`)
+              .map(
+                (u) =>
+                  `user ${u.userId}: ${u.nodes
+                    .filter((n) => n.productKeys > 0)
+                    .map((n) => `${n.productReads}`)
+                    .join('+')} product round trips on ${u.nodesTouched} node(s)`,
+              )
               .join('; ')}; at most ${trips.maxPerNodeTouched} per node touched`,
       );
       throwIfAborted(signal);
@@ -458,7 +475,8 @@ export async function runMode(ctx: ModeContext): Promise<ModeResult> {
       }
     }
     // A cluster is discarded whole by the caller; the shared Redis keeps nothing of the run.
-    if (!cluster) await deleteNamespace(ctx.redisUrl, ctx.namespace).catch((error: Error) => log(`    could not clean Redis namespace ${ctx.namespace}: ${error.message}`));
+    if (!cluster)
+      await deleteNamespace(ctx.redisUrl, ctx.namespace).catch((error: Error) => log(`    could not clean Redis namespace ${ctx.namespace}: ${error.message}`));
     const summary = observer.summary([], { examples: 5 });
     result.staleReads = {
       total: summary.total,

@@ -178,16 +178,11 @@ export async function seedDataset(options: SeedOptions): Promise<Dataset> {
         return `${id}\tBENCH-${id}\tProduct ${id}\tA benchmark product, number ${id}: sturdy, well made, and for everyday use.\t${price}\t1000000\t1\t${ts}\t${ts}\n`;
       },
     );
-    await copy(
-      'users',
-      'COPY "User" ("id", "email", "name", "role", "passwordHash", "version", "createdAt", "updatedAt") FROM STDIN',
-      userCount,
-      (i) => {
-        if (i === 0) return `${adminId}\t${ADMIN_EMAIL}\tBench Admin\tADMIN\t${passwordHash}\t1\t${ts}\t${ts}\n`;
-        const id = i + 1; // customers 2..U+1, then the scaling users
-        return `${id}\tbench-user-${id}@bench.test\tBench User ${id}\tCUSTOMER\t${passwordHash}\t1\t${ts}\t${ts}\n`;
-      },
-    );
+    await copy('users', 'COPY "User" ("id", "email", "name", "role", "passwordHash", "version", "createdAt", "updatedAt") FROM STDIN', userCount, (i) => {
+      if (i === 0) return `${adminId}\t${ADMIN_EMAIL}\tBench Admin\tADMIN\t${passwordHash}\t1\t${ts}\t${ts}\n`;
+      const id = i + 1; // customers 2..U+1, then the scaling users
+      return `${id}\tbench-user-${id}@bench.test\tBench User ${id}\tCUSTOMER\t${passwordHash}\t1\t${ts}\t${ts}\n`;
+    });
     await copy('carts', 'COPY "Cart" ("userId", "version", "updatedAt") FROM STDIN', U + sizes.length, (i) => `${i + 2}\t1\t${ts}\n`);
     // Items: flattened over carts; added one millisecond apart so their order is stable.
     const owners: { userId: number; products: number[] }[] = [

@@ -48,7 +48,13 @@ export const VARIANTS = {
     compose(parts) {
       const { redis, stats, rawDb } = parts;
       const plain = redis ? testing.createRedisStore({ redis, stats, compareAndSet: false }) : testing.createMemoryStore({ stats, compareAndSet: false });
-      const db = testing.withWriteThrough(rawDb, { ...settingsOf(parts), store: plain, outbox: null, remedies: { leases: false, tombstones: false }, publish: 'invalidate' });
+      const db = testing.withWriteThrough(rawDb, {
+        ...settingsOf(parts),
+        store: plain,
+        outbox: null,
+        remedies: { leases: false, tombstones: false },
+        publish: 'invalidate',
+      });
       return { db, loaders: loadersOn(parts, db, plain) };
     },
   },
@@ -88,13 +94,27 @@ function loadersOn(parts: VariantParts, db: PrismaClient, store: CacheStore | nu
   return () => ({ User: loader('User'), Product: loader('Product'), Cart: loader('Cart') }) as CachedLoaders;
 }
 
-const MODELS = new Set(['user', 'product', 'cart', 'cartItem', 'order', 'orderItem', 'cacheOutbox', '$transaction', '$queryRaw', '$executeRaw', '$queryRawUnsafe', '$executeRawUnsafe']);
+const MODELS = new Set([
+  'user',
+  'product',
+  'cart',
+  'cartItem',
+  'order',
+  'orderItem',
+  'cacheOutbox',
+  '$transaction',
+  '$queryRaw',
+  '$executeRaw',
+  '$queryRawUnsafe',
+  '$executeRawUnsafe',
+]);
 
 /** A client on which any database access fails with NOT_SUPPORTED_IN_MODE (the ceiling serves from memory only). */
 function withoutDatabase(db: PrismaClient): PrismaClient {
   return new Proxy(db, {
     get(target, property, receiver) {
-      if (typeof property === 'string' && MODELS.has(property)) throw notSupported('Not supported by the ceiling variant: it serves preloaded data only, with no database access');
+      if (typeof property === 'string' && MODELS.has(property))
+        throw notSupported('Not supported by the ceiling variant: it serves preloaded data only, with no database access');
       return Reflect.get(target, property, receiver);
     },
   });
@@ -138,7 +158,9 @@ function inMemoryLoaders({ stats, observer }: VariantParts, rows: DecodedRows): 
         stats.hits += hits;
         byEntity.hits += hits;
         observer.loaderBatch?.(name, ids.length, hits);
-        return found.map((row, i) => (row === undefined ? notSupported(`Not supported by the ceiling variant: ${name} ${String(ids[i])} was not preloaded`) : row));
+        return found.map((row, i) =>
+          row === undefined ? notSupported(`Not supported by the ceiling variant: ${name} ${String(ids[i])} was not preloaded`) : row,
+        );
       },
       { maxBatchSize: LOADER_BATCH_SIZE },
     );

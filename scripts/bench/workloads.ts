@@ -50,4 +50,3 @@ export function deck(workload: WorkloadName, random: Random): OperationName[] {
   }
   return steps;
 }
-

@@ -18,7 +18,10 @@ export function positiveNumber(name: string, value: string | undefined, above = 
 
 /** A comma-separated list of names, each one of `allowed`. */
 export function names<T extends string>(what: string, text: string, allowed: readonly T[]): T[] {
-  const list = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const list = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const name of list) {
     if (!(allowed as readonly string[]).includes(name)) throw new Error(`unknown ${what} ${JSON.stringify(name)}: expected some of ${allowed.join(', ')}`);
   }

@@ -134,7 +134,17 @@ async function perKey(redis: Redis | Cluster, command: 'type' | 'get' | 'pttl', 
 
 /** One pass over every key under `namespace`. */
 export async function checkDivergence(redis: Redis | Cluster, pool: pg.Pool, namespace: string, maxExamples = 10): Promise<DivergenceSnapshot> {
-  const snapshot: DivergenceSnapshot = { keys: 0, matching: 0, tombstones: 0, divergent: 0, inFlight: 0, inFlightByType: {}, inFlightExamples: [], other: {}, examples: [] };
+  const snapshot: DivergenceSnapshot = {
+    keys: 0,
+    matching: 0,
+    tombstones: 0,
+    divergent: 0,
+    inFlight: 0,
+    inFlightByType: {},
+    inFlightExamples: [],
+    other: {},
+    examples: [],
+  };
   const bump = (map: Record<string, number>, key: string) => (map[key] = (map[key] ?? 0) + 1);
 
   const unique = await scanAll(redis, `${namespace}*`);
@@ -160,7 +170,11 @@ export async function checkDivergence(redis: Redis | Cluster, pool: pg.Pool, nam
     entries.push({ key, entity: match[1]!, id: Number(match[2]) });
   });
 
-  const values = (await perKey(redis, 'get', entries.map((e) => e.key))) as (string | null)[];
+  const values = (await perKey(
+    redis,
+    'get',
+    entries.map((e) => e.key),
+  )) as (string | null)[];
   const ids: Record<string, number[]> = {};
   for (const e of entries) (ids[e.entity] ??= []).push(e.id);
   const rows = await loadRows(pool, ids);
@@ -200,7 +214,11 @@ export async function checkDivergence(redis: Redis | Cluster, pool: pg.Pool, nam
     else snapshot.matching++;
   });
   if (inFlightKeys.length) {
-    const ttls = await perKey(redis, 'pttl', inFlightKeys.map((k) => k.key));
+    const ttls = await perKey(
+      redis,
+      'pttl',
+      inFlightKeys.map((k) => k.key),
+    );
     snapshot.inFlightExamples = inFlightKeys.map((k, i) => ({ ...k, pttl: Number(ttls[i] ?? -2) }));
   }
   return snapshot;
@@ -242,7 +260,13 @@ export async function waitForConvergence(
     if (at >= quietUntil) afterQuietPeriod ??= snapshot;
     const over = (at >= quietUntil && snapshot.divergent === 0) || now() >= deadline || signal?.aborted;
     if (over) {
-      return { afterQuietPeriod: afterQuietPeriod ?? snapshot, final: snapshot, converged: snapshot.divergent === 0, convergedAt: snapshot.divergent === 0 ? convergedAt : null, checks };
+      return {
+        afterQuietPeriod: afterQuietPeriod ?? snapshot,
+        final: snapshot,
+        converged: snapshot.divergent === 0,
+        convergedAt: snapshot.divergent === 0 ? convergedAt : null,
+        checks,
+      };
     }
     await sleep(intervalMs, signal);
   }

@@ -42,7 +42,16 @@ import type { ApiInstance, ClusterSet, ClusterNodeView, RedisServer, SentinelSet
 import type { Random } from './random.js';
 import { now, sleep } from './time.js';
 
-export const FAULT_KINDS = ['redis-client-kill', 'redis-pause', 'redis-restart', 'redis-restart-persisted', 'stale-restore', 'api-kill', 'failover', 'reshard'] as const;
+export const FAULT_KINDS = [
+  'redis-client-kill',
+  'redis-pause',
+  'redis-restart',
+  'redis-restart-persisted',
+  'stale-restore',
+  'api-kill',
+  'failover',
+  'reshard',
+] as const;
 /** The kinds a topology supports, its default set. */
 export const TOPOLOGY_FAULTS = {
   single: ['redis-client-kill', 'redis-pause', 'redis-restart', 'redis-restart-persisted', 'stale-restore', 'api-kill'],
@@ -93,7 +102,10 @@ export interface FaultOptions {
 }
 
 export function parseFaultKinds(list: string): FaultKind[] {
-  const kinds = list.split(',').map((k) => k.trim()).filter(Boolean);
+  const kinds = list
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   for (const kind of kinds) {
     if (!(FAULT_KINDS as readonly string[]).includes(kind)) throw new Error(`unknown fault kind ${JSON.stringify(kind)}; known: ${FAULT_KINDS.join(', ')}`);
   }
@@ -102,7 +114,13 @@ export function parseFaultKinds(list: string): FaultKind[] {
 
 /** A throwaway admin connection: never queues, never retries (the server may be going away). */
 async function withAdminConnection<T>(redis: RedisServer, action: (client: Redis) => Promise<T>): Promise<T> {
-  const client = new Redis(redis.url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+  const client = new Redis(redis.url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 2000,
+  });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -159,7 +177,9 @@ export async function injectFaults(options: FaultOptions): Promise<FaultRecord[]
     let detail: string;
     switch (kind) {
       case 'redis-client-kill': {
-        const killed = await withAdminConnection(redis, (c) => c.client('KILL', 'TYPE', 'normal') as Promise<unknown>).catch((e: Error) => `error: ${e.message}`);
+        const killed = await withAdminConnection(redis, (c) => c.client('KILL', 'TYPE', 'normal') as Promise<unknown>).catch(
+          (e: Error) => `error: ${e.message}`,
+        );
         struck();
         detail = `${killed} connections killed`;
         break;
@@ -205,14 +225,22 @@ export async function injectFaults(options: FaultOptions): Promise<FaultRecord[]
           await sleep(behind);
           await old.kill('SIGKILL');
           struck();
-          await set.waitFor(async (s) => Number(((await s.call('SENTINEL', 'get-master-addr-by-name', set.name)) as string[])[1]) !== old.port, 'the promotion', 60_000);
+          await set.waitFor(
+            async (s) => Number(((await s.call('SENTINEL', 'get-master-addr-by-name', set.name)) as string[])[1]) !== old.port,
+            'the promotion',
+            60_000,
+          );
           const promoted = await set.primary();
           await old.start(10_000, { replicaOf: promoted.port });
           detail = `primary killed ${behind} ms after its replica was cut off`;
         } else {
           await set.command('SENTINEL', 'FAILOVER', set.name);
           struck();
-          await set.waitFor(async (s) => Number(((await s.call('SENTINEL', 'get-master-addr-by-name', set.name)) as string[])[1]) !== before.port, 'the failover', 60_000);
+          await set.waitFor(
+            async (s) => Number(((await s.call('SENTINEL', 'get-master-addr-by-name', set.name)) as string[])[1]) !== before.port,
+            'the failover',
+            60_000,
+          );
           detail = 'SENTINEL FAILOVER';
         }
         // Over once one server replicates the other again (the next failover needs a replica).
@@ -262,8 +290,21 @@ export async function injectFaults(options: FaultOptions): Promise<FaultRecord[]
         const from = random.pick(masters);
         const to = random.pick(masters.filter((m) => m !== from));
         const slots = Math.min(from.slots, random.int(50, 400));
-        const moving = cluster.command(from.port, '--cluster', 'reshard', `127.0.0.1:${from.port}`, '--cluster-from', from.id, '--cluster-to', to.id,
-          '--cluster-slots', String(slots), '--cluster-yes', '--cluster-pipeline', '10');
+        const moving = cluster.command(
+          from.port,
+          '--cluster',
+          'reshard',
+          `127.0.0.1:${from.port}`,
+          '--cluster-from',
+          from.id,
+          '--cluster-to',
+          to.id,
+          '--cluster-slots',
+          String(slots),
+          '--cluster-yes',
+          '--cluster-pipeline',
+          '10',
+        );
         struck();
         await moving;
         await cluster.waitWhole();
@@ -285,7 +326,13 @@ export async function injectFaults(options: FaultOptions): Promise<FaultRecord[]
         break;
       }
     }
-    const fault: FaultRecord = { index: faults.length + 1, kind, startedAt, endedAt: now(), detail: finalFault ? `${detail}; final: the load stopped here` : detail };
+    const fault: FaultRecord = {
+      index: faults.length + 1,
+      kind,
+      startedAt,
+      endedAt: now(),
+      detail: finalFault ? `${detail}; final: the load stopped here` : detail,
+    };
     // Backups for stale-restore: kept across some faults, so a restore may go back past several.
     if (kinds.includes('stale-restore') && kind !== 'stale-restore' && random.chance(0.5)) await takeBackup();
     faults.push(fault);

@@ -135,13 +135,15 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
   const topology = options.topology ?? 'single';
   const faultKinds = [...(options.faults ?? TOPOLOGY_FAULTS[topology])];
   const unsupported = faultKinds.filter((kind) => !(TOPOLOGY_FAULTS[topology] as readonly string[]).includes(kind));
-  if (unsupported.length) throw new Error(`topology ${topology} does not support fault ${unsupported.join(', ')}; it supports ${TOPOLOGY_FAULTS[topology].join(', ')}`);
+  if (unsupported.length)
+    throw new Error(`topology ${topology} does not support fault ${unsupported.join(', ')}; it supports ${TOPOLOGY_FAULTS[topology].join(', ')}`);
   const instanceCount = Math.max(2, options.instances ?? 2);
   const quietPeriodMs = options.quietPeriodMs ?? 3000;
   const convergenceTimeoutMs = options.convergenceTimeoutMs ?? 30_000;
   const outOfBandRate = options.outOfBandRate ?? 0;
   const outOfBandWindowMs = options.outOfBandWindowMs ?? 1000;
-  if (!(outOfBandRate >= 0) || !Number.isFinite(outOfBandRate)) throw new Error(`outOfBandRate must be a number of writes per second (0 for none), got ${outOfBandRate}`);
+  if (!(outOfBandRate >= 0) || !Number.isFinite(outOfBandRate))
+    throw new Error(`outOfBandRate must be a number of writes per second (0 for none), got ${outOfBandRate}`);
   const keepLogs = options.keepLogs ?? 'on-failure';
   const log = options.log ?? (() => {});
   const random = createRandom(seed);
@@ -187,7 +189,9 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
       await server.start();
     }
     redis = server;
-    log(`database ${database.name}, ${cluster ? `Redis Cluster on ports ${cluster.servers.map((s) => s.port).join(',')}` : `redis-server on port ${redis.port}`}; starting ${instanceCount} API processes...`);
+    log(
+      `database ${database.name}, ${cluster ? `Redis Cluster on ports ${cluster.servers.map((s) => s.port).join(',')}` : `redis-server on port ${redis.port}`}; starting ${instanceCount} API processes...`,
+    );
     for (let i = 0; i < instanceCount; i++) {
       const name = String.fromCharCode(65 + i);
       apis.push(
@@ -217,7 +221,9 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
       baseUrls: apis.map((a) => a.baseUrl),
       pool: database.pool,
       connectRedis: async () => {
-        const client = cluster ? new Cluster(cluster.nodes, { maxRedirections: 16 }) : new Redis((sentinels ? await sentinels.primary() : redis!).url, { maxRetriesPerRequest: 1 });
+        const client = cluster
+          ? new Cluster(cluster.nodes, { maxRedirections: 16 })
+          : new Redis((sentinels ? await sentinels.primary() : redis!).url, { maxRetriesPerRequest: 1 });
         if (client.status !== 'ready') await new Promise((resolve) => client.once('ready', resolve));
         return client;
       },
@@ -308,7 +314,9 @@ export async function runConsistencyCheck(options: ConsistencyOptions = {}): Pro
     log(`load stopped after ${stats.total} operations; waiting ${quietPeriodMs} ms, then up to ${convergenceTimeoutMs / 1000} s for convergence...`);
 
     // After failovers, the primary is whichever server the Sentinels name now.
-    const checker = cluster ? new Cluster(cluster.nodes, { maxRedirections: 16 }) : new Redis((sentinels ? await sentinels.primary() : redis).url, { maxRetriesPerRequest: 3 });
+    const checker = cluster
+      ? new Cluster(cluster.nodes, { maxRedirections: 16 })
+      : new Redis((sentinels ? await sentinels.primary() : redis).url, { maxRetriesPerRequest: 3 });
     checker.on('error', () => {});
     let convergence;
     let lost: Report['lostAcknowledgedWrites'];

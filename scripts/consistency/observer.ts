@@ -205,7 +205,11 @@ export class Observer {
    * Records a write that bypassed the API, committed (its COMMIT returned at
    * `committedAt`) with `version`: it counts as acknowledged the window later.
    */
-  committedOutOfBand(entity: string, version: number, { committedAt, commitSentAt, operation }: { committedAt: number; commitSentAt: number; operation: string }): void {
+  committedOutOfBand(
+    entity: string,
+    version: number,
+    { committedAt, commitSentAt, operation }: { committedAt: number; commitSentAt: number; operation: string },
+  ): void {
     this.outOfBandWrites++;
     record(this.outOfBandHistory, entity, { version, at: committedAt + this.outOfBandWindowMs, sentAt: commitSentAt, instance: 'sql', operation, committedAt });
     let list = this.pending.get(entity);
@@ -331,9 +335,7 @@ export class Observer {
     let maxAfterCommitMs = 0;
     const described: StaleReadExample[] = this.stale.map((s) => {
       byKind[s.kind] = (byKind[s.kind] ?? 0) + 1;
-      const during = faults.filter(
-        (f) => f.startedAt <= s.acknowledgedAt + FAULT_MARGIN_MS && f.endedAt >= s.acknowledgingMutationSentAt - FAULT_MARGIN_MS,
-      );
+      const during = faults.filter((f) => f.startedAt <= s.acknowledgedAt + FAULT_MARGIN_MS && f.endedAt >= s.acknowledgingMutationSentAt - FAULT_MARGIN_MS);
       const recovering = during.length
         ? undefined
         : [...faults].reverse().find((f) => f.endedAt < s.acknowledgingMutationSentAt && s.acknowledgingMutationSentAt - f.endedAt <= RECOVERY_MS);
@@ -356,7 +358,11 @@ export class Observer {
         ...(s.committedAt !== undefined && { committedAt: Math.round(s.committedAt - origin) }),
         faultsDuringAcknowledgedWrite: [
           ...during.map((f) => `${f.kind}#${f.index} (${f.detail})`),
-          ...(recovering ? [`${recovering.kind}#${recovering.index} (recovering: over ${Math.round(s.acknowledgingMutationSentAt - recovering.endedAt)} ms before the write)`] : []),
+          ...(recovering
+            ? [
+                `${recovering.kind}#${recovering.index} (recovering: over ${Math.round(s.acknowledgingMutationSentAt - recovering.endedAt)} ms before the write)`,
+              ]
+            : []),
         ],
         lastFaultBeforeRead: last ? `${last.kind}#${last.index}, ${Math.round(s.readStartedAt - last.startedAt)} ms before` : null,
       };

@@ -132,7 +132,11 @@ export async function runOutOfBandClient(options: OutOfBandOptions): Promise<Out
           changed =
             kind === 'cart-item-delete'
               ? await client.query(`DELETE FROM "CartItem" WHERE "cartId" = $1 AND "productId" = $2 RETURNING 1`, [customer.id, productId])
-              : await client.query(`UPDATE "CartItem" SET quantity = $3 WHERE "cartId" = $1 AND "productId" = $2 RETURNING 1`, [customer.id, productId, random.int(1, 5)]);
+              : await client.query(`UPDATE "CartItem" SET quantity = $3 WHERE "cartId" = $1 AND "productId" = $2 RETURNING 1`, [
+                  customer.id,
+                  productId,
+                  random.int(1, 5),
+                ]);
         }
         if (changed.rowCount === 0) return null;
         // The trigger raised the cart's version and holds its row lock until COMMIT: this is the version committed.

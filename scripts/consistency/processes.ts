@@ -108,9 +108,24 @@ export class RedisServer {
     const log = openSync(this.logFile, 'a');
     const child = spawn(
       'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--logfile', '',
-        '--dir', path.dirname(this.snapshotFile), '--dbfilename', path.basename(this.snapshotFile),
-        ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : []), ...this.extraArgs],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--logfile',
+        '',
+        '--dir',
+        path.dirname(this.snapshotFile),
+        '--dbfilename',
+        path.basename(this.snapshotFile),
+        ...(replicaOf ? ['--replicaof', '127.0.0.1', String(replicaOf)] : []),
+        ...this.extraArgs,
+      ],
       { stdio: ['ignore', 'pipe', log] },
     );
     closeSync(log);
@@ -186,7 +201,10 @@ export class SentinelSet {
   readonly servers: [RedisServer, RedisServer];
   private readonly sentinels: { port: number; conf: string; child?: ChildProcess }[];
 
-  constructor(ports: { servers: [number, number]; sentinels: number[] }, private readonly logDir: string) {
+  constructor(
+    ports: { servers: [number, number]; sentinels: number[] },
+    private readonly logDir: string,
+  ) {
     this.servers = [new RedisServer(ports.servers[0], path.join(logDir, 'redis-1.log')), new RedisServer(ports.servers[1], path.join(logDir, 'redis-2.log'))];
     this.sentinels = ports.sentinels.map((port) => ({ port, conf: path.join(logDir, `sentinel-${port}.conf`) }));
   }
@@ -203,8 +221,14 @@ export class SentinelSet {
     for (const sentinel of this.sentinels) {
       writeFileSync(
         sentinel.conf,
-        [`port ${sentinel.port}`, 'bind 127.0.0.1', `dir ${this.logDir}`, `sentinel monitor ${this.name} 127.0.0.1 ${first.port} 2`,
-          `sentinel down-after-milliseconds ${this.name} 1000`, `sentinel failover-timeout ${this.name} 5000`].join('\n') + '\n',
+        [
+          `port ${sentinel.port}`,
+          'bind 127.0.0.1',
+          `dir ${this.logDir}`,
+          `sentinel monitor ${this.name} 127.0.0.1 ${first.port} 2`,
+          `sentinel down-after-milliseconds ${this.name} 1000`,
+          `sentinel failover-timeout ${this.name} 5000`,
+        ].join('\n') + '\n',
       );
       const log = openSync(path.join(this.logDir, `sentinel-${sentinel.port}.log`), 'a');
       const child = spawn('redis-server', [sentinel.conf, '--sentinel'], { stdio: ['ignore', log, log] });
@@ -219,7 +243,13 @@ export class SentinelSet {
   private async ask<T>(question: (client: Redis) => Promise<T>): Promise<T> {
     let last: unknown;
     for (const { port } of this.sentinels) {
-      const client = new Redis(port, '127.0.0.1', { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 1000 });
+      const client = new Redis(port, '127.0.0.1', {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+        connectTimeout: 1000,
+      });
       client.on('error', () => {});
       try {
         await client.connect();
@@ -411,11 +441,19 @@ export function parseClusterNodes(text: string): ClusterNodeView[] {
 export class ClusterSet {
   readonly servers: RedisServer[];
 
-  constructor(ports: readonly number[], private readonly logDir: string) {
+  constructor(
+    ports: readonly number[],
+    private readonly logDir: string,
+  ) {
     this.servers = ports.map(
       (port) =>
         new RedisServer(port, path.join(logDir, `redis-${port}.log`), [
-          '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`, '--cluster-node-timeout', '1500',
+          '--cluster-enabled',
+          'yes',
+          '--cluster-config-file',
+          `nodes-${port}.conf`,
+          '--cluster-node-timeout',
+          '1500',
         ]),
     );
   }
@@ -487,13 +525,16 @@ export class ClusterSet {
       if (failing.length > 0) return `cluster_state not ok on ${failing.map((i) => i.port).join(', ')}`;
       const view = await this.view();
       const masters = view.filter((n) => n.role === 'master' && n.slots > 0 && !n.failing);
-      if (masters.length !== 3 || masters.reduce((n, m) => n + m.slots, 0) !== 16384) return `masters serving slots: ${masters.map((m) => `${m.port} (${m.slots})`).join(', ')}`;
+      if (masters.length !== 3 || masters.reduce((n, m) => n + m.slots, 0) !== 16384)
+        return `masters serving slots: ${masters.map((m) => `${m.port} (${m.slots})`).join(', ')}`;
       const replicas = view.filter((n) => n.role === 'replica' && !n.failing);
       const orphans = masters.filter((m) => !replicas.some((r) => r.masterId === m.id));
       if (orphans.length > 0) return `masters without a replica: ${orphans.map((m) => m.port).join(', ')}`;
       const links = await Promise.all(replicas.map(async (r) => ({ port: r.port, info: await this.command(r.port, 'info', 'replication') })));
       const unlinked = links.filter((l) => !l.info.includes('master_link_status:up'));
-      return unlinked.length > 0 ? `replicas whose link is not up: ${unlinked.map((l) => `${l.port} (${/^role:(\w+)/m.exec(l.info)?.[1] ?? '?'})`).join(', ')}` : null;
+      return unlinked.length > 0
+        ? `replicas whose link is not up: ${unlinked.map((l) => `${l.port} (${/^role:(\w+)/m.exec(l.info)?.[1] ?? '?'})`).join(', ')}`
+        : null;
     } catch (error) {
       return `a node did not answer: ${(error as Error).message}`;
     }
@@ -503,7 +544,8 @@ export class ClusterSet {
     const deadline = now() + timeoutMs;
     let reason: string | null;
     while ((reason = await this.notWhole()) !== null) {
-      if (now() > deadline) throw new Error(`the cluster was not whole again within ${timeoutMs} ms (${reason}): ${JSON.stringify(await this.view().catch(() => []))}`);
+      if (now() > deadline)
+        throw new Error(`the cluster was not whole again within ${timeoutMs} ms (${reason}): ${JSON.stringify(await this.view().catch(() => []))}`);
       await sleep(100);
     }
   }
@@ -516,6 +558,7 @@ export class ClusterSet {
 /** Runs redis-cli on 127.0.0.1 (60 s at most); its stdout. An `(error)` reply rejects. */
 async function cli(args: string[]): Promise<string> {
   const { stdout } = await runFile('redis-cli', ['-h', '127.0.0.1', ...args], { timeout: 60_000 });
-  if (/^(\(error\)|ERR|CROSSSLOT|MOVED|CLUSTERDOWN)/m.test(stdout) && !args.includes('--cluster')) throw new Error(`redis-cli ${args.join(' ')}: ${stdout.trim()}`);
+  if (/^(\(error\)|ERR|CROSSSLOT|MOVED|CLUSTERDOWN)/m.test(stdout) && !args.includes('--cluster'))
+    throw new Error(`redis-cli ${args.join(' ')}: ${stdout.trim()}`);
   return stdout;
 }

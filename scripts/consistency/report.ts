@@ -113,7 +113,12 @@ export function formatReport(report: Report): string {
   );
   line(`instances ${s.instances.map((i) => `${i.name}=:${i.port}`).join(' ')}, redis :${s.redisPort}, database ${s.database}, namespace ${s.namespace}`);
   line(`code under test: ${s.source}`);
-  if (Object.keys(s.apiEnv).length) line(`API environment over the checker's: ${Object.entries(s.apiEnv).map(([k, v]) => `${k}=${v}`).join(' ')}`);
+  if (Object.keys(s.apiEnv).length)
+    line(
+      `API environment over the checker's: ${Object.entries(s.apiEnv)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' ')}`,
+    );
   line(`run ${sec(report.runDurationMs)} (load ${sec(report.loadDurationMs)})`);
   line();
 
@@ -155,7 +160,9 @@ export function formatReport(report: Report): string {
   line();
 
   const st = report.staleReads;
-  line(`STALE READS: ${st.total} of ${st.checked} entity versions read (${st.episodes} distinct episodes, longest ${st.maxStalenessMs} ms after the acknowledgement)`);
+  line(
+    `STALE READS: ${st.total} of ${st.checked} entity versions read (${st.episodes} distinct episodes, longest ${st.maxStalenessMs} ms after the acknowledgement)`,
+  );
   if (s.outOfBand) {
     line(
       `  caused by out-of-band writes (a read started over ${s.outOfBand.windowMs} ms after a COMMIT): ${st.outOfBand.total}` +
@@ -196,7 +203,9 @@ export function formatReport(report: Report): string {
           ` (${d.checks} checks every 100 ms)`
       : `Convergence: NOT converged within ${sec(s.convergenceTimeoutMs)} after the quiet period (${d.checks} checks)`,
   );
-  line(`Lost acknowledged writes: ${report.lostAcknowledgedWrites.count}${report.lostAcknowledgedWrites.examples.length ? ` — ${report.lostAcknowledgedWrites.examples.join('; ')}` : ''}`);
+  line(
+    `Lost acknowledged writes: ${report.lostAcknowledgedWrites.count}${report.lostAcknowledgedWrites.examples.length ? ` — ${report.lostAcknowledgedWrites.examples.join('; ')}` : ''}`,
+  );
   if (report.logDir) line(`Logs: ${report.logDir}`);
   return out.join('\n');
 }

@@ -44,7 +44,8 @@ const PASSWORD = 'consistency-check-password';
 async function call(baseUrl: string, what: string, query: string, variables: Record<string, unknown>, token?: string): Promise<any> {
   const outcome = await postGraphQL(baseUrl, query, variables, token, 30_000);
   if (outcome.kind !== 'answer') throw new Error(`setup: ${what} failed: ${outcome.kind === 'http-error' ? `HTTP ${outcome.status}` : outcome.reason}`);
-  if (outcome.errors?.length || !outcome.data) throw new Error(`setup: ${what} failed: ${errorCode(outcome.errors ?? [])} ${outcome.errors?.[0]?.message ?? 'no data'}`);
+  if (outcome.errors?.length || !outcome.data)
+    throw new Error(`setup: ${what} failed: ${errorCode(outcome.errors ?? [])} ${outcome.errors?.[0]?.message ?? 'no data'}`);
   return outcome.data;
 }
 
@@ -59,9 +60,14 @@ export async function createFixture(options: SetupOptions): Promise<Fixture> {
 
   const signUp = async (i: number, email: string, name: string): Promise<Customer> => {
     const sentAt = now();
-    const data = await call(url(i), `signUp ${email}`, `mutation($input: SignUpInput!) { signUp(input: $input) { token user { id version cart { version } } } }`, {
-      input: { email, name, password: PASSWORD },
-    });
+    const data = await call(
+      url(i),
+      `signUp ${email}`,
+      `mutation($input: SignUpInput!) { signUp(input: $input) { token user { id version cart { version } } } }`,
+      {
+        input: { email, name, password: PASSWORD },
+      },
+    );
     const user = data.signUp.user;
     const id = numericIdOf(user.id);
     ack(`User:${id}`, user.version, sentAt, i, 'signUp');
@@ -98,9 +104,15 @@ export async function createFixture(options: SetupOptions): Promise<Fixture> {
   const products = [];
   for (let i = 0; i < options.products; i++) {
     const sentAt = now();
-    const data = await call(url(i), 'createProduct', `mutation($input: CreateProductInput!) { createProduct(input: $input) { id version } }`, {
-      input: { sku: `CC-${run}-${i + 1}`, name: `Product ${i + 1}`, priceCents: random.int(100, 10_000), stock: options.stock },
-    }, admin.token);
+    const data = await call(
+      url(i),
+      'createProduct',
+      `mutation($input: CreateProductInput!) { createProduct(input: $input) { id version } }`,
+      {
+        input: { sku: `CC-${run}-${i + 1}`, name: `Product ${i + 1}`, priceCents: random.int(100, 10_000), stock: options.stock },
+      },
+      admin.token,
+    );
     const id = numericIdOf(data.createProduct.id);
     ack(`Product:${id}`, data.createProduct.version, sentAt, i, 'createProduct');
     products.push({ id, globalId: data.createProduct.id as string });
@@ -111,9 +123,15 @@ export async function createFixture(options: SetupOptions): Promise<Fixture> {
   );
   for (const [i, customer] of customers.entries()) {
     const sentAt = now();
-    const data = await call(url(i), 'addToCart', `mutation($input: AddToCartInput!) { addToCart(input: $input) { id version } }`, {
-      input: { productId: random.pick(products).globalId, quantity: 1 },
-    }, customer.token);
+    const data = await call(
+      url(i),
+      'addToCart',
+      `mutation($input: AddToCartInput!) { addToCart(input: $input) { id version } }`,
+      {
+        input: { productId: random.pick(products).globalId, quantity: 1 },
+      },
+      customer.token,
+    );
     ack(`Cart:${customer.id}`, data.addToCart.version, sentAt, i, 'addToCart');
   }
   return { admin, products, customers };

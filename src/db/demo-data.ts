@@ -115,20 +115,87 @@ interface Category {
 }
 
 const CATEGORIES: readonly Category[] = [
-  { nouns: ['Backpack', 'Duffel Bag', 'Tote', 'Messenger Bag', 'Sling Pack'], price: [29, 189], uses: ['daily commutes', 'weekend trips', 'carrying a 15-inch laptop', 'air travel'] },
-  { nouns: ['Water Bottle', 'Travel Mug', 'Thermos', 'Tumbler'], price: [12, 49], uses: ['keeping coffee hot for hours', 'the gym', 'long hikes', 'the office'] },
-  { nouns: ['Desk Lamp', 'Floor Lamp', 'Reading Light', 'String Lights'], price: [19, 149], uses: ['late-night reading', 'home offices', 'cozy living rooms', 'bedside tables'] },
+  {
+    nouns: ['Backpack', 'Duffel Bag', 'Tote', 'Messenger Bag', 'Sling Pack'],
+    price: [29, 189],
+    uses: ['daily commutes', 'weekend trips', 'carrying a 15-inch laptop', 'air travel'],
+  },
+  {
+    nouns: ['Water Bottle', 'Travel Mug', 'Thermos', 'Tumbler'],
+    price: [12, 49],
+    uses: ['keeping coffee hot for hours', 'the gym', 'long hikes', 'the office'],
+  },
+  {
+    nouns: ['Desk Lamp', 'Floor Lamp', 'Reading Light', 'String Lights'],
+    price: [19, 149],
+    uses: ['late-night reading', 'home offices', 'cozy living rooms', 'bedside tables'],
+  },
   { nouns: ['Headphones', 'Earbuds', 'Bluetooth Speaker', 'Sound Bar'], price: [25, 349], uses: ['focused work', 'running', 'movie nights', 'long flights'] },
-  { nouns: ['Chef Knife', 'Cutting Board', 'Frying Pan', 'Dutch Oven', 'Saucepan'], price: [18, 229], uses: ['everyday cooking', 'weekend baking', 'slow-cooked stews', 'meal prep'] },
-  { nouns: ['Notebook', 'Fountain Pen', 'Planner', 'Sketchbook'], price: [6, 89], uses: ['journaling', 'sketching on the go', 'planning the week', 'taking meeting notes'] },
-  { nouns: ['Hoodie', 'Rain Jacket', 'Wool Sweater', 'T-Shirt', 'Beanie'], price: [15, 199], uses: ['chilly mornings', 'rainy commutes', 'layering in winter', 'lazy Sundays'] },
-  { nouns: ['Yoga Mat', 'Resistance Bands', 'Foam Roller', 'Kettlebell'], price: [14, 119], uses: ['home workouts', 'stretching after a run', 'strength training', 'recovery days'] },
-  { nouns: ['Throw Blanket', 'Cushion', 'Bath Towel Set', 'Duvet Cover'], price: [19, 159], uses: ['the living room sofa', 'guest rooms', 'chilly evenings', 'a spa-like bathroom'] },
-  { nouns: ['Plant Pot', 'Watering Can', 'Garden Trowel', 'Pruning Shears'], price: [9, 79], uses: ['balcony gardens', 'houseplants', 'raised beds', 'herb gardens'] },
+  {
+    nouns: ['Chef Knife', 'Cutting Board', 'Frying Pan', 'Dutch Oven', 'Saucepan'],
+    price: [18, 229],
+    uses: ['everyday cooking', 'weekend baking', 'slow-cooked stews', 'meal prep'],
+  },
+  {
+    nouns: ['Notebook', 'Fountain Pen', 'Planner', 'Sketchbook'],
+    price: [6, 89],
+    uses: ['journaling', 'sketching on the go', 'planning the week', 'taking meeting notes'],
+  },
+  {
+    nouns: ['Hoodie', 'Rain Jacket', 'Wool Sweater', 'T-Shirt', 'Beanie'],
+    price: [15, 199],
+    uses: ['chilly mornings', 'rainy commutes', 'layering in winter', 'lazy Sundays'],
+  },
+  {
+    nouns: ['Yoga Mat', 'Resistance Bands', 'Foam Roller', 'Kettlebell'],
+    price: [14, 119],
+    uses: ['home workouts', 'stretching after a run', 'strength training', 'recovery days'],
+  },
+  {
+    nouns: ['Throw Blanket', 'Cushion', 'Bath Towel Set', 'Duvet Cover'],
+    price: [19, 159],
+    uses: ['the living room sofa', 'guest rooms', 'chilly evenings', 'a spa-like bathroom'],
+  },
+  {
+    nouns: ['Plant Pot', 'Watering Can', 'Garden Trowel', 'Pruning Shears'],
+    price: [9, 79],
+    uses: ['balcony gardens', 'houseplants', 'raised beds', 'herb gardens'],
+  },
 ];
 
-const ADJECTIVES = ['Classic', 'Compact', 'Everyday', 'Ergonomic', 'Heritage', 'Lightweight', 'Modern', 'Premium', 'Rugged', 'Sleek', 'Urban', 'Vintage', 'Essential', 'Deluxe', 'Nordic'];
-const MATERIALS = ['Bamboo', 'Canvas', 'Ceramic', 'Cotton', 'Leather', 'Linen', 'Oak', 'Recycled', 'Stainless Steel', 'Walnut', 'Merino', 'Cast Iron', 'Aluminium', 'Cork'];
+const ADJECTIVES = [
+  'Classic',
+  'Compact',
+  'Everyday',
+  'Ergonomic',
+  'Heritage',
+  'Lightweight',
+  'Modern',
+  'Premium',
+  'Rugged',
+  'Sleek',
+  'Urban',
+  'Vintage',
+  'Essential',
+  'Deluxe',
+  'Nordic',
+];
+const MATERIALS = [
+  'Bamboo',
+  'Canvas',
+  'Ceramic',
+  'Cotton',
+  'Leather',
+  'Linen',
+  'Oak',
+  'Recycled',
+  'Stainless Steel',
+  'Walnut',
+  'Merino',
+  'Cast Iron',
+  'Aluminium',
+  'Cork',
+];
 const COLORS = ['charcoal', 'sand', 'forest green', 'navy', 'terracotta', 'off-white', 'slate blue', 'mustard', 'black', 'natural'];
 const FEATURES = [
   'Built to last, with a two-year warranty.',
@@ -166,8 +233,55 @@ function demoProduct(n: number): Prisma.ProductCreateManyInput {
   };
 }
 
-const FIRST_NAMES = ['Ada', 'Ben', 'Chloé', 'Diego', 'Emma', 'Farid', 'Grace', 'Hiro', 'Ines', 'Jonas', 'Kemi', 'Liam', 'Maya', 'Noah', 'Olga', 'Priya', 'Quinn', 'Rosa', 'Sami', 'Tara', 'Uma', 'Viktor', 'Wen', 'Yusuf', 'Zoe'];
-const LAST_NAMES = ['Andersen', 'Bianchi', 'Chen', 'Dubois', 'Evans', 'Fischer', 'García', 'Haddad', 'Ivanova', 'Johansson', 'Kowalski', 'Lopez', 'Müller', 'Nakamura', 'Okafor', 'Patel', 'Rossi', 'Silva', 'Tanaka', 'Weber'];
+const FIRST_NAMES = [
+  'Ada',
+  'Ben',
+  'Chloé',
+  'Diego',
+  'Emma',
+  'Farid',
+  'Grace',
+  'Hiro',
+  'Ines',
+  'Jonas',
+  'Kemi',
+  'Liam',
+  'Maya',
+  'Noah',
+  'Olga',
+  'Priya',
+  'Quinn',
+  'Rosa',
+  'Sami',
+  'Tara',
+  'Uma',
+  'Viktor',
+  'Wen',
+  'Yusuf',
+  'Zoe',
+];
+const LAST_NAMES = [
+  'Andersen',
+  'Bianchi',
+  'Chen',
+  'Dubois',
+  'Evans',
+  'Fischer',
+  'García',
+  'Haddad',
+  'Ivanova',
+  'Johansson',
+  'Kowalski',
+  'Lopez',
+  'Müller',
+  'Nakamura',
+  'Okafor',
+  'Patel',
+  'Rossi',
+  'Silva',
+  'Tanaka',
+  'Weber',
+];
 
 /** The email of demo customer `n` (1-based): `customer<n>@example.com`. */
 export function customerEmail(n: number): string {
@@ -251,10 +365,7 @@ async function seedProducts(services: Services, total: number, progress: Progres
     const end = Math.min(start + CHUNK - 1, total);
     const data: Prisma.ProductCreateManyInput[] = [];
     for (let n = start; n <= end; n++) data.push(demoProduct(n));
-    const { count: created } = await services.db.$transaction(
-      (tx) => tx.product.createMany({ data, skipDuplicates: true }),
-      TX_OPTIONS,
-    );
+    const { count: created } = await services.db.$transaction((tx) => tx.product.createMany({ data, skipDuplicates: true }), TX_OPTIONS);
     tally.created += created;
     tally.existing += data.length - created;
     line.update(end);
@@ -282,9 +393,7 @@ async function seedCustomers(
     const end = Math.min(start + CHUNK - 1, total);
     const numbers = Array.from({ length: end - start + 1 }, (_, i) => start + i);
     const emails = numbers.map(customerEmail);
-    const existing = new Set(
-      (await services.db.user.findMany({ where: { email: { in: emails } }, select: { email: true } })).map((u) => u.email),
-    );
+    const existing = new Set((await services.db.user.findMany({ where: { email: { in: emails } }, select: { email: true } })).map((u) => u.email));
     const missing = numbers.filter((n) => !existing.has(customerEmail(n)));
     let created = 0;
     let items = 0;

@@ -60,7 +60,11 @@ export function createErrorFormatter(log: (error: unknown) => void) {
       return { message: original.message, path: formatted.path, extensions: { code: ErrorCode.CACHE_UNAVAILABLE, retryable: true } };
     }
     if (original instanceof TransactionConflictError) {
-      return { message: original.message, path: formatted.path, extensions: { code: ErrorCode.TRANSACTION_CONFLICT, retryable: true, reason: original.reason } };
+      return {
+        message: original.message,
+        path: formatted.path,
+        extensions: { code: ErrorCode.TRANSACTION_CONFLICT, retryable: true, reason: original.reason },
+      };
     }
     if (original instanceof SafeError) {
       const { stacktrace: _omitted, ...extensions } = formatted.extensions ?? {};

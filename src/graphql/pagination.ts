@@ -12,7 +12,8 @@ export function toCursor(id: number): string {
 export function fromCursor(cursor: string): number {
   const match = /^cursor:([1-9][0-9]{0,9})$/.exec(Buffer.from(cursor.slice(0, 64), 'base64url').toString());
   // Ids are PostgreSQL INT4: a cursor past that range names no row (and would overflow the query).
-  if (!match || Number(match[1]) > 2147483647) throw badInput(`after must be a cursor from pageInfo.endCursor, got ${JSON.stringify(cursor.slice(0, 80))}`, { argument: 'after' });
+  if (!match || Number(match[1]) > 2147483647)
+    throw badInput(`after must be a cursor from pageInfo.endCursor, got ${JSON.stringify(cursor.slice(0, 80))}`, { argument: 'after' });
   return Number(match[1]);
 }
 

@@ -127,15 +127,17 @@ export function createRateLimiter({
   const digest = (limit: LimitName, subject: string) => createHmac('sha256', hashKey).update(`${limit}\0${subject}`).digest('base64url').slice(0, 32);
 
   const build = (name: LimitName, rate: Rate) =>
-    !redis ? new RateLimiterMemory({ keyPrefix: `${name}`, points: rate.points, duration: rate.seconds }) : new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix: `${namespace}rl:${name}`,
-      points: rate.points,
-      duration: rate.seconds,
-      // Fail over to counting in memory at once when Redis is not connected (the client never queues).
-      rejectIfRedisNotReady: true,
-      insuranceLimiter: new RateLimiterMemory({ keyPrefix: `${name}`, points: rate.points, duration: rate.seconds }),
-    });
+    !redis
+      ? new RateLimiterMemory({ keyPrefix: `${name}`, points: rate.points, duration: rate.seconds })
+      : new RateLimiterRedis({
+          storeClient: redis,
+          keyPrefix: `${namespace}rl:${name}`,
+          points: rate.points,
+          duration: rate.seconds,
+          // Fail over to counting in memory at once when Redis is not connected (the client never queues).
+          rejectIfRedisNotReady: true,
+          insuranceLimiter: new RateLimiterMemory({ keyPrefix: `${name}`, points: rate.points, duration: rate.seconds }),
+        });
   const limiters = Object.fromEntries(LIMIT_NAMES.map((name) => [name, build(name, limits[name])])) as Record<LimitName, RateLimiterRedis | RateLimiterMemory>;
 
   /** A store error that even the insurance limiter could not absorb: allow, and say so. */

@@ -162,8 +162,7 @@ function clientStylesheet(): Promise<Buffer> {
   return stylesheet;
 }
 
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 function contentSecurityPolicy(endpoint: string, nonce?: string) {
   // 'self' only; an absolute endpoint on another origin is the one exception (connect-src).
@@ -182,7 +181,10 @@ function contentSecurityPolicy(endpoint: string, nonce?: string) {
 }
 
 function failed(res: Response, what: string, error: unknown) {
-  res.status(500).type('text/plain').send(`GraphiQL: ${what} failed: ${toError(error).message}`);
+  res
+    .status(500)
+    .type('text/plain')
+    .send(`GraphiQL: ${what} failed: ${toError(error).message}`);
 }
 
 export function graphiqlRouter(options: { endpoint: string }): Router {
@@ -205,10 +207,7 @@ export function graphiqlRouter(options: { endpoint: string }): Router {
     clientBundle().catch(() => undefined);
     const nonce = randomBytes(16).toString('base64');
     const base = escapeHtml(req.baseUrl);
-    res
-      .set({ 'Content-Security-Policy': contentSecurityPolicy(endpoint, nonce), 'Cache-Control': 'no-store' })
-      .type('html')
-      .send(`<!doctype html>
+    res.set({ 'Content-Security-Policy': contentSecurityPolicy(endpoint, nonce), 'Cache-Control': 'no-store' }).type('html').send(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">

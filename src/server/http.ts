@@ -59,7 +59,10 @@ function accessLog({ log }: Services): ApolloServerPlugin {
       return {
         async willSendResponse({ operationName, errors }) {
           const codes = errors?.map((e) => e.extensions?.code ?? 'INTERNAL_SERVER_ERROR');
-          log.info({ operation: operationName ?? null, ms: Math.round(performance.now() - started), ...(codes?.length && { errors: codes }) }, 'graphql operation');
+          log.info(
+            { operation: operationName ?? null, ms: Math.round(performance.now() - started), ...(codes?.length && { errors: codes }) },
+            'graphql operation',
+          );
         },
       };
     },
@@ -148,7 +151,13 @@ export async function startServer(services: Services, { port = services.config.p
   const metricsServer =
     exposure.ownPort === null
       ? null
-      : await startMetricsServer({ registry: metrics.registry, token: exposure.token, port: exposure.ownPort, host, timeouts: services.config.httpTimeouts }).catch(async (error: unknown) => {
+      : await startMetricsServer({
+          registry: metrics.registry,
+          token: exposure.token,
+          port: exposure.ownPort,
+          host,
+          timeouts: services.config.httpTimeouts,
+        }).catch(async (error: unknown) => {
           await apollo.stop();
           throw error;
         });

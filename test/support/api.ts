@@ -71,10 +71,9 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     },
     async signUp(name = 'Test User') {
       const email = `user${++sequence}-${randomBytes(3).toString('hex')}@example.com`;
-      const res = await api.gql(
-        `mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } } }`,
-        { input: { email, name, password: 'correct horse battery' } },
-      );
+      const res = await api.gql(`mutation($input: SignUpInput!) { signUp(input: $input) { token user { id } } }`, {
+        input: { email, name, password: 'correct horse battery' },
+      });
       if (!res.data) throw new Error(`signUp failed: ${JSON.stringify(res.errors)}`);
       const globalId: string = res.data.signUp.user.id;
       const id = Number(Buffer.from(globalId, 'base64url').toString().split(':')[1]);

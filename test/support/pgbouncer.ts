@@ -30,7 +30,10 @@ const connstr = (settings: Record<string, string>) =>
  * where it is missing (.ci/run installs it).
  */
 export function findPgBouncer(): string {
-  const onPath = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean).map((dir) => path.join(dir, 'pgbouncer'));
+  const onPath = (process.env.PATH ?? '')
+    .split(path.delimiter)
+    .filter(Boolean)
+    .map((dir) => path.join(dir, 'pgbouncer'));
   for (const candidate of [...onPath, ...CANDIDATES]) {
     try {
       accessSync(candidate, constants.X_OK);

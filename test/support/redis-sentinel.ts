@@ -38,8 +38,27 @@ async function start(args: string[], ready: string): Promise<ChildProcess> {
 export async function startSentinels(): Promise<TestSentinels> {
   const dir = mkdtempSync(path.join(tmpdir(), 'wt-sentinel-'));
   const name = 'wtprimary';
-  const [primaryPort, replicaPort, ...sentinelPorts] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]) as [number, number, number, number, number];
-  const node = (port: number) => ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--dbfilename', `dump-${port}.rdb`];
+  const [primaryPort, replicaPort, ...sentinelPorts] = (await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()])) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const node = (port: number) => [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--dbfilename',
+    `dump-${port}.rdb`,
+  ];
   const primary = await start(node(primaryPort), 'Ready to accept connections');
   const replica = await start([...node(replicaPort), '--replicaof', '127.0.0.1', String(primaryPort)], 'Ready to accept connections');
   const sentinels = await Promise.all(
@@ -47,8 +66,15 @@ export async function startSentinels(): Promise<TestSentinels> {
       const conf = path.join(dir, `sentinel-${port}.conf`);
       writeFileSync(
         conf,
-        [`port ${port}`, 'bind 127.0.0.1', `dir ${dir}`, `sentinel monitor ${name} 127.0.0.1 ${primaryPort} 2`, `sentinel down-after-milliseconds ${name} 1000`,
-          `sentinel failover-timeout ${name} 5000`, `sentinel parallel-syncs ${name} 1`].join('\n') + '\n',
+        [
+          `port ${port}`,
+          'bind 127.0.0.1',
+          `dir ${dir}`,
+          `sentinel monitor ${name} 127.0.0.1 ${primaryPort} 2`,
+          `sentinel down-after-milliseconds ${name} 1000`,
+          `sentinel failover-timeout ${name} 5000`,
+          `sentinel parallel-syncs ${name} 1`,
+        ].join('\n') + '\n',
       );
       return start([conf, '--sentinel'], 'Sentinel ID is');
     }),

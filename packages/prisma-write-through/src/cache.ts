@@ -30,7 +30,16 @@ export interface Logger {
  */
 export function toError(value: unknown): Error {
   if (value instanceof Error) return value;
-  const text = typeof value === 'string' ? value : (() => { try { return JSON.stringify(value); } catch { return String(value); } })();
+  const text =
+    typeof value === 'string'
+      ? value
+      : (() => {
+          try {
+            return JSON.stringify(value);
+          } catch {
+            return String(value);
+          }
+        })();
   return new Error(text ?? String(value), { cause: value });
 }
 
@@ -126,7 +135,10 @@ export function createWriteThroughCache<E extends Record<string, CachedEntity<an
   const { entities, schema, db, namespace, ttlSeconds, observer, logger } = options;
   const stats = options.stats ?? createCacheStats();
   const store = options.store(stats);
-  const warn = (message: string) => (error: unknown, fields: Record<string, unknown> = {}) => logger?.warn({ ...fields, err: toError(error).message }, message);
+  const warn =
+    (message: string) =>
+    (error: unknown, fields: Record<string, unknown> = {}) =>
+      logger?.warn({ ...fields, err: toError(error).message }, message);
   const outbox = options.outbox ?? createOutbox(db, {}, warn('outbox cleanup failed; the reconciler will replay'));
   const settings = { entities, schema, store, stats, namespace, ttlSeconds, observer };
   const reconciler = createReconciler({

@@ -95,11 +95,18 @@ export function createEntries(settings: Pick<CacheSettings, 'entities' | 'schema
       const versionField = versionFields.get(entity)!;
       const version = versionOf(row[versionField]);
       if (version === null) {
-        throw new TypeError(`${entity} ${JSON.stringify(id)}: its row has no integer version in ${versionField} (got ${typeof row[versionField]}); its load must return that field`);
+        throw new TypeError(
+          `${entity} ${JSON.stringify(id)}: its row has no integer version in ${versionField} (got ${typeof row[versionField]}); its load must return that field`,
+        );
       }
       return { key: keyOf(entity, id), version, json: toJson(row), ttlSeconds, shape };
     },
     /** The entry of a deleted entity. */
-    tombstone: (entity: string, id: EntityId): CacheWrite => ({ key: keyOf(entity, id), version: TOMBSTONE_VERSION, json: null, ttlSeconds: tombstoneTtlSeconds }),
+    tombstone: (entity: string, id: EntityId): CacheWrite => ({
+      key: keyOf(entity, id),
+      version: TOMBSTONE_VERSION,
+      json: null,
+      ttlSeconds: tombstoneTtlSeconds,
+    }),
   };
 }

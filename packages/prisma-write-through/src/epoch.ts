@@ -134,8 +134,7 @@ export function withEpochFence(options: EpochFenceOptions): EpochFencedStore {
     generation++;
   };
 
-  const keyIn = (epoch: number, key: string) =>
-    epoch === 1 || !key.startsWith(namespace) ? key : `${namespace}e${epoch}:${key.slice(namespace.length)}`;
+  const keyIn = (epoch: number, key: string) => (epoch === 1 || !key.startsWith(namespace) ? key : `${namespace}e${epoch}:${key.slice(namespace.length)}`);
 
   /**
    * Under a PostgreSQL lock: the latest epoch if it belongs to `identity`; else
@@ -252,10 +251,36 @@ export function withEpochFence(options: EpochFenceOptions): EpochFencedStore {
         },
       ),
     // Fenced: fills and repairs are refused as if a writer held the key (the reconciler retries).
-    write: (entries) => inEpoch(() => entries.map((): WriteOutcome => 'leased'), (key) => store.write(entries.map((e) => ({ ...e, key: key(e.key) })))),
-    lease: (keys, token, leaseMs, ttlSeconds) => inEpoch(() => { throw fenced(); }, (key) => store.lease(keys.map(key), token, leaseMs, ttlSeconds)),
-    release: (token, items) => inEpoch(() => { throw fenced(); }, (key) => store.release(token, items.map((item) => ({ ...item, key: key(item.key), ...(item.write && { write: { ...item.write, key: key(item.write.key) } }) })))),
-    remove: (keys) => inEpoch(() => { throw fenced(); }, (key) => store.remove(keys.map(key))),
+    write: (entries) =>
+      inEpoch(
+        () => entries.map((): WriteOutcome => 'leased'),
+        (key) => store.write(entries.map((e) => ({ ...e, key: key(e.key) }))),
+      ),
+    lease: (keys, token, leaseMs, ttlSeconds) =>
+      inEpoch(
+        () => {
+          throw fenced();
+        },
+        (key) => store.lease(keys.map(key), token, leaseMs, ttlSeconds),
+      ),
+    release: (token, items) =>
+      inEpoch(
+        () => {
+          throw fenced();
+        },
+        (key) =>
+          store.release(
+            token,
+            items.map((item) => ({ ...item, key: key(item.key), ...(item.write && { write: { ...item.write, key: key(item.write.key) } }) })),
+          ),
+      ),
+    remove: (keys) =>
+      inEpoch(
+        () => {
+          throw fenced();
+        },
+        (key) => store.remove(keys.map(key)),
+      ),
     // Fenced: every caller reads the database (nothing may be waited for in a cache being checked).
     // The claim reads the entries too: trusted only as a read is (see `read`), else the database.
     ...(store.claimFills && {

@@ -29,7 +29,10 @@ export class TransactionConflictError extends Error {
     readonly attempts: number,
     options?: { cause?: unknown },
   ) {
-    super(`The change conflicted with concurrent changes (${reason.replace(/_/g, ' ')}) ${attempts} times and was not made: nothing changed, send it again`, options);
+    super(
+      `The change conflicted with concurrent changes (${reason.replace(/_/g, ' ')}) ${attempts} times and was not made: nothing changed, send it again`,
+      options,
+    );
     this.name = 'TransactionConflictError';
   }
 }

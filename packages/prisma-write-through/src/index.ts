@@ -1,5 +1,13 @@
 /** The write-through cache core: domain-free, configured with the cached entities. */
-export { createWriteThroughCache, toError, type WriteThroughCache, type WriteThroughCacheOptions, type EntityLoaders, type RowOf, type Logger } from './cache.js';
+export {
+  createWriteThroughCache,
+  toError,
+  type WriteThroughCache,
+  type WriteThroughCacheOptions,
+  type EntityLoaders,
+  type RowOf,
+  type Logger,
+} from './cache.js';
 export { withCommitListener, type WritePolicy, type CommittedChange, type CommitListener } from './write-through.js';
 export { TRANSIENT_REASONS, transientReason, type TransientReason } from './transient.js';
 export { TOMBSTONE_VERSION, createEntries, type CacheSettings } from './entries.js';

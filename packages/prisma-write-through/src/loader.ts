@@ -5,13 +5,7 @@ import type { FillCoordination } from './fills.js';
 import type { CacheHit, CacheObserver, CacheStats, CacheStore, CacheWrite, CachedEntity, EntityId, FillClaim } from './types.js';
 
 /** What an entity looks like once it went through JSON: dates are ISO strings, and so are BigInts (as decimals). */
-export type Cached<T> = T extends Date | bigint
-  ? string
-  : T extends (infer U)[]
-    ? Cached<U>[]
-    : T extends object
-      ? { [K in keyof T]: Cached<T[K]> }
-      : T;
+export type Cached<T> = T extends Date | bigint ? string : T extends (infer U)[] ? Cached<U>[] : T extends object ? { [K in keyof T]: Cached<T[K]> } : T;
 
 /** Options of `createEntityLoader`. */
 export interface EntityLoaderTestingOptions<Db, Row extends object> {
@@ -64,9 +58,7 @@ export interface EntityLoaderTestingOptions<Db, Row extends object> {
  * When the store fails, the batch reads everything from the database: slower,
  * never wrong.
  */
-export function createEntityLoader<Db, Row extends object>(
-  options: EntityLoaderTestingOptions<Db, Row>,
-): DataLoader<EntityId, Cached<Row> | null> {
+export function createEntityLoader<Db, Row extends object>(options: EntityLoaderTestingOptions<Db, Row>): DataLoader<EntityId, Cached<Row> | null> {
   const { name, entity, db, store, stats, fills } = options;
   const entries = createEntries({ ...options, entities: { [name]: entity } });
   const shape = entries.shapeOf(name);
@@ -157,7 +149,12 @@ export function createEntityLoader<Db, Row extends object>(
     // Without the store's answer (it failed), no claim either: this batch reads the database itself.
     if (rest.length > 0 && storeAnswered && store?.claimFills) {
       // A claim that fails (Redis down): this batch reads the database itself.
-      claims = await store.claimFills(rest.map((i) => keys[i]!), fills.leaseMs).catch(() => claims);
+      claims = await store
+        .claimFills(
+          rest.map((i) => keys[i]!),
+          fills.leaseMs,
+        )
+        .catch(() => claims);
     }
     const won: number[] = [];
     const lost: number[] = [];
@@ -169,8 +166,27 @@ export function createEntityLoader<Db, Row extends object>(
       else if ('won' in claim && !claim.won) lost.push(i);
       else won.push(i);
     });
-    if (won.length > 0) work.push(fly(won.map((i) => ids[i]!), won.map((i) => keys[i]!)).then((rows) => take(rows, won.map((i) => keys[i]!))));
-    if (lost.length > 0) work.push(waitForFills(lost.map((i) => ids[i]!), lost.map((i) => keys[i]!), began, out));
+    if (won.length > 0)
+      work.push(
+        fly(
+          won.map((i) => ids[i]!),
+          won.map((i) => keys[i]!),
+        ).then((rows) =>
+          take(
+            rows,
+            won.map((i) => keys[i]!),
+          ),
+        ),
+      );
+    if (lost.length > 0)
+      work.push(
+        waitForFills(
+          lost.map((i) => ids[i]!),
+          lost.map((i) => keys[i]!),
+          began,
+          out,
+        ),
+      );
     await Promise.all(work);
     return out;
   }
@@ -198,13 +214,21 @@ export function createEntityLoader<Db, Row extends object>(
     stats.fillWaits += keys.length;
     let pending = keys.map((key, i) => ({ key, id: ids[i]! }));
     for (const ms of fills!.waits) {
-      await pause(ms, pending.map((p) => p.key));
+      await pause(
+        ms,
+        pending.map((p) => p.key),
+      );
       const hits = await readStore(pending.map((p) => p.key));
       if (!hits) {
         // The store failed: a flight of this process that started after this batch's began will do, else the database.
         const work: Promise<void>[] = [];
         const take = (from: ReadonlyMap<string, string | null>, own: readonly string[]) => own.forEach((key) => out.set(key, from.get(key) ?? null));
-        pending = joinFlights(pending.map((p) => p.key), began, work, take).map((i) => pending[i]!);
+        pending = joinFlights(
+          pending.map((p) => p.key),
+          began,
+          work,
+          take,
+        ).map((i) => pending[i]!);
         await Promise.all(work);
         break;
       }
@@ -216,7 +240,10 @@ export function createEntityLoader<Db, Row extends object>(
       if (pending.length === 0) return;
     }
     stats.fillWaitTimeouts += pending.length;
-    const rows = await fly(pending.map((p) => p.id), pending.map((p) => p.key));
+    const rows = await fly(
+      pending.map((p) => p.id),
+      pending.map((p) => p.key),
+    );
     for (const { key } of pending) out.set(key, rows.get(key) ?? null);
   }
 

@@ -16,8 +16,7 @@ interface Best {
 }
 
 type Slot =
-  | { kind: 'entry'; version: number; json: string; shape?: string; expiresAt: number }
-  | { kind: 'lease'; tokens: Set<string>; best?: Best; expiresAt: number };
+  { kind: 'entry'; version: number; json: string; shape?: string; expiresAt: number } | { kind: 'lease'; tokens: Set<string>; best?: Best; expiresAt: number };
 
 export interface MemoryStoreTestingOptions {
   stats: CacheStats;
@@ -117,7 +116,12 @@ export function createMemoryStore({ stats, maxEntries = 100_000, compareAndSet =
         const lease: Extract<Slot, { kind: 'lease' }> =
           slot?.kind === 'lease'
             ? slot
-            : { kind: 'lease', tokens: new Set(), best: slot ? { version: slot.version, json: slot.json, shape: slot.shape, ttlSeconds } : undefined, expiresAt: 0 };
+            : {
+                kind: 'lease',
+                tokens: new Set(),
+                best: slot ? { version: slot.version, json: slot.json, shape: slot.shape, ttlSeconds } : undefined,
+                expiresAt: 0,
+              };
         lease.tokens.add(token);
         lease.expiresAt = now() + leaseMs;
         set(key, lease);

@@ -90,10 +90,12 @@ export function createOutbox(db: SqlClient, options: OutboxOptions = {}, onError
     flush() {
       const ids = acknowledged;
       acknowledged = [];
-      flushing = flushing.then(() => remove(db, ids)).catch((error: unknown) => {
-        // Not fatal: the reconciler will replay these rows, which is idempotent.
-        onError(error);
-      });
+      flushing = flushing
+        .then(() => remove(db, ids))
+        .catch((error: unknown) => {
+          // Not fatal: the reconciler will replay these rows, which is idempotent.
+          onError(error);
+        });
       return flushing;
     },
 
@@ -116,9 +118,7 @@ export function createOutbox(db: SqlClient, options: OutboxOptions = {}, onError
     delete: remove,
 
     async backlog(client) {
-      const [row] = await client.$queryRawUnsafe<{ rows: bigint; oldest: Date | null }[]>(
-        `SELECT count(*) AS "rows", min("createdAt") AS "oldest" FROM ${t}`,
-      );
+      const [row] = await client.$queryRawUnsafe<{ rows: bigint; oldest: Date | null }[]>(`SELECT count(*) AS "rows", min("createdAt") AS "oldest" FROM ${t}`);
       return { rows: Number(row?.rows ?? 0), oldestAgeMs: row?.oldest ? Math.max(0, Date.now() - row.oldest.getTime()) : 0 };
     },
 

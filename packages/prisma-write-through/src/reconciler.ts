@@ -146,7 +146,10 @@ export function createReconciler(options: ReconcilerOptions): Reconciler {
       // A key under lease has a writer in flight (or a dead one whose lease will expire): retry it next pass.
       const leased = new Set(writes.filter((_, i) => outcomes[i] === 'leased').map((w) => w.key));
       const done = rows.filter((row) => row.entries.every(([entity, id]) => !entities[entity] || !leased.has(entries.keyOf(entity, id))));
-      await outbox.delete(tx, done.map((row) => row.id));
+      await outbox.delete(
+        tx,
+        done.map((row) => row.id),
+      );
       stats.repairs += done.length;
       leasedLeft = rows.length - done.length;
       return done.length;

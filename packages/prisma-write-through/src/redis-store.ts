@@ -111,7 +111,8 @@ const SHAPED = /^\{"@":"([A-Za-z0-9_-]{1,64})"([,}])/;
 function storedJson({ json, shape }: CacheWrite): string {
   if (json === null) return '';
   if (shape === undefined) return json;
-  if (!SHAPE.test(shape) || !json.startsWith('{')) throw new TypeError(`a cache value with a shape must be a JSON object and its shape match ${SHAPE}, got shape ${JSON.stringify(shape)}`);
+  if (!SHAPE.test(shape) || !json.startsWith('{'))
+    throw new TypeError(`a cache value with a shape must be a JSON object and its shape match ${SHAPE}, got shape ${JSON.stringify(shape)}`);
   return json === '{}' ? `{"@":"${shape}"}` : `{"@":"${shape}",${json.slice(1)}`;
 }
 
@@ -267,10 +268,13 @@ export function createRedisStore({ redis, stats, compareAndSet = true, onRoundTr
 
     async write(entries: readonly CacheWrite[]) {
       if (entries.length === 0) return [];
-      return pipelined<WriteOutcome>(entries.map((e) => e.key), (p, i) => {
-        const e = entries[i]!;
-        void p.wtWrite(e.key, String(e.version), storedJson(e), String(e.ttlSeconds), mode);
-      });
+      return pipelined<WriteOutcome>(
+        entries.map((e) => e.key),
+        (p, i) => {
+          const e = entries[i]!;
+          void p.wtWrite(e.key, String(e.version), storedJson(e), String(e.ttlSeconds), mode);
+        },
+      );
     },
 
     async lease(keys, token, leaseMs, ttlSeconds) {
@@ -280,10 +284,13 @@ export function createRedisStore({ redis, stats, compareAndSet = true, onRoundTr
 
     async release(token, items: readonly CacheRelease[]) {
       if (items.length === 0) return [];
-      return pipelined<WriteOutcome>(items.map((item) => item.key), (p, i) => {
-        const { key, write } = items[i]!;
-        void p.wtRelease(key, token, write ? String(write.version) : '', write ? storedJson(write) : '', String(write?.ttlSeconds ?? 0), mode);
-      });
+      return pipelined<WriteOutcome>(
+        items.map((item) => item.key),
+        (p, i) => {
+          const { key, write } = items[i]!;
+          void p.wtRelease(key, token, write ? String(write.version) : '', write ? storedJson(write) : '', String(write?.ttlSeconds ?? 0), mode);
+        },
+      );
     },
 
     async remove(keys) {

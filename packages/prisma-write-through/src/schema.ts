@@ -86,7 +86,9 @@ function checkEntity(entity: string, cfg: CachedEntity<any, any>, metadata: Enti
     );
   }
   if (!ID_TYPES.has(model.idField.type)) {
-    throw new Error(`${entity}: its id field ${cfg.model}.${idField} is ${model.idField.type}; cache ids are Int or String fields (keyed as text, read back as a number or a string)`);
+    throw new Error(
+      `${entity}: its id field ${cfg.model}.${idField} is ${model.idField.type}; cache ids are Int or String fields (keyed as text, read back as a number or a string)`,
+    );
   }
   const omitted = (cfg.row?.omit ?? []).filter((name) => name === idField || name === model.versionField!.name);
   if (omitted.length > 0) throw new Error(`${entity}: row.omit leaves out ${omitted.join(' and ')}, which every cache entry needs`);
@@ -94,9 +96,13 @@ function checkEntity(entity: string, cfg: CachedEntity<any, any>, metadata: Enti
     const memberModel = metadata.models[member];
     if (!memberModel) throw new Error(`${entity}: member model ${member} is not in the schema`);
     if (!memberModel.fields[field]) throw new Error(`${entity}: member ${member} has no field ${JSON.stringify(field)} holding the ${cfg.model} id`);
-    const key = Object.values(memberModel.relations).find((r) => r.model === cfg.model && r.foreignKeyHolder === 'this' && r.relationFromFields.length === 1 && r.relationFromFields[0] === field);
+    const key = Object.values(memberModel.relations).find(
+      (r) => r.model === cfg.model && r.foreignKeyHolder === 'this' && r.relationFromFields.length === 1 && r.relationFromFields[0] === field,
+    );
     if (key && key.relationToFields[0] !== idField) {
-      throw new Error(`${entity}: member ${member}.${field} references ${cfg.model}.${key.relationToFields[0]}, not its id field ${idField}: a member must hold its root's id`);
+      throw new Error(
+        `${entity}: member ${member}.${field} references ${cfg.model}.${key.relationToFields[0]}, not its id field ${idField}: a member must hold its root's id`,
+      );
     }
   }
   return idField;
@@ -161,8 +167,16 @@ export function resolveSchema(entities: Record<string, CachedEntity<any, any>>, 
         );
       }
       const step = path.path[0]!;
-      if (step.fields.length !== 1) throw new Error(`${target.entity}: the cascade ${describe(from, path)} uses a compound foreign key, which is not supported`);
-      cascades.push({ from, entity: target.entity, model: path.model, field: step.fields[0]!, references: step.referencedFields[0]!, referencesColumn: step.referencedColumns[0]! });
+      if (step.fields.length !== 1)
+        throw new Error(`${target.entity}: the cascade ${describe(from, path)} uses a compound foreign key, which is not supported`);
+      cascades.push({
+        from,
+        entity: target.entity,
+        model: path.model,
+        field: step.fields[0]!,
+        references: step.referencedFields[0]!,
+        referencesColumn: step.referencedColumns[0]!,
+      });
     }
   }
   return { models, cascades };

@@ -84,7 +84,10 @@ export function shapeFingerprint(entity: CachedEntity<any, any>, schema: EntityM
   if (!bySchema) memo.set(schema, (bySchema = new WeakMap()));
   let fingerprint = bySchema.get(entity);
   if (fingerprint === undefined) {
-    fingerprint = createHash('sha256').update(entityShape(entity, schema, name)).digest('hex').slice(0, LENGTH);
+    fingerprint = createHash('sha256')
+      .update(entityShape(entity, schema, name))
+      .digest('hex')
+      .slice(0, LENGTH);
     bySchema.set(entity, fingerprint);
   }
   return fingerprint;

@@ -167,7 +167,10 @@ export function storeContract({ make, ready = async () => {}, entries = madeUp }
         assert.deepEqual(await store.write([plain]), ['written']);
         assert.deepEqual(await store.read([k]), [hitOf(plain)]);
         const [empty, gone] = [key(), key()];
-        await store.write([{ ...value(empty, 1), json: '{}', shape: 'cccc3333' }, { key: gone, version: 5, json: null, ttlSeconds: 60 }]);
+        await store.write([
+          { ...value(empty, 1), json: '{}', shape: 'cccc3333' },
+          { key: gone, version: 5, json: null, ttlSeconds: 60 },
+        ]);
         assert.deepEqual(await store.read([empty]), [{ kind: 'value', version: 1, json: '{}', shape: 'cccc3333' }]);
         assert.deepEqual(await store.write([{ ...value(gone, 5), shape: 'cccc3333' }]), ['older']);
       },
@@ -178,7 +181,11 @@ export function storeContract({ make, ready = async () => {}, entries = madeUp }
         if (!store.claimFills) return;
         const [cold, warm, tomb] = [key(), key(), key()];
         await store.write([value(warm, 4), { key: tomb, version: 2, json: null, ttlSeconds: 60 }]);
-        assert.deepEqual(await store.claimFills([cold, warm, tomb], 150), [{ won: true }, { hit: hitOf(value(warm, 4)) }, { hit: { kind: 'tombstone', version: 2 } }]);
+        assert.deepEqual(await store.claimFills([cold, warm, tomb], 150), [
+          { won: true },
+          { hit: hitOf(value(warm, 4)) },
+          { hit: { kind: 'tombstone', version: 2 } },
+        ]);
         assert.deepEqual(await store.claimFills([cold], 150), [{ won: false }]);
         // A fill that landed is answered to the next claimer, lease or not.
         await store.write([value(cold, 1)]);

@@ -94,28 +94,48 @@ export interface Change {
 }
 
 export const WRITE_OPERATIONS = new Set([
-  'create', 'createMany', 'createManyAndReturn',
-  'update', 'updateMany', 'updateManyAndReturn', 'upsert',
-  'delete', 'deleteMany',
+  'create',
+  'createMany',
+  'createManyAndReturn',
+  'update',
+  'updateMany',
+  'updateManyAndReturn',
+  'upsert',
+  'delete',
+  'deleteMany',
 ]);
 
 /** Nested-write verbs that change rows of the related model. */
 const NESTED_WRITES = new Set([
-  'create', 'createMany', 'connectOrCreate', 'update', 'updateMany', 'upsert',
-  'delete', 'deleteMany', 'set', 'disconnect', 'connect',
+  'create',
+  'createMany',
+  'connectOrCreate',
+  'update',
+  'updateMany',
+  'upsert',
+  'delete',
+  'deleteMany',
+  'set',
+  'disconnect',
+  'connect',
 ]);
 
 /** What a Prisma model is to the cache. */
-type ModelRole =
-  | { kind: 'root'; entity: string; idField: string; versionField: string }
-  | { kind: 'member'; entity: string; field: string };
+type ModelRole = { kind: 'root'; entity: string; idField: string; versionField: string } | { kind: 'member'; entity: string; field: string };
 
 /**
  * Where a delete in one model cascades to: rows of `model` whose `field`
  * holds the deleted rows' `references` (read from them before the delete).
  */
-interface Cascade { entity: string; model: string; field: string; references: string; referencesColumn: string; rootField: string; isRoot: boolean }
-
+interface Cascade {
+  entity: string;
+  model: string;
+  field: string;
+  references: string;
+  referencesColumn: string;
+  rootField: string;
+  isRoot: boolean;
+}
 
 function add(map: Map<string, Set<EntityId>>, entity: string, ids: Iterable<EntityId>) {
   let set = map.get(entity);
@@ -240,7 +260,10 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
     /** The values of `field` in the deleted rows: what the reached rows' foreign keys hold. */
     const valuesOf = (field: string) => [...new Set(deleted.map((r) => r[field]).filter((v) => v !== null && v !== undefined))];
     const roots = async (c: Cascade) => {
-      const rows: Args[] = await delegateOf(changes.tx, c.model).findMany({ where: { [c.field]: { in: valuesOf(c.references) } }, select: { [c.rootField]: true } });
+      const rows: Args[] = await delegateOf(changes.tx, c.model).findMany({
+        where: { [c.field]: { in: valuesOf(c.references) } },
+        select: { [c.rootField]: true },
+      });
       return [...new Set(rows.map((r) => r[c.rootField] as EntityId))];
     };
     /** Bumps (and so locks) the aggregates not yet bumped by this transaction. */
@@ -320,7 +343,12 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
           return result;
         }
         const omitted = new Set(row.omit ?? []);
-        touchRows(changes, entity, ids, rows.map((r) => fieldsOf(r, (name) => !omitted.has(name))));
+        touchRows(
+          changes,
+          entity,
+          ids,
+          rows.map((r) => fieldsOf(r, (name) => !omitted.has(name))),
+        );
         return Array.isArray(result) ? rows.map((r) => narrow(r, args)) : narrow(result, args);
       }
       // Counting forms run in their returning form (through these hooks again), so the changed rows are known exactly.
@@ -350,7 +378,11 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
         const result = await query({ where: { AND: [args.where ?? {}, { [idField]: { in: ids } }] } });
         const left: Args[] = await delegate.findMany({ where: { [idField]: { in: ids } }, select: { [idField]: true } });
         const kept = new Set(left.map((r) => r[idField] as EntityId));
-        add(changes.deleted, entity, ids.filter((id) => !kept.has(id)));
+        add(
+          changes.deleted,
+          entity,
+          ids.filter((id) => !kept.has(id)),
+        );
         touchRows(changes, entity, kept);
         return result;
       }
@@ -374,10 +406,18 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
         }
         if (operation === 'updateManyAndReturn') {
           const before: Args[] = await delegate.findMany({ where: args.where, select: { [field]: true }, distinct: [field] });
-          add(changes.bumped, entity, before.map((r) => r[field]));
+          add(
+            changes.bumped,
+            entity,
+            before.map((r) => r[field]),
+          );
         }
         const result = await query(selecting(args, field));
-        add(changes.bumped, entity, (Array.isArray(result) ? result : [result]).map((r: Args) => r[field]));
+        add(
+          changes.bumped,
+          entity,
+          (Array.isArray(result) ? result : [result]).map((r: Args) => r[field]),
+        );
         return result;
       }
       case 'createMany': {
@@ -425,16 +465,13 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
         // (whatever field the cascades' foreign keys reference, its id or another unique).
         if (operation === 'delete' || operation === 'deleteMany') {
           const delegate = delegateOf(changes.tx, model);
-          const found: Args[] = operation === 'delete'
-            ? [await delegate.findUnique({ where: args.where })].filter(Boolean)
-            : await delegate.findMany({ where: args.where });
+          const found: Args[] =
+            operation === 'delete' ? [await delegate.findUnique({ where: args.where })].filter(Boolean) : await delegate.findMany({ where: args.where });
           await recordCascades(changes, model, found);
         }
         return query(args);
       }
-      return role.kind === 'root'
-        ? writeRoot(changes, role, model, operation, args, query)
-        : writeMember(changes, role, model, operation, args, query);
+      return role.kind === 'root' ? writeRoot(changes, role, model, operation, args, query) : writeMember(changes, role, model, operation, args, query);
     },
 
     /**
@@ -477,7 +514,11 @@ export function createWriteTracker({ entities, schema, trackBulkWrites = true }:
           found.add(row[idField]);
           result.push({ entity, id: row[idField], row });
         }
-        add(changes.deleted, entity, live.filter((id) => !found.has(id)));
+        add(
+          changes.deleted,
+          entity,
+          live.filter((id) => !found.has(id)),
+        );
       }
       for (const [entity, ids] of changes.deleted) for (const id of ids) result.push({ entity, id, row: null });
       return result;

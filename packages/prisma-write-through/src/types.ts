@@ -198,5 +198,22 @@ export interface CacheStats {
 
 /** Counters at zero, to share between the write-through, the loaders, the reconciler and the store. */
 export function createCacheStats(): CacheStats {
-  return { readRoundTrips: 0, writeRoundTrips: 0, hits: 0, misses: 0, shapeMisses: 0, readFailures: 0, fencedReads: 0, writeFailures: 0, leaseFailures: 0, repairs: 0, transactionRetries: 0, transactionConflicts: 0, fillJoins: 0, fillWaits: 0, fillWaitTimeouts: 0, entities: {} };
+  return {
+    readRoundTrips: 0,
+    writeRoundTrips: 0,
+    hits: 0,
+    misses: 0,
+    shapeMisses: 0,
+    readFailures: 0,
+    fencedReads: 0,
+    writeFailures: 0,
+    leaseFailures: 0,
+    repairs: 0,
+    transactionRetries: 0,
+    transactionConflicts: 0,
+    fillJoins: 0,
+    fillWaits: 0,
+    fillWaitTimeouts: 0,
+    entities: {},
+  };
 }

@@ -153,11 +153,16 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
   const onWriteError = options.onWriteError ?? (() => {});
   const transactionRetries = options.transactionRetries ?? 3;
   const retryBackoffMs = options.retryBackoffMs ?? 20;
-  if (!Number.isInteger(transactionRetries) || transactionRetries < 0) throw new TypeError(`transactionRetries must be an integer >= 0, got ${transactionRetries}`);
+  if (!Number.isInteger(transactionRetries) || transactionRetries < 0)
+    throw new TypeError(`transactionRetries must be an integer >= 0, got ${transactionRetries}`);
   const units = new AsyncLocalStorage<UnitOfWork>();
 
   if (!options.schema?.models) throw new TypeError('withWriteThrough: `schema` must be the entity metadata emitted by the prisma-write-through generator');
-  const tracker = createWriteTracker({ entities: options.entities, schema: resolveSchema(options.entities, options.schema), trackBulkWrites: options.remedies?.trackBulkWrites });
+  const tracker = createWriteTracker({
+    entities: options.entities,
+    schema: resolveSchema(options.entities, options.schema),
+    trackBulkWrites: options.remedies?.trackBulkWrites,
+  });
 
   /** The cache entry a change becomes: the row, or a tombstone (or a removal, with tombstones off). */
   function entryOf(change: Change): CacheWrite | null {
@@ -170,7 +175,13 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
     unit.changed = await tracker.collect(unit.changes!, { readBack: !invalidate });
     if (unit.changed.length === 0) return;
     unit.keys = unit.changed.map((c) => entries.keyOf(c.entity, c.id));
-    const [recorded, leased] = await Promise.allSettled([outbox?.record(tx, unit.changed.map((c) => [c.entity, c.id])), lease(unit)]);
+    const [recorded, leased] = await Promise.allSettled([
+      outbox?.record(
+        tx,
+        unit.changed.map((c) => [c.entity, c.id]),
+      ),
+      lease(unit),
+    ]);
     if (recorded.status === 'rejected') throw recorded.reason;
     unit.outboxId = recorded.value;
     if (leased.status === 'rejected') throw leased.reason;
@@ -224,7 +235,10 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
       }
       let outcomes: WriteOutcome[];
       if (unit.leased) {
-        outcomes = await store.release(unit.token, unit.keys.map((key, i): CacheRelease => ({ key, write: entries[i] ?? undefined })));
+        outcomes = await store.release(
+          unit.token,
+          unit.keys.map((key, i): CacheRelease => ({ key, write: entries[i] ?? undefined })),
+        );
       } else {
         // Leases off (tests only): a value refused because someone else holds a lease
         // is not known to have arrived, so the outbox row stays for the reconciler.
@@ -243,7 +257,12 @@ export function withWriteThrough<Client extends { $extends: (...a: any[]) => any
   /** After a rollback: leave the leases without values (best effort; they expire anyway). */
   async function abandon(unit: UnitOfWork) {
     if (!unit.leased) return;
-    await store.release(unit.token, unit.keys.map((key) => ({ key }))).catch((error: unknown) => onWriteError(error, unit.keys));
+    await store
+      .release(
+        unit.token,
+        unit.keys.map((key) => ({ key })),
+      )
+      .catch((error: unknown) => onWriteError(error, unit.keys));
   }
 
   let client: any;

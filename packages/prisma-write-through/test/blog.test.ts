@@ -125,11 +125,22 @@ describe('relations', () => {
       joinTable: null,
     });
     // A self-relation: each side finds the other, not itself.
-    expect(meta.models.Comment!.relations.replies).toMatchObject({ foreignKeyHolder: 'related', relationFromFields: ['parentId'], relationToFields: ['uuid'], fromColumns: ['parent_uuid'], toColumns: ['comment_uuid'] });
+    expect(meta.models.Comment!.relations.replies).toMatchObject({
+      foreignKeyHolder: 'related',
+      relationFromFields: ['parentId'],
+      relationToFields: ['uuid'],
+      fromColumns: ['parent_uuid'],
+      toColumns: ['comment_uuid'],
+    });
   });
 
   it("describes an implicit many-to-many through Prisma's join table", () => {
-    expect(meta.models.Post!.relations.tags).toMatchObject({ foreignKeyHolder: 'joinTable', relationFromFields: [], onDelete: 'Cascade', joinTable: { name: '_PostToTag', column: 'A' } });
+    expect(meta.models.Post!.relations.tags).toMatchObject({
+      foreignKeyHolder: 'joinTable',
+      relationFromFields: [],
+      onDelete: 'Cascade',
+      joinTable: { name: '_PostToTag', column: 'A' },
+    });
     expect(meta.models.Tag!.relations.posts).toMatchObject({ foreignKeyHolder: 'joinTable', joinTable: { name: '_PostToTag', column: 'B' } });
   });
 });
@@ -196,11 +207,13 @@ describe('configuration errors', () => {
 
   it('parses the block strictly', () => {
     expect(parseGeneratorConfig({})).toEqual({});
-    expect(parseGeneratorConfig({ versionField: 'rev', idFields: 'Comment.uuid, Tag.label' })).toEqual({ versionField: 'rev', idFields: { Comment: 'uuid', Tag: 'label' } });
+    expect(parseGeneratorConfig({ versionField: 'rev', idFields: 'Comment.uuid, Tag.label' })).toEqual({
+      versionField: 'rev',
+      idFields: { Comment: 'uuid', Tag: 'label' },
+    });
     expect(() => parseGeneratorConfig({ versionFeild: 'rev' })).toThrow(GeneratorConfigError);
     expect(() => parseGeneratorConfig({ versionField: ['a', 'b'] })).toThrow(/one field name/);
     expect(() => parseGeneratorConfig({ idFields: ['Comment'] })).toThrow(/"Model.field"/);
     expect(() => parseGeneratorConfig({ idFields: ['Comment.uuid', 'Comment.body'] })).toThrow(/two fields for Comment/);
   });
 });
-

@@ -7,7 +7,15 @@
  */
 import { EventEmitter } from 'node:events';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CAPTURE_CHANNEL, captureTriggers, changeCaptureSql, createChangeListener, type CachedEntity, type EntityMetadata, type NotificationConnection } from '../src/index.js';
+import {
+  CAPTURE_CHANNEL,
+  captureTriggers,
+  changeCaptureSql,
+  createChangeListener,
+  type CachedEntity,
+  type EntityMetadata,
+  type NotificationConnection,
+} from '../src/index.js';
 import { buildEntityMetadata } from '../src/generator/index.js';
 import { blogSchema, dmmfOf, optionsOf } from './support.js';
 
@@ -30,7 +38,9 @@ describe('captureTriggers', () => {
 
   it('refuses what the schema does not have', () => {
     expect(() => captureTriggers({ Thing: { model: 'Thing', load } }, meta)).toThrow('Thing: model Thing is not in the schema');
-    expect(() => captureTriggers({ Post: { model: 'Post', members: { Comment: 'nope' }, load } }, meta)).toThrow('Post: member Comment.nope is not in the schema');
+    expect(() => captureTriggers({ Post: { model: 'Post', members: { Comment: 'nope' }, load } }, meta)).toThrow(
+      'Post: member Comment.nope is not in the schema',
+    );
   });
 
   it('the shipped SQL creates the function the statements name, notifying the channel the listener uses', () => {

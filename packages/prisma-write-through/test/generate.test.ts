@@ -49,7 +49,10 @@ describe('prisma generate', () => {
 
   it('emits a module that compiles under strict TypeScript, with the package types and literal types', async () => {
     const check = path.join(dir, 'generated', 'check.ts');
-    const typesModule = path.relative(path.dirname(check), path.join(packageDir, 'src', 'generator', 'types.js')).split(path.sep).join('/');
+    const typesModule = path
+      .relative(path.dirname(check), path.join(packageDir, 'src', 'generator', 'types.js'))
+      .split(path.sep)
+      .join('/');
     await writeFile(
       check,
       `import type * as Pkg from '${typesModule}';
@@ -110,7 +113,15 @@ describe('generateEntityModule', () => {
     const dmmf = await dmmfOf(blogSchema);
     const file = path.join(dir, 'direct', 'nested', 'meta.ts');
     const options = {
-      generator: { name: 'entities', output: { value: file, fromEnvVar: null }, provider: { value: 'x', fromEnvVar: null }, config: {}, binaryTargets: [], previewFeatures: [], sourceFilePath: blogSchema },
+      generator: {
+        name: 'entities',
+        output: { value: file, fromEnvVar: null },
+        provider: { value: 'x', fromEnvVar: null },
+        config: {},
+        binaryTargets: [],
+        previewFeatures: [],
+        sourceFilePath: blogSchema,
+      },
       otherGenerators: [],
       schemaPath: blogSchema,
       dmmf,
@@ -126,7 +137,9 @@ describe('generateEntityModule', () => {
     // Without idFields, Comment is not cacheable.
     expect(await readFile(file, 'utf8')).toContain("cacheableModels = ['Author', 'Category', 'Post'] as const");
     await expect(generateEntityModule({ ...options, generator: { ...options.generator, output: null } })).rejects.toThrow(/set output/);
-    await expect(generateEntityModule({ ...options, generator: { ...options.generator, config: { idField: 'Comment.uuid' } } })).rejects.toThrow(/unknown setting idField/);
+    await expect(generateEntityModule({ ...options, generator: { ...options.generator, config: { idField: 'Comment.uuid' } } })).rejects.toThrow(
+      /unknown setting idField/,
+    );
   });
 
   it('names an output folder entities.ts; asks Prisma for no engine', () => {

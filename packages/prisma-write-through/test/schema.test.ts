@@ -59,7 +59,10 @@ describe('on the blog schema (mapped tables and columns, SetNull, SetDefault, a 
   });
 
   it('uses mapped table and column names', () => {
-    expect(resolveSchema({ Author: entity('Author') }, meta)).toMatchObject({ cascades: [], models: { Author: { table: 'authors', idField: 'id', idColumn: 'author_id' } } });
+    expect(resolveSchema({ Author: entity('Author') }, meta)).toMatchObject({
+      cascades: [],
+      models: { Author: { table: 'authors', idField: 'id', idColumn: 'author_id' } },
+    });
   });
 
   it('a post with its comments: refuses an author delete that nulls Post.editorId (a root row changed in place), naming the path', () => {
@@ -78,9 +81,12 @@ describe('on the blog schema (mapped tables and columns, SetNull, SetDefault, a 
   });
 
   it('refuses a cascade of more than one step that does not go through the entity root', () => {
-    expect(() => resolveSchema({ Comment: entity('Comment', { idField: 'uuid' }) }, only((p) => p.action === 'delete' && !p.cyclic))).toThrow(
-      /^Comment: a delete of Author reaches its Comment rows in 2 steps \(Author -> Post.authorId \(Cascade\) -> Comment.postId \(Cascade\)\)/,
-    );
+    expect(() =>
+      resolveSchema(
+        { Comment: entity('Comment', { idField: 'uuid' }) },
+        only((p) => p.action === 'delete' && !p.cyclic),
+      ),
+    ).toThrow(/^Comment: a delete of Author reaches its Comment rows in 2 steps \(Author -> Post.authorId \(Cascade\) -> Comment.postId \(Cascade\)\)/);
   });
 
   it('refuses a model without a version field, naming the field and the setting', () => {
@@ -90,7 +96,12 @@ describe('on the blog schema (mapped tables and columns, SetNull, SetDefault, a 
   });
 
   it('keys an entity by the unique named in idFields, and says how to key by another unique', () => {
-    expect(resolveSchema({ Comment: entity('Comment', { idField: 'uuid' }) }, only(() => false)).models.Comment).toMatchObject({ idField: 'uuid', idColumn: 'comment_uuid' });
+    expect(
+      resolveSchema(
+        { Comment: entity('Comment', { idField: 'uuid' }) },
+        only(() => false),
+      ).models.Comment,
+    ).toMatchObject({ idField: 'uuid', idColumn: 'comment_uuid' });
     expect(() => resolveSchema({ Author: entity('Author', { idField: 'email' }) }, meta)).toThrow(
       'Author: idField is "email", but the id of Author is "id"; set idField to it, or key the cache by email: idFields = ["Author.email"] in the generator block',
     );
@@ -105,7 +116,10 @@ describe('on the cached-blog schema (a version field named rev, ids that are a u
   });
 
   it('takes the version field and the ids from the metadata, and the cascades with the field their foreign key references', () => {
-    const { models, cascades } = resolveSchema({ Author: entity('Author', { idField: 'handle' }), Post: entity('Post', { members: { Comment: 'postId' } }) }, meta);
+    const { models, cascades } = resolveSchema(
+      { Author: entity('Author', { idField: 'handle' }), Post: entity('Post', { members: { Comment: 'postId' } }) },
+      meta,
+    );
     expect(models.Author).toMatchObject({ table: 'authors', idField: 'handle', idColumn: 'handle', versionField: 'rev' });
     expect(models.Comment).toMatchObject({ idField: 'uuid', versionField: 'rev' });
     // Comments point at the author's @id (author_id), not at the handle the cache keys authors by.
@@ -125,12 +139,14 @@ describe('on the cached-blog schema (a version field named rev, ids that are a u
   });
 
   it('refuses a row entity that omits its id or its version field', () => {
-    expect(() => resolveSchema({ Post: entity('Post', { row: { omit: ['rev'] } }) }, meta)).toThrow('Post: row.omit leaves out rev, which every cache entry needs');
+    expect(() => resolveSchema({ Post: entity('Post', { row: { omit: ['rev'] } }) }, meta)).toThrow(
+      'Post: row.omit leaves out rev, which every cache entry needs',
+    );
   });
 
   it('refuses members that point at another field of the root than its id', () => {
     expect(() => resolveSchema({ Author: entity('Author', { idField: 'handle', members: { Comment: 'authorId' } }) }, meta)).toThrow(
-      'Author: member Comment.authorId references Author.id, not its id field handle: a member must hold its root\'s id',
+      "Author: member Comment.authorId references Author.id, not its id field handle: a member must hold its root's id",
     );
   });
 

@@ -71,13 +71,19 @@ describe('shape fingerprints', () => {
   });
 
   it.each([
-    ['a field added', migrate('Product', '  stock       Int         @default(0)\n', '  stock       Int         @default(0)\n  weightGrams Int         @default(0)\n')],
+    [
+      'a field added',
+      migrate('Product', '  stock       Int         @default(0)\n', '  stock       Int         @default(0)\n  weightGrams Int         @default(0)\n'),
+    ],
     ['a field renamed', migrate('Product', '  priceCents  Int\n', '  unitPrice   Int\n')],
     ['a field renamed, its column kept (@map)', migrate('Product', '  priceCents  Int\n', '  unitPrice   Int @map("priceCents")\n')],
     ['a field dropped', migrate('Product', '  description String      @default("")\n', '')],
     ['a field retyped', migrate('Product', '  stock       Int         @default(0)\n', '  stock       BigInt      @default(0)\n')],
     ['a field made optional', migrate('Product', '  description String      @default("")\n', '  description String?\n')],
-    ['a native type changed', migrate('Product', '  createdAt   DateTime    @default(now())\n', '  createdAt   DateTime    @default(now()) @db.Timestamptz(3)\n')],
+    [
+      'a native type changed',
+      migrate('Product', '  createdAt   DateTime    @default(now())\n', '  createdAt   DateTime    @default(now()) @db.Timestamptz(3)\n'),
+    ],
   ])('change with %s on the model, for that entity only', async (_, migrated) => {
     const fps = await after(migrated);
     expect(fps.Product).not.toBe(base.Product);

@@ -36,11 +36,19 @@ describe('the storefront schema', () => {
       onDelete: 'Cascade',
     });
     // The back side describes the same foreign key.
-    expect(meta.models.User!.relations.cart).toMatchObject({ model: 'Cart', foreignKeyHolder: 'related', relationFromFields: ['userId'], relationToFields: ['id'], onDelete: 'Cascade' });
+    expect(meta.models.User!.relations.cart).toMatchObject({
+      model: 'Cart',
+      foreignKeyHolder: 'related',
+      relationFromFields: ['userId'],
+      relationToFields: ['id'],
+      onDelete: 'Cascade',
+    });
   });
 
   it('marks the cacheable models: the three with a version field and a single id', () => {
-    const cacheable = Object.values(meta.models).filter((m) => m.cacheable).map((m) => m.name);
+    const cacheable = Object.values(meta.models)
+      .filter((m) => m.cacheable)
+      .map((m) => m.name);
     expect(cacheable).toEqual(['Cart', 'Product', 'User']);
     expect(meta.models.CartItem!.idField).toBeNull();
     expect(meta.models.CartItem!.primaryKey).toEqual(['cartId', 'productId']);

@@ -45,7 +45,10 @@ export async function prismaGenerate(schemaText: string, dir: string): Promise<s
   await chmod(stub, 0o755);
   await writeFile(path.join(dir, 'package.json'), '{ "type": "module" }\n');
   const schemaPath = path.join(dir, 'schema.prisma');
-  await writeFile(schemaPath, schemaText.replace(PROVIDER, (_, space: string) => `provider${space}= ${JSON.stringify(`"${process.execPath}" "${tsxCli}" "${generatorSource}"`)}`));
+  await writeFile(
+    schemaPath,
+    schemaText.replace(PROVIDER, (_, space: string) => `provider${space}= ${JSON.stringify(`"${process.execPath}" "${tsxCli}" "${generatorSource}"`)}`),
+  );
   const { stdout } = await promisify(execFile)(process.execPath, [prismaCli, 'generate', '--schema', schemaPath], {
     cwd: dir,
     env: { ...process.env, PRISMA_SCHEMA_ENGINE_BINARY: stub, CHECKPOINT_DISABLE: '1', PRISMA_HIDE_UPDATE_MESSAGE: '1' },

@@ -49,11 +49,6 @@ function seeingOwnWrites(all: Resolvers): Resolvers {
   return { ...all, Mutation: Object.fromEntries(mutations) } as Resolvers;
 }
 
-export const resolvers: Resolvers = seeingOwnWrites(mergeResolvers(
-  { DateTime, SafeInt: GraphQLSafeInt },
-  nodeResolvers,
-  userResolvers,
-  productResolvers,
-  cartResolvers,
-  orderResolvers,
-));
+export const resolvers: Resolvers = seeingOwnWrites(
+  mergeResolvers({ DateTime, SafeInt: GraphQLSafeInt }, nodeResolvers, userResolvers, productResolvers, cartResolvers, orderResolvers),
+);

@@ -35,7 +35,12 @@ export const orderResolvers: Resolvers = {
         include: { items: { orderBy: { id: 'asc' } } },
       });
       for (const row of rows) ctx.loaders.order.prime(row.id, row);
-      return connection(rows.map((r) => r.id), page.size, rows, page.after !== undefined);
+      return connection(
+        rows.map((r) => r.id),
+        page.size,
+        rows,
+        page.after !== undefined,
+      );
     },
   },
   Order: {
@@ -71,7 +76,13 @@ export const orderResolvers: Resolvers = {
               { productId, sku: short?.sku ?? null, requested: item.quantity, available: short?.stock ?? 0 },
             );
           }
-          lines.push({ productId: product.id, productName: product.name, productSku: product.sku, quantity: item.quantity, unitPriceCents: product.priceCents });
+          lines.push({
+            productId: product.id,
+            productName: product.name,
+            productSku: product.sku,
+            quantity: item.quantity,
+            unitPriceCents: product.priceCents,
+          });
         }
         const totalCents = BigInt(lines.reduce((sum, line) => sum + line.quantity * line.unitPriceCents, 0));
         const created = await tx.order.create({

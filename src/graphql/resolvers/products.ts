@@ -29,7 +29,12 @@ export const productResolvers: Resolvers = {
       });
       const ids = keys.map((k) => k.id);
       const nodes = await ctx.loaders.product.loadMany(ids.slice(0, page.size));
-      return connection(ids, page.size, nodes.map((n) => (n instanceof Error ? null : n)), page.after !== undefined);
+      return connection(
+        ids,
+        page.size,
+        nodes.map((n) => (n instanceof Error ? null : n)),
+        page.after !== undefined,
+      );
     },
   },
   Product: {

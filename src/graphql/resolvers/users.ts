@@ -68,10 +68,13 @@ export const userResolvers: Resolvers = {
       // account, so the limits say nothing about which emails exist); a success gives them back below.
       const { ip, limiter } = securityOf(ctx);
       const attempt = await countLogIn(limiter, ip, address ?? `not an address: ${input.email.trim().slice(0, 254)}`);
-      const account = address === null ? null : await ctx.services.rawDb.user.findUnique({
-        where: { email: address },
-        select: { id: true, passwordHash: true },
-      });
+      const account =
+        address === null
+          ? null
+          : await ctx.services.rawDb.user.findUnique({
+              where: { email: address },
+              select: { id: true, passwordHash: true },
+            });
       // Verify against a decoy when there is no account or the password is too long to be
       // anyone's: same work, same time, same answer.
       const plausible = input.password.length <= LIMITS.password.max;

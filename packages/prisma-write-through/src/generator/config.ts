@@ -38,7 +38,9 @@ const IDENTIFIER = /^[A-Za-z][A-Za-z0-9_]*$/;
 export function parseGeneratorConfig(config: RawGeneratorConfig): Pick<MetadataOptions, 'versionField' | 'idFields'> {
   const unknown = Object.keys(config).filter((k) => config[k] !== undefined && !(CONFIG_KEYS as readonly string[]).includes(k));
   if (unknown.length > 0) {
-    throw new GeneratorConfigError(`unknown setting${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} in the generator block (known: ${CONFIG_KEYS.join(', ')})`);
+    throw new GeneratorConfigError(
+      `unknown setting${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} in the generator block (known: ${CONFIG_KEYS.join(', ')})`,
+    );
   }
   const options: Pick<MetadataOptions, 'versionField' | 'idFields'> = {};
 

@@ -60,7 +60,9 @@ function sortedRecord<T>(entries: Iterable<[string, T]>): Record<string, T> {
 function asAction(value: string | undefined, where: string): ReferentialAction | null {
   if (value === undefined || value === null) return null;
   if ((REFERENTIAL_ACTIONS as readonly string[]).includes(value)) return value as ReferentialAction;
-  throw new EntityMetadataError(`${where}: unknown referential action ${JSON.stringify(value)} in the DMMF (expected one of ${REFERENTIAL_ACTIONS.join(', ')})`);
+  throw new EntityMetadataError(
+    `${where}: unknown referential action ${JSON.stringify(value)} in the DMMF (expected one of ${REFERENTIAL_ACTIONS.join(', ')})`,
+  );
 }
 
 const column = (field: DMMF.Field) => field.dbName ?? field.name;
@@ -104,7 +106,8 @@ export function buildEntityMetadata(datamodel: Pick<DMMF.Datamodel, 'models'>, o
     if (!model) throw new EntityMetadataError(`idFields: no model ${modelName} in the schema (models: ${[...models.keys()].sort(byName).join(', ')})`);
     const field = model.fields.find((f) => f.name === fieldName);
     if (!field) throw new EntityMetadataError(`idFields: model ${modelName} has no field ${fieldName}`);
-    if (field.kind === 'object' || field.isList) throw new EntityMetadataError(`idFields: ${modelName}.${fieldName} is a ${field.kind === 'object' ? 'relation' : 'list'} field, not a scalar`);
+    if (field.kind === 'object' || field.isList)
+      throw new EntityMetadataError(`idFields: ${modelName}.${fieldName} is a ${field.kind === 'object' ? 'relation' : 'list'} field, not a scalar`);
     if (!isSingleFieldUnique(model, fieldName)) {
       throw new EntityMetadataError(`idFields: ${modelName}.${fieldName} is not unique on its own (it needs @id, @unique or a one-field @@unique)`);
     }
@@ -328,7 +331,9 @@ export function deriveCascades(models: Readonly<Record<string, Pick<ModelMetadat
         const cyclic = action === 'delete' && onPath.has(step.model);
         paths.push({ model: step.model, action, path: next, cyclic });
         if (paths.length > maxPaths) {
-          throw new EntityMetadataError(`deleting ${root} reaches other models through more than ${maxPaths} paths of referential actions; raise maxCascadePaths if this is expected`);
+          throw new EntityMetadataError(
+            `deleting ${root} reaches other models through more than ${maxPaths} paths of referential actions; raise maxCascadePaths if this is expected`,
+          );
         }
         if (action === 'delete' && !cyclic) walk(step.model, next, new Set([...onPath, step.model]));
       }

@@ -21,7 +21,13 @@ beforeAll(async () => {
   database = await createDatabase();
   raw = database.client();
   redis = await connectRedis();
-  cache = createWriteThroughCache({ entities: aggregate, schema: entityMetadata, store: (stats) => createRedisStore({ redis, stats }), db: raw, namespace: newNamespace() });
+  cache = createWriteThroughCache({
+    entities: aggregate,
+    schema: entityMetadata,
+    store: (stats) => createRedisStore({ redis, stats }),
+    db: raw,
+    namespace: newNamespace(),
+  });
 });
 afterAll(async () => {
   redis?.disconnect();
@@ -63,7 +69,9 @@ describe('writes outside the extension', () => {
   });
 
   it('without them, the cache keeps serving the old rows (the race shows)', async () => {
-    await database.sql('DROP TRIGGER authors_write_through_capture ON authors; DROP TRIGGER posts_write_through_capture ON posts; DROP TRIGGER comments_write_through_capture ON comments;');
+    await database.sql(
+      'DROP TRIGGER authors_write_through_capture ON authors; DROP TRIGGER posts_write_through_capture ON posts; DROP TRIGGER comments_write_through_capture ON comments;',
+    );
     const { author, post } = await cachedAuthorAndPost('grace');
     const after = await outOfBand(author, post);
     expect(after.author).toMatchObject({ handle: 'grace', name: 'Ada', rev: 1 });

@@ -18,7 +18,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createCacheStats, createEntries, createRedisStore, createWriteThroughCache, withCommitListener, type CommittedChange, type EntityId } from '../../src/index.js';
+import {
+  createCacheStats,
+  createEntries,
+  createRedisStore,
+  createWriteThroughCache,
+  withCommitListener,
+  type CommittedChange,
+  type EntityId,
+} from '../../src/index.js';
 import { createEntityLoader, createRedisStore as createTestingRedisStore, withWriteThrough } from '../../src/testing.js';
 import { aggregate, connectRedis, createDatabase, entityMetadata, newNamespace, type PrismaClient, type TestDatabase } from './support.js';
 
@@ -50,7 +58,14 @@ interface Instance {
 async function protectedInstance(namespace: string, connectionName: string): Promise<Instance> {
   const prisma = database.client(6);
   const redis = await connectRedis(connectionName);
-  const cache = createWriteThroughCache({ entities: aggregate, schema: entityMetadata, store: (stats) => createRedisStore({ redis, stats }), db: prisma, namespace, leaseMs: 1000 });
+  const cache = createWriteThroughCache({
+    entities: aggregate,
+    schema: entityMetadata,
+    store: (stats) => createRedisStore({ redis, stats }),
+    db: prisma,
+    namespace,
+    leaseMs: 1000,
+  });
   cache.reconciler.start();
   const db = cache.extend(prisma);
   return {
@@ -112,14 +127,23 @@ const pick = <T>(list: readonly T[]): T => list[Math.floor(Math.random() * list.
 /** Kills every Redis connection named `name` (only the run's own: the server may be shared). */
 async function killConnections(name: string): Promise<number> {
   const list = (await admin.client('LIST')) as string;
-  const ids = list.split('\n').filter((line) => line.includes(` name=${name} `)).map((line) => /^id=(\d+)/.exec(line)![1]!);
+  const ids = list
+    .split('\n')
+    .filter((line) => line.includes(` name=${name} `))
+    .map((line) => /^id=(\d+)/.exec(line)![1]!);
   for (const id of ids) await admin.client('KILL', 'ID', id).catch(() => {});
   return ids.length;
 }
 
 async function consistencyRun(
   make: typeof protectedInstance,
-  { durationMs, minWrites, converge, writers = 6, readers = 6 }: { durationMs: number; minWrites: number; converge: boolean; writers?: number; readers?: number },
+  {
+    durationMs,
+    minWrites,
+    converge,
+    writers = 6,
+    readers = 6,
+  }: { durationMs: number; minWrites: number; converge: boolean; writers?: number; readers?: number },
 ): Promise<Report> {
   const namespace = newNamespace();
   const connectionName = `pwt-check-${randomBytes(4).toString('hex')}`;
@@ -130,7 +154,9 @@ async function consistencyRun(
   const authors = await Promise.all(handles.map((handle) => raw.author.create({ data: { handle, name: handle } })));
   const posts: number[] = [];
   for (let i = 0; i < 6; i++) {
-    const post = await raw.post.create({ data: { authorId: pick(authors).id, title: `Post ${i}`, comments: { create: [{ authorId: pick(authors).id, body: 'first' }] } } });
+    const post = await raw.post.create({
+      data: { authorId: pick(authors).id, title: `Post ${i}`, comments: { create: [{ authorId: pick(authors).id, body: 'first' }] } },
+    });
     posts.push(post.id);
   }
   const live = new Set(posts);
@@ -180,7 +206,10 @@ async function consistencyRun(
     ];
     let committed: readonly CommittedChange[] = [];
     try {
-      const result = await withCommitListener((changes) => (committed = changes), () => pick(ops)());
+      const result = await withCommitListener(
+        (changes) => (committed = changes),
+        () => pick(ops)(),
+      );
       acknowledge(committed, result);
       report.writes++;
     } catch {
@@ -245,7 +274,9 @@ async function divergence(instances: Instance[], namespace: string, posts: numbe
       if (hit === undefined) return [];
       if (!row) return hit.kind === 'tombstone' ? [] : [`${entity}:${id}: cached at ${hit.version}, deleted in the database`];
       const expected = entries.value(entity, id, row);
-      return hit.kind === 'value' && hit.version === expected.version && hit.json === expected.json ? [] : [`${entity}:${id}: cached ${hit.kind} at ${hit.version}, row at ${expected.version}`];
+      return hit.kind === 'value' && hit.version === expected.version && hit.json === expected.json
+        ? []
+        : [`${entity}:${id}: cached ${hit.kind} at ${hit.version}, row at ${expected.version}`];
     });
     if (divergent.length === 0 || attempt >= 40) break;
     await new Promise((resolve) => setTimeout(resolve, 250));

@@ -18,7 +18,15 @@ import {
   type EntityMetadata,
   type WriteThroughCache,
 } from '../../src/index.js';
-import { createEntityLoader, createRedisStore, once, pausePoint, withWriteThrough, type PausePoint, type WriteThroughTestingOptions } from '../../src/testing.js';
+import {
+  createEntityLoader,
+  createRedisStore,
+  once,
+  pausePoint,
+  withWriteThrough,
+  type PausePoint,
+  type WriteThroughTestingOptions,
+} from '../../src/testing.js';
 import type { Comment, Post } from '../generated/cached-blog/prisma/client.js';
 import { aggregate, connectRedis, createDatabase, entityMetadata, newNamespace, separate, type PrismaClient, type TestDatabase } from './support.js';
 
@@ -59,7 +67,17 @@ const storeFor = () => createRedisStore({ redis, stats: createCacheStats() });
 
 /** A write-through client on the database (no outbox: nothing here replays), with the given remedies and hooks. */
 function writer(entities: Entities, remedies: Remedies = {}, extra: Partial<WriteThroughTestingOptions> = {}): PrismaClient {
-  return withWriteThrough(raw, { entities, schema: entityMetadata, store: storeFor(), stats: createCacheStats(), namespace, outbox: null, leaseMs: 300, remedies, ...extra });
+  return withWriteThrough(raw, {
+    entities,
+    schema: entityMetadata,
+    store: storeFor(),
+    stats: createCacheStats(),
+    namespace,
+    outbox: null,
+    leaseMs: 300,
+    remedies,
+    ...extra,
+  });
 }
 
 /** A loader of one entity, as one request would make it; its misses pause after the database read when `pause` is given. */
@@ -234,7 +252,11 @@ describe('cascades derived from the schema: deleting a row deletes the rows whos
    * the deleted row: an author cached by handle (`aggregate`: the comments are
    * members of posts) or not cached at all (`separate`: comments are entities).
    */
-  async function authorDelete<E extends Entities>(entities: E, derived: boolean, read: (cache: WriteThroughCache<E>, post: Post, comments: Comment[]) => Promise<unknown>) {
+  async function authorDelete<E extends Entities>(
+    entities: E,
+    derived: boolean,
+    read: (cache: WriteThroughCache<E>, post: Post, comments: Comment[]) => Promise<unknown>,
+  ) {
     const [post, commenter] = [await newPost(), await newAuthor()];
     const comments = [await newComment(post, commenter.id), await newComment(post)];
     const cache = cacheOf(entities, 'Author', derived);
@@ -243,9 +265,10 @@ describe('cascades derived from the schema: deleting a row deletes the rows whos
     return { read: await read(cache, post, comments), kept: comments[1]! };
   }
   const postOf = (cache: WriteThroughCache<typeof aggregate>, post: Post) => cache.loaders(raw).Post.load(post.id);
-  const commentsOf = (cache: WriteThroughCache<typeof separate>, _: Post, comments: Comment[]) => cache.loaders(raw).Comment.loadMany(comments.map((c) => c.uuid));
+  const commentsOf = (cache: WriteThroughCache<typeof separate>, _: Post, comments: Comment[]) =>
+    cache.loaders(raw).Comment.loadMany(comments.map((c) => c.uuid));
 
-  it("deleting an author cached by its handle removes their comments from the entries of the posts they are members of", async () => {
+  it('deleting an author cached by its handle removes their comments from the entries of the posts they are members of', async () => {
     const { read, kept } = await authorDelete(aggregate, true, postOf);
     expect(read).toMatchObject({ rev: 2, comments: [{ uuid: kept.uuid }] });
     expect((read as { comments: unknown[] }).comments).toHaveLength(1);
@@ -272,7 +295,10 @@ describe('withCommitListener', () => {
   it('hears the write of a lazy Prisma query that its function returns without awaiting it', async () => {
     const post = await newPost();
     let heard: readonly CommittedChange[] = [];
-    const updated = await withCommitListener((changes) => (heard = changes), () => writer(separate).post.update({ where: { id: post.id }, data: { likes: 7 } }));
+    const updated = await withCommitListener(
+      (changes) => (heard = changes),
+      () => writer(separate).post.update({ where: { id: post.id }, data: { likes: 7 } }),
+    );
     expect(updated).toMatchObject({ rev: 2, likes: 7 });
     expect(heard).toMatchObject([{ entity: 'Post', id: post.id, row: { rev: 2, likes: 7 } }]);
   });

@@ -42,7 +42,14 @@ const kinds: [string, StoreContractEntries][] = [
     entriesOf(
       'Post',
       () => ++postId,
-      (id, version, variant): Post & { comments: Comment[] } => ({ id: Number(id), authorId: 1, title: `variant ${variant}`, likes: 0, rev: version, comments: [comment(`00000000-0000-4000-8000-${String(id).padStart(12, '0')}`, Number(id), 1)] }),
+      (id, version, variant): Post & { comments: Comment[] } => ({
+        id: Number(id),
+        authorId: 1,
+        title: `variant ${variant}`,
+        likes: 0,
+        rev: version,
+        comments: [comment(`00000000-0000-4000-8000-${String(id).padStart(12, '0')}`, Number(id), 1)],
+      }),
     ),
   ],
 ];
@@ -65,7 +72,7 @@ describe.each(stores)('%s store', (_, make) => {
 });
 
 describe('the entries of this schema', () => {
-  it("are versioned by the configured version field, whatever its name and type, and hold BigInts as decimal strings", () => {
+  it('are versioned by the configured version field, whatever its name and type, and hold BigInts as decimal strings', () => {
     const uuid = randomUUID();
     const entry = entries.value('Comment', uuid, comment(uuid, 3, 7));
     expect(entry).toMatchObject({ key: `${namespace}Comment:${uuid}`, version: 7, shape: entries.shapeOf('Comment') });
@@ -75,7 +82,9 @@ describe('the entries of this schema', () => {
   });
 
   it('refuse a row without its version (a load that does not read it)', () => {
-    expect(() => entries.value('Post', 3, { id: 3, version: 2 })).toThrow('Post 3: its row has no integer version in rev (got undefined); its load must return that field');
+    expect(() => entries.value('Post', 3, { id: 3, version: 2 })).toThrow(
+      'Post 3: its row has no integer version in rev (got undefined); its load must return that field',
+    );
     expect(() => entries.value('Comment', 'x', { uuid: 'x', rev: 2n ** 60n })).toThrow(/no integer version in rev/);
   });
 });
