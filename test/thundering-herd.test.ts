@@ -17,6 +17,8 @@ import { freePort } from './support/redis-server.js';
 
 const run = promisify(execFile);
 const READS = 500;
+/** A Redis command timeout (ms) that a burst of 250 requests on one event loop does not reach on a quiet machine. */
+const PATIENT = { REDIS_COMMAND_TIMEOUT_MS: '1000' };
 const PRODUCT = `query($id: ID!) { product(id: $id) { id name priceCents } }`;
 
 interface Instance {
@@ -24,7 +26,7 @@ interface Instance {
   /** PostgreSQL statements sent on behalf of requests so far (its /metrics). */
   queries(): Promise<number>;
   /** Its cache counters that tell where the misses went (fill joins, waits, timeouts, read failures, fenced reads). */
-  counters(): Promise<string>;
+  counters(): Promise<Record<string, number>>;
   stop(): void;
 }
 
@@ -67,7 +69,9 @@ async function instance(api: TestApi, env: Record<string, string>): Promise<Inst
     },
     async counters() {
       const text = await (await fetch(`${base}/metrics`)).text();
-      return [...text.matchAll(/^storefront_cache_(fill_\w+|read_failures|fenced_reads)_total(?:\{[^}]*\})? (\d+)/gm)].map((m) => `${m[1]}=${m[2]}`).join(' ');
+      return Object.fromEntries(
+        [...text.matchAll(/^storefront_cache_(fill_\w+|read_failures|fenced_reads)_total(?:\{[^}]*\})? (\d+)/gm)].map((m) => [m[1]!, Number(m[2])]),
+      );
     },
     stop: () => void child.kill('SIGKILL'),
   };
@@ -87,23 +91,30 @@ async function concurrently(urls: string[], body: object): Promise<{ errors?: un
   return JSON.parse(stdout) as { errors?: unknown; data?: any }[];
 }
 
-/** Drops a new product's entry, sends `READS` concurrent reads of it over `pair`; resolves to the SQL statements they cost. */
-async function coldReads(api: TestApi, pair: Instance[], priceCents: number): Promise<number> {
+/**
+ * Drops a new product's entry, sends `READS` concurrent reads of it over
+ * `pair`; resolves to the SQL statements they cost, and whether Redis answered
+ * every read (none timed out behind a CPU-starved event loop, none fenced:
+ * such reads go to PostgreSQL uncoordinated, by design).
+ */
+async function coldReads(api: TestApi, pair: Instance[], priceCents: number): Promise<{ queries: number; redisAnswered: boolean }> {
   const product = await api.product({ priceCents });
   await api.services.store.remove([`${api.namespace}Product:${product.id}`]);
   const total = async () => (await Promise.all(pair.map((i) => i.queries()))).reduce((a, b) => a + b, 0);
-  const before = await total();
+  const unanswered = async () => (await Promise.all(pair.map((i) => i.counters()))).reduce((n, c) => n + (c.read_failures ?? 0) + (c.fenced_reads ?? 0), 0);
+  const [before, unansweredBefore] = [await total(), await unanswered()];
   const answers = await concurrently(
     pair.map((i) => i.url),
     { query: PRODUCT, variables: { id: product.globalId } },
   );
   const queries = (await total()) - before;
-  console.log(`${queries} SQL statements; ${(await Promise.all(pair.map((i) => i.counters()))).join(' | ')}`);
+  const redisAnswered = (await unanswered()) === unansweredBefore;
+  console.log(`${queries} SQL statements; Redis answered every read: ${redisAnswered}; ${JSON.stringify(await Promise.all(pair.map((i) => i.counters())))}`);
   for (const answer of answers) {
     expect(answer.errors).toBeUndefined();
     expect(answer.data.product).toEqual({ id: product.globalId, name: 'Product', priceCents });
   }
-  return queries;
+  return { queries, redisAnswered };
 }
 
 describe(`${READS} concurrent cold reads of one product over two API processes`, () => {
@@ -130,17 +141,26 @@ describe(`${READS} concurrent cold reads of one product over two API processes`,
   });
 
   it('cost at most 2 PostgreSQL reads (single-flight and fill leases)', async () => {
-    const queries = await coldReads(api, await pair(), 1234);
-    console.log(`fill leases on: ${queries} SQL statements for ${READS} cold reads`);
-    expect(queries).toBeGreaterThanOrEqual(1);
-    expect(queries).toBeLessThanOrEqual(2);
+    // Measured on a round where Redis answered every read: on a machine busy enough to starve the
+    // instances' event loops past the command timeout, reads go to PostgreSQL by design (README,
+    // "No thundering herd"). Up to 5 rounds, each a new cold product; one must qualify.
+    const on = await pair(PATIENT);
+    const rounds: { queries: number; redisAnswered: boolean }[] = [];
+    while (rounds.length < 5 && !rounds.some((r) => r.redisAnswered)) rounds.push(await coldReads(api, on, 1234 + rounds.length));
+    console.log(
+      `fill leases on: ${rounds.map((r) => `${r.queries}${r.redisAnswered ? '' : ' (not all reads answered by Redis)'}`).join(', ')} SQL statements for ${READS} cold reads`,
+    );
+    const measured = rounds.find((r) => r.redisAnswered);
+    expect(measured, 'no round in which Redis answered every read: the machine is too busy to measure').toBeDefined();
+    expect(measured!.queries).toBeGreaterThanOrEqual(1);
+    expect(measured!.queries).toBeLessThanOrEqual(2);
   });
 
   it('positive control: without them (CACHE_FILL_LEASE_MS=0) the same load shows the herd (more than 2 reads)', async () => {
     // How many misses overlap depends on how the burst lands: up to three rounds, each a new cold product.
-    const off = await pair({ CACHE_FILL_LEASE_MS: '0' });
+    const off = await pair({ ...PATIENT, CACHE_FILL_LEASE_MS: '0' });
     const rounds: number[] = [];
-    while (rounds.length < 3 && !rounds.some((q) => q > 2)) rounds.push(await coldReads(api, off, 4321 + rounds.length));
+    while (rounds.length < 3 && !rounds.some((q) => q > 2)) rounds.push((await coldReads(api, off, 4321 + rounds.length)).queries);
     console.log(`fill leases off: ${rounds.join(', ')} SQL statements for ${READS} cold reads`);
     expect(Math.max(...rounds)).toBeGreaterThan(2);
   });
