@@ -4,6 +4,12 @@
  * Client extension, typed per-request loaders, the reconciler and the stats.
  */
 import type DataLoader from 'dataloader';
+import type { Cluster, Redis } from 'ioredis';
+import { withCircuitBreaker } from './breaker.js';
+import { withEpochFence, type EpochFencedStore } from './epoch.js';
+import { redisIdentity, slowRedisOptions } from './redis-client.js';
+import { createRedisStore } from './redis-store.js';
+import { resolveSchema } from './schema.js';
 import { createFillCoordination, type FillCoordinationOptions } from './fills.js';
 import { createChangeListener, type ChangeListener, type ChangeListenerOptions } from './listener.js';
 import { createEntityLoader, type Cached } from './loader.js';
@@ -57,11 +63,22 @@ export interface WriteThroughCacheOptions<E extends Record<string, CachedEntity<
   /** The entity metadata `prisma generate` emitted with `prisma-write-through-generator`. */
   schema: EntityMetadata;
   /**
-   * The store, built with the cache's stats: e.g.
-   * `(stats) => withCircuitBreaker(createRedisStore({ redis, stats }))`, or
-   * `(stats) => createMemoryStore({ stats })` for a single process.
+   * Redis, the usual way: an ioredis client (one node, Sentinel or Cluster),
+   * best made with `failFastRedisOptions()` (a `logger` is warned about
+   * options that would make reads wait: `slowRedisOptions`). The cache builds
+   * its store on it: the Redis store behind a circuit breaker and the epoch
+   * fence (epoch.ts: a Redis that restarted from an older snapshot, failed
+   * over or was restored is never read; needs the `CacheEpoch` table of
+   * sql/tables.sql). `close()` disconnects it. Give `redis` or `store`.
    */
-  store: (stats: CacheStats) => CacheStore;
+  redis?: Redis | Cluster;
+  /**
+   * Any other store, built with the cache's stats: e.g.
+   * `(stats) => createMemoryStore({ stats })` for a single process, or a
+   * Redis store composed by hand (`withEpochFence`, `withCircuitBreaker`,
+   * `createRedisStore`). Give `redis` or `store`.
+   */
+  store?: (stats: CacheStats) => CacheStore;
   /** The Prisma Client without the extension: the outbox and the reconciler use it. */
   db: SqlClient & { $transaction<T>(fn: (tx: any) => Promise<T>): Promise<T> };
   /** The transactional outbox; by default `createOutbox(db)` (table "CacheOutbox"). */
@@ -109,6 +126,8 @@ export interface WriteThroughCache<E extends Record<string, CachedEntity<any, an
   outbox: Outbox;
   /** Replays outbox rows whose publish did not happen, and captured changes; started by `start()`. */
   reconciler: Reconciler;
+  /** With `redis`: the cache epoch in use (epoch.ts), null while the fence is up; always null with `store`. */
+  epoch(): number | null;
   /** The change listener (option `changeListener`), or null without one; started by `start()`. */
   listener: ChangeListener | null;
   /**
@@ -126,19 +145,71 @@ export interface WriteThroughCache<E extends Record<string, CachedEntity<any, an
   loaders(db: unknown): EntityLoaders<E>;
 }
 
+const DEFAULT_NAMESPACE = 'wt:';
+
+/** Throws a `TypeError` naming the first option that is wrong (see WriteThroughCacheOptions). */
+function validate(options: WriteThroughCacheOptions<any>): void {
+  const fail = (message: string): never => {
+    throw new TypeError(`createWriteThroughCache: ${message}`);
+  };
+  if (!options.schema || typeof options.schema !== 'object' || !('models' in options.schema)) {
+    fail("schema must be the entity metadata prisma generate emitted (import { entityMetadata } from the generator's output)");
+  }
+  if (!options.entities || Object.keys(options.entities).length === 0) fail('entities must name at least one cached entity');
+  for (const [name, entity] of Object.entries(options.entities)) {
+    if (typeof (entity as { load?: unknown } | undefined)?.load !== 'function') fail(`entities.${name}.load must be a function (db, ids) => rows`);
+  }
+  if (!!options.redis === !!options.store) fail('give either redis (an ioredis client) or store, not both or neither');
+  if (!options.db || typeof options.db.$transaction !== 'function') fail('db must be the Prisma Client without the extension');
+  const { namespace, ttlSeconds, leaseMs } = options;
+  if (namespace !== undefined && (typeof namespace !== 'string' || !/^[A-Za-z0-9_.:-]{0,64}$/.test(namespace))) {
+    fail(`namespace may only hold letters, digits and _.:- (at most 64), got ${JSON.stringify(namespace)}`);
+  }
+  if (ttlSeconds !== undefined && !(Number.isInteger(ttlSeconds) && ttlSeconds > 0))
+    fail(`ttlSeconds must be a positive integer, got ${JSON.stringify(ttlSeconds)}`);
+  if (leaseMs !== undefined && !(Number.isInteger(leaseMs) && leaseMs > 0)) fail(`leaseMs must be a positive integer, got ${JSON.stringify(leaseMs)}`);
+  const intervalMs = options.reconciler?.intervalMs;
+  if (intervalMs !== undefined && !(Number.isInteger(intervalMs) && intervalMs > 0))
+    fail(`reconciler.intervalMs must be a positive integer, got ${JSON.stringify(intervalMs)}`);
+}
+
 /**
  * Builds the cache from its settings (see WriteThroughCacheOptions). Throws
  * an `Error` when `entities` do not match `schema` (resolveSchema), and a
  * `TypeError` on an invalid option.
  */
 export function createWriteThroughCache<E extends Record<string, CachedEntity<any, any>>>(options: WriteThroughCacheOptions<E>): WriteThroughCache<E> {
-  const { entities, schema, db, namespace, ttlSeconds, observer, logger } = options;
+  const { entities, schema, db, namespace, ttlSeconds, observer, logger, redis } = options;
+  validate(options);
+  // Entities against the schema now, not at the first write (throws, saying what to change).
+  resolveSchema(entities, schema);
   const stats = options.stats ?? createCacheStats();
-  const store = options.store(stats);
   const warn =
     (message: string) =>
     (error: unknown, fields: Record<string, unknown> = {}) =>
       logger?.warn({ ...fields, err: toError(error).message }, message);
+  let fenced: EpochFencedStore | null = null;
+  if (redis) {
+    const slow = slowRedisOptions(redis);
+    if (slow.length > 0)
+      logger?.warn(
+        { problems: slow },
+        'the Redis client does not fail fast (use failFastRedisOptions()): reads wait on Redis instead of falling back to PostgreSQL',
+      );
+  }
+  const store = redis
+    ? (fenced = withEpochFence({
+        store: withCircuitBreaker(createRedisStore({ redis, stats }), {
+          onChange: (state) => logger?.warn({ state }, state === 'open' ? 'cache circuit open: Redis is failing, reading PostgreSQL' : 'cache circuit closed'),
+        }),
+        stats,
+        namespace: namespace ?? DEFAULT_NAMESPACE,
+        db,
+        ...redisIdentity(redis),
+        connection: redis,
+        onError: (error) => logger?.debug?.({ err: toError(error).message }, 'cache epoch check failed; reading PostgreSQL until it succeeds'),
+      }))
+    : options.store!(stats);
   const outbox = options.outbox ?? createOutbox(db, {}, warn('outbox cleanup failed; the reconciler will replay'));
   const settings = { entities, schema, store, stats, namespace, ttlSeconds, observer };
   const reconciler = createReconciler({
@@ -157,6 +228,7 @@ export function createWriteThroughCache<E extends Record<string, CachedEntity<an
     outbox,
     reconciler,
     listener,
+    epoch: () => fenced?.epoch() ?? null,
     start() {
       started ??= (reconciler.start(), listener ? listener.start() : Promise.resolve(false));
       return started;

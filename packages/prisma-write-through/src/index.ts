@@ -19,6 +19,7 @@ export { CAPTURE_CHANNEL, CAPTURE_FUNCTION, OWN_WRITES_SETTING, captureTriggers,
 export { createChangeListener, type ChangeListener, type ChangeListenerOptions, type NotificationConnection } from './listener.js';
 export { touch } from './tracking.js';
 export { withCircuitBreaker, type CircuitBreakerOptions } from './breaker.js';
+export { failFastRedisOptions, slowRedisOptions, redisIdentity, type RedisIdentity } from './redis-client.js';
 export { createFillCoordination, type FillCoordination, type FillCoordinationOptions, type Flight } from './fills.js';
 export { withEpochFence, identityFromInfo, type EpochFenceOptions, type EpochFencedStore, type ConnectionEvents } from './epoch.js';
 export { resolveSchema, type EntityMetadata, type ResolvedSchema, type ResolvedCascade } from './schema.js';
