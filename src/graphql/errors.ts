@@ -42,6 +42,9 @@ export class SafeError extends GraphQLError {
   }
 }
 
+/** `1 unit`, `2 units`: a quantity in an error message. */
+export const units = (n: number): string => `${n} ${n === 1 ? 'unit' : 'units'}`;
+
 export const badInput = (message: string, extensions?: Record<string, unknown>) => new SafeError(ErrorCode.BAD_USER_INPUT, message, extensions);
 export const notFound = (message: string) => new SafeError(ErrorCode.NOT_FOUND, message);
 export const unauthenticated = () => new SafeError(ErrorCode.UNAUTHENTICATED, 'You must be signed in: send Authorization: Bearer <token>');

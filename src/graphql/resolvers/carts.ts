@@ -2,7 +2,7 @@ import type { Resolvers } from '../../generated/graphql.js';
 import type { CartRecord, UserRecord } from '../../db/records.js';
 import type { PrismaClient } from '../../generated/prisma/client.js';
 import { requireSelfOrAdmin, requireViewer, type GraphQLContext } from '../context.js';
-import { ErrorCode, SafeError, notFound, unauthenticated } from '../errors.js';
+import { ErrorCode, SafeError, notFound, unauthenticated, units } from '../errors.js';
 import { fromGlobalId, toGlobalId } from '../ids.js';
 import { isForeignKeyViolation } from '../prisma-errors.js';
 import { LIMITS, int } from '../validate.js';
@@ -59,7 +59,7 @@ async function checkQuantity(tx: Tx, productGlobalId: string, productId: number,
   const product = await tx.product.findUnique({ where: { id: productId }, select: { sku: true, stock: true } });
   if (!product) throw notFound(`Product ${productGlobalId} does not exist`);
   if (quantity > product.stock) {
-    throw new SafeError(ErrorCode.OUT_OF_STOCK, `Only ${product.stock} units of ${product.sku} in stock, ${quantity} wanted`, {
+    throw new SafeError(ErrorCode.OUT_OF_STOCK, `Only ${units(product.stock)} of ${product.sku} in stock, ${quantity} wanted`, {
       productId: productGlobalId,
       available: product.stock,
     });

@@ -1,6 +1,6 @@
 import type { Resolvers } from '../../generated/graphql.js';
 import { requireAdmin, type GraphQLContext } from '../context.js';
-import { ErrorCode, SafeError, notFound } from '../errors.js';
+import { ErrorCode, SafeError, notFound, units } from '../errors.js';
 import { fromGlobalId, toGlobalId } from '../ids.js';
 import { connection, pageArgs } from '../pagination.js';
 import { isRecordNotFound, isUniqueViolation } from '../prisma-errors.js';
@@ -105,7 +105,7 @@ export const productResolvers: Resolvers = {
       const current = await ctx.loaders.product.clear(id).load(id);
       if (!current) throw productNotFound(id);
       if (delta > 0) throw new SafeError(ErrorCode.BAD_USER_INPUT, `stock may not exceed ${LIMITS.stock}`);
-      throw new SafeError(ErrorCode.OUT_OF_STOCK, `Cannot remove ${-delta} units of ${current.sku}: only ${current.stock} in stock`, {
+      throw new SafeError(ErrorCode.OUT_OF_STOCK, `Cannot remove ${units(-delta)} of ${current.sku}: only ${current.stock} in stock`, {
         productId: input.productId,
         available: current.stock,
       });
