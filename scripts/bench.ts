@@ -7,7 +7,7 @@
  *
  *   npm run bench -- [--duration 10] [--warmup 5] [--connections 16] [--products 100000] [--users 10000]
  *                    [--modes write-through,no-cache,naive,cache-aside,ceiling] [--workloads read-heavy,balanced,write-heavy]
- *                    [--no-operation-runs] [--operations product,updateProduct] [--profile] [--scaling 1,10,100,1000] [--seed 1] [--smoke] [--out docs/benchmarks] [--no-readme] [--keep] [--rev HEAD]
+ *                    [--no-operation-runs] [--operations product,updateProduct] [--references raw-http,bare-apollo] [--profile] [--scaling 1,10,100,1000] [--seed 1] [--smoke] [--out docs/benchmarks] [--no-readme] [--keep] [--rev HEAD]
  *
  * Exit code: 0 when the run completed (whether or not each goal was met: the
  * report says), 2 if it could not run, 130 on SIGINT.
@@ -19,6 +19,7 @@ import { integer, names } from './consistency/cli.js';
 import { killAllChildrenNow } from './consistency/processes.js';
 import { AbortedError, MODES, WORKLOADS, runBenchmark, type BenchmarkOptions } from './bench/index.js';
 import { OPERATIONS } from './bench/operations.js';
+import { REFERENCES } from './bench/references.js';
 import { formatGoals, updateProjectReadme } from './bench/report.js';
 
 const USAGE = `usage: npm run bench -- [options]
@@ -33,7 +34,8 @@ const USAGE = `usage: npm run bench -- [options]
                           write-through-cluster starts its own Redis Cluster (redis-server and redis-cli on the PATH)
   --workloads <a,b>       workload mixes (default ${WORKLOADS.join(',')}; '' for none)
   --no-operation-runs     skip measuring each operation alone under load (the goals need them)
-  --operations <a,b>      operations measured alone (default ${OPERATIONS.join(',')})
+  --operations <a,b>      operations measured alone (default ${OPERATIONS.join(',')}; smoke product,cart)
+  --references <a,b>      reference points measured next to the modes (default ${REFERENCES.join(',')}; '' for none)
   --profile               run each API under node --cpu-prof: CPU per request by category, top functions,
                           flame graphs in the report (slows the API a little; for diagnosis, not for publishing)
   --scaling <sizes>       cart sizes of the scaling measurement (default 1,10,100,1000; smoke 1,10,100)
@@ -64,6 +66,7 @@ async function main(): Promise<number> {
         workloads: { type: 'string' },
         'no-operation-runs': { type: 'boolean' },
         operations: { type: 'string' },
+        references: { type: 'string' },
         profile: { type: 'boolean' },
         scaling: { type: 'string' },
         seed: { type: 'string' },
@@ -126,6 +129,7 @@ async function main(): Promise<number> {
     }
     if (values['no-operation-runs']) options.operationRuns = false;
     if (values.operations !== undefined) options.operations = names('operation', values.operations, OPERATIONS);
+    if (values.references !== undefined) options.references = values.references === '' ? [] : names('reference', values.references, REFERENCES);
     if (values.profile) options.profile = true;
     if (values.scaling) options.scalingSizes = values.scaling.split(',').map((s) => integer('scaling', s.trim(), 1)!);
     if (values.keep) options.keep = true;
