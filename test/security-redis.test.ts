@@ -74,8 +74,10 @@ describe('Redis with a password (redis://:password@host:port)', () => {
       const keys = await inspector.keys('*');
       expect(keys.length).toBeGreaterThan(3);
       expect(keys.filter((key) => !key.startsWith(api.namespace))).toEqual([]);
-      // Entities, and the rate limiter's counters, nothing else.
-      for (const key of keys) expect(key.slice(api.namespace.length)).toMatch(/^((User|Product|Cart):\d+|rl:\w+:[A-Za-z0-9_-]{32})$/);
+      // Entities (and their fill leases, for 500 ms after a miss), and the rate limiter's counters, nothing else.
+      const entity = '(User|Product|Cart):\\d+';
+      const fill = `#fill\\{${api.namespace}${entity}\\}`;
+      for (const key of keys) expect(key.slice(api.namespace.length)).toMatch(new RegExp(`^(${entity}(${fill})?|rl:\\w+:[A-Za-z0-9_-]{32})$`));
       expect(keys).toContain(`${api.namespace}User:${customer.id}`);
     } finally {
       inspector.disconnect();

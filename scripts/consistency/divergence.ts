@@ -160,6 +160,7 @@ export async function checkDivergence(redis: Redis | Cluster, pool: pg.Pool, nam
     const type = String(typed[i] ?? 'none');
     const match = key.startsWith(prefix) ? ENTITY_KEY.exec(key.slice(prefix.length)) : null;
     if (type === 'none') return; // expired between SCAN and TYPE
+    if (key.includes('#fill{')) return void bump(snapshot.other, 'fill lease'); // a miss's claim (fills.ts), not an entry
     if (!match && /^(e\d+:)?(User|Product|Cart):\d+$/.test(key.slice(namespace.length))) return void bump(snapshot.other, 'retired epoch');
     if (!match) return void bump(snapshot.other, type);
     if (type !== 'string') {

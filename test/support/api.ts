@@ -125,7 +125,8 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
       do {
         const [next, keys] = await services.redis!.scan(cursor, 'MATCH', `${namespace}*`, 'COUNT', 500);
         cursor = next;
-        for (const key of keys) cache[key] = (await services.redis!.get(key)) ?? '';
+        // Fill leases (a miss's claim, expiring in CACHE_FILL_LEASE_MS) are coordination, not cache contents.
+        for (const key of keys) if (!key.includes('#fill{')) cache[key] = (await services.redis!.get(key)) ?? '';
       } while (cursor !== '0');
       return { db, cache };
     },

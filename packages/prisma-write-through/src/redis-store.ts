@@ -174,10 +174,12 @@ export function groupBySlot(cluster: Pick<Cluster, 'slots'>, keys: readonly stri
 
 /**
  * The key of the fill lease of the entry at `key` (see `CacheStore.claimFills`):
- * `{<key>}#fill`, whose hash tag puts it in the entry's hash slot (keys hold no
- * braces: keys.ts), so one pipeline to one node reads the one and claims the other.
+ * `<key>#fill{<key>}`. It starts with the entry's key, so with its namespace
+ * (key patterns of ACLs and scans hold), and its hash tag is the entry's whole
+ * key, which (holding no braces: keys.ts) Redis Cluster hashes whole: both are
+ * in one hash slot, and one pipeline to one node reads the one and claims the other.
  */
-export const fillLeaseKey = (key: string): string => `{${key}}#fill`;
+export const fillLeaseKey = (key: string): string => `${key}#fill{${key}}`;
 
 /** Replies that mean "ask another node" or "not now": the command did not run and may be sent again. */
 const REDIRECTED = /^(MOVED|ASK|TRYAGAIN|CLUSTERDOWN) /;
