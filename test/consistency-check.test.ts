@@ -13,7 +13,6 @@
  * taken away (positive control), the same check reports stale reads.
  */
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POSTGRES_URL } from '../scripts/consistency/database.js';
 import { formatReport, runConsistencyCheck, type Report } from '../scripts/consistency/index.js';
 import { Observer } from '../scripts/consistency/observer.js';
 
@@ -153,8 +152,8 @@ describe('writes that bypass the API: plain SQL on a connection of its own besid
   }, 120_000);
 
   it('positive control: with the pickup of captured changes taken away, the same check reports stale reads', async () => {
-    // No NOTIFY heard (the listener LISTENs in another database) and no poll (10 minutes): a captured change reaches
-    // the cache only when an API write to the same entity replaces the entry.
+    // No NOTIFY heard and no poll: a captured change reaches the cache only when an API write to the
+    // same entity replaces the entry.
     const report = await runConsistencyCheck({
       durationSeconds: 8,
       clients: 8,
@@ -163,11 +162,17 @@ describe('writes that bypass the API: plain SQL on a connection of its own besid
       quietPeriodMs: 500,
       convergenceTimeoutMs: 0,
       outOfBandRate: 20,
-      apiEnv: { RECONCILE_INTERVAL_MS: '600000', DIRECT_DATABASE_URL: `${DEFAULT_POSTGRES_URL}/postgres` },
+      // No reconciler pass at all: the poll every 10 minutes, and a change listener that cannot connect, so
+      // no wake either (not even the one after a LISTEN, which a failed pass would now keep retrying).
+      apiEnv: { RECONCILE_INTERVAL_MS: '600000', DIRECT_DATABASE_URL: 'postgresql://postgres@127.0.0.1:1/nowhere' },
     });
     const text = formatReport(report);
     expect(report.passed, text).toBe(false);
-    expect(report.staleReads.outOfBand.total, text).toBeGreaterThan(0);
+    // The symptoms of captured changes that nothing publishes: reads of an older version more than the
+    // window after a COMMIT, or entries left behind the database at the end. Which shows depends on
+    // how often the load's own writes happen to republish the same entities (a small hot set).
+    expect(report.staleReads.outOfBand.total + report.divergence.divergentEntries, text).toBeGreaterThan(0);
+    expect(report.staleReads.total - report.staleReads.outOfBand.total, text + '\nstale reads after API writes').toBe(0);
     expect(report.outOfBand!.staleReads.total, text).toBe(report.staleReads.outOfBand.total);
   }, 120_000);
 });

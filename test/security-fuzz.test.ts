@@ -402,12 +402,12 @@ async function databaseFingerprint(): Promise<string> {
   return row!.md5;
 }
 
-/** Every cache entry (the rate limiter's counters aside), in one Lua round trip. */
+/** Every cache entry (the rate limiter's counters and the fill leases, which expire by themselves, aside), in one Lua round trip. */
 async function cacheFingerprint(): Promise<string> {
   const script = `
     local out = {}
     for _, key in ipairs(redis.call('KEYS', ARGV[1] .. '*')) do
-      if string.sub(key, 1, string.len(ARGV[1]) + 3) ~= ARGV[1] .. 'rl:' then
+      if string.sub(key, 1, string.len(ARGV[1]) + 3) ~= ARGV[1] .. 'rl:' and not string.find(key, '#fill{', 1, true) then
         local kind = redis.call('TYPE', key).ok
         local value = kind == 'string' and redis.call('GET', key) or cjson.encode(redis.call('HGETALL', key))
         table.insert(out, key .. '=' .. value)
