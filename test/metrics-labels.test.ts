@@ -169,6 +169,7 @@ async function startLogged(env: Record<string, string>) {
     ...env,
   });
   const services: Services = createServices(config, log);
+  await services.ready(); // as the entry point does: the cache epoch checked before serving
   const server: ApiServer = await startServer(services, { port: 0 });
   let closed = false;
   return {

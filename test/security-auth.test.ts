@@ -294,6 +294,9 @@ describe('secrets', () => {
       RATE_LIMITS: 'on',
     });
     const services = createServices(config, createLogger('trace', { write: (line: string) => void lines.push(line) }));
+    // As the entry point does: serve once the cache epoch is checked (until then writes are refused
+    // with CACHE_UNAVAILABLE; on a busy machine the first sign-up came first).
+    await services.ready();
     const server = await startServer(services, { port: 0 });
     const url = `${server.url}/graphql`;
     const answers: string[] = [];
