@@ -11,24 +11,20 @@ import pg from 'pg';
 import {
   createCacheStats,
   createMemoryStore,
-  createRedisStore,
   createWriteThroughCache,
   toError,
-  withCircuitBreaker,
-  withEpochFence,
   type CacheObserver,
   type CacheStats,
   type CacheStore,
   type ChangeListener,
   type EntityLoaders,
-  type EpochFencedStore,
   type Outbox,
   type Reconciler,
 } from 'prisma-write-through';
 import type { Config } from './config.js';
 import { createPrismaClient } from './db/client.js';
 import { cachedEntities, entityMetadata } from './db/entities.js';
-import { createRedisConnection, redisIdentity, whenReady } from './db/redis.js';
+import { createRedisConnection, whenReady } from './db/redis.js';
 import type { PrismaClient } from './generated/prisma/client.js';
 import { createTokenService, type TokenService } from './auth/tokens.js';
 import { logger, type Logger } from './logger.js';
@@ -132,29 +128,9 @@ export function createServices(config: Config, log: Logger = logger, variant?: S
     stats,
     dbStats,
     outboxBacklog: () => (variant ? Promise.resolve(null) : cache.outbox.backlog(backgroundDb)),
-    cacheEpoch: () => fenced?.epoch() ?? null,
+    cacheEpoch: () => cache.epoch(),
   });
   const errorText = (error: unknown) => toError(error).message;
-  // Redis behind the epoch fence (a Redis that went back in time is never read: packages/prisma-write-through/src/epoch.ts),
-  // and the fence around the circuit breaker, so being fenced never opens the circuit.
-  let fenced: EpochFencedStore | null = null;
-  const redisStore = (redis: Redis | Cluster): CacheStore =>
-    (fenced = withEpochFence({
-      store: withCircuitBreaker(createRedisStore({ redis, stats, onRoundTrip: metrics.observer.roundTrip }), {
-        onChange: (state) =>
-          log.warn({ state }, state === 'open' ? 'cache circuit open: Redis is failing, using PostgreSQL' : 'cache circuit closed: Redis answers again'),
-      }),
-      stats,
-      namespace: config.cacheNamespace,
-      db: backgroundDb,
-      ...redisIdentity(redis),
-      connection: redis,
-      onEpoch: (epoch, started) =>
-        started && epoch > 1
-          ? log.warn({ epoch }, 'Redis changed (restart, failover or another server): new cache epoch, refilling from PostgreSQL')
-          : log.info({ epoch }, 'cache epoch checked'),
-      onError: (error) => log.debug({ err: errorText(error) }, 'cache epoch check failed; reads go to PostgreSQL until it succeeds'),
-    }));
   // Writes that bypass the extension are captured by triggers that NOTIFY at COMMIT: a connection of
   // its own LISTENs and wakes the reconciler. Never through PgBouncer in transaction mode, where
   // LISTEN hears nothing: DIRECT_DATABASE_URL when set (checked by a probe at start).
@@ -162,8 +138,10 @@ export function createServices(config: Config, log: Logger = logger, variant?: S
   const cache = createWriteThroughCache({
     entities: cachedEntities,
     schema: entityMetadata,
-    // Without REDIS_URL, the in-process store: the same semantics, for a single API process.
-    store: () => (redis ? redisStore(redis) : createMemoryStore({ stats })),
+    // Redis behind the circuit breaker and the epoch fence (a Redis that went back in time is never
+    // read: packages/prisma-write-through/src/epoch.ts), built by the package; without REDIS_URL, the
+    // in-process store: the same semantics, for a single API process.
+    ...(redis ? { redis } : { store: () => createMemoryStore({ stats }) }),
     stats,
     db: backgroundDb,
     namespace: config.cacheNamespace,
@@ -230,14 +208,14 @@ export function createServices(config: Config, log: Logger = logger, variant?: S
     tokens: createTokenService({ secret: config.jwtSecret, ttlSeconds: config.jwtTtlSeconds }),
     metrics,
     log,
-    cacheEpoch: () => fenced?.epoch() ?? null,
+    cacheEpoch: () => cache.epoch(),
     ready: async (timeoutMs = 5000) => {
       await variantReady;
       // Listening (or known not to be) before serving, so that a write right after start is heard.
       await Promise.race([listenerStarted, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
       if (!redis || !(await whenReady(redis, timeoutMs))) return !redis;
       // Serve from the cache only once its epoch is checked (until then reads go to PostgreSQL).
-      await fenced?.check().catch((error: unknown) => log.warn({ err: errorText(error) }, 'cache epoch not checked yet; reads go to PostgreSQL'));
+      await cache.checkEpoch().catch((error: unknown) => log.warn({ err: errorText(error) }, 'cache epoch not checked yet; reads go to PostgreSQL'));
       return true;
     },
     async close() {

@@ -21,11 +21,13 @@ import { withWriteThrough, type WritePolicy } from './write-through.js';
 
 /**
  * Where the package logs: pino's and most loggers' `(fields, message)` shape.
- * Only failures the cache survives are logged (Redis down, a publish or
- * lease failed, a reconciler pass failed); nothing on the hot path.
+ * Logged: failures the cache survives (Redis down, a publish or lease
+ * failed, a reconciler pass failed) and, with `redis`, the cache epoch
+ * (`info` when checked, `warn` when a new one starts); nothing on the hot path.
  */
 export interface Logger {
   warn(fields: Record<string, unknown>, message: string): void;
+  info?(fields: Record<string, unknown>, message: string): void;
   debug?(fields: Record<string, unknown>, message: string): void;
 }
 
@@ -128,6 +130,13 @@ export interface WriteThroughCache<E extends Record<string, CachedEntity<any, an
   reconciler: Reconciler;
   /** With `redis`: the cache epoch in use (epoch.ts), null while the fence is up; always null with `store`. */
   epoch(): number | null;
+  /**
+   * With `redis`: checks the Redis identity now (the fence is up meanwhile) and
+   * resolves once the cache serves in the epoch of that Redis; rejects when
+   * the check could not be made (it is tried again every second). Await it
+   * before serving, so the first requests use the cache. With `store`: resolves.
+   */
+  checkEpoch(): Promise<void>;
   /** The change listener (option `changeListener`), or null without one; started by `start()`. */
   listener: ChangeListener | null;
   /**
@@ -199,15 +208,20 @@ export function createWriteThroughCache<E extends Record<string, CachedEntity<an
   }
   const store = redis
     ? (fenced = withEpochFence({
-        store: withCircuitBreaker(createRedisStore({ redis, stats }), {
-          onChange: (state) => logger?.warn({ state }, state === 'open' ? 'cache circuit open: Redis is failing, reading PostgreSQL' : 'cache circuit closed'),
+        store: withCircuitBreaker(createRedisStore({ redis, stats, ...(observer?.roundTrip && { onRoundTrip: observer.roundTrip }) }), {
+          onChange: (state) =>
+            logger?.warn({ state }, state === 'open' ? 'cache circuit open: Redis is failing, using PostgreSQL' : 'cache circuit closed: Redis answers again'),
         }),
         stats,
         namespace: namespace ?? DEFAULT_NAMESPACE,
         db,
         ...redisIdentity(redis),
         connection: redis,
-        onError: (error) => logger?.debug?.({ err: toError(error).message }, 'cache epoch check failed; reading PostgreSQL until it succeeds'),
+        onEpoch: (epoch, started) =>
+          started && epoch > 1
+            ? logger?.warn({ epoch }, 'Redis changed (restart, failover or another server): new cache epoch, refilling from PostgreSQL')
+            : logger?.info?.({ epoch }, 'cache epoch checked'),
+        onError: (error) => logger?.debug?.({ err: toError(error).message }, 'cache epoch check failed; reads go to PostgreSQL until it succeeds'),
       }))
     : options.store!(stats);
   const outbox = options.outbox ?? createOutbox(db, {}, warn('outbox cleanup failed; the reconciler will replay'));
@@ -229,6 +243,7 @@ export function createWriteThroughCache<E extends Record<string, CachedEntity<an
     reconciler,
     listener,
     epoch: () => fenced?.epoch() ?? null,
+    checkEpoch: () => fenced?.check() ?? Promise.resolve(),
     start() {
       started ??= (reconciler.start(), listener ? listener.start() : Promise.resolve(false));
       return started;

@@ -7,6 +7,11 @@ import type { CacheHit, CacheObserver, CacheStats, CacheStore, CacheWrite, Cache
 /** What an entity looks like once it went through JSON: dates are ISO strings, and so are BigInts (as decimals). */
 export type Cached<T> = T extends Date | bigint ? string : T extends (infer U)[] ? Cached<U>[] : T extends object ? { [K in keyof T]: Cached<T[K]> } : T;
 
+/** Copies the rows of `keys` (null: none) from a flight's answer into `out`. */
+function copyRows(out: Map<string, string | null>, from: ReadonlyMap<string, string | null>, keys: readonly string[]): void {
+  for (const key of keys) out.set(key, from.get(key) ?? null);
+}
+
 /** Options of `createEntityLoader`. */
 export interface EntityLoaderTestingOptions<Db, Row extends object> {
   /** Entity name, as in the write-through configuration (part of the key). */
@@ -138,13 +143,12 @@ export function createEntityLoader<Db, Row extends object>(options: EntityLoader
    */
   async function resolveMisses(ids: readonly EntityId[], keys: readonly string[], began: number, storeAnswered: boolean): Promise<Map<string, string | null>> {
     const out = new Map<string, string | null>();
-    const take = (from: ReadonlyMap<string, string | null>, own: readonly string[]) => own.forEach((key) => out.set(key, from.get(key) ?? null));
     if (!fills) {
-      take(await fly(ids, keys), keys);
+      copyRows(out, await fly(ids, keys), keys);
       return out;
     }
     const work: Promise<void>[] = [];
-    const rest = joinFlights(keys, began, work, take);
+    const rest = joinFlights(keys, began, work, out);
     let claims: FillClaim[] = rest.map(() => ({ won: true }));
     // Without the store's answer (it failed), no claim either: this batch reads the database itself.
     if (rest.length > 0 && storeAnswered && store?.claimFills) {
@@ -172,7 +176,8 @@ export function createEntityLoader<Db, Row extends object>(options: EntityLoader
           won.map((i) => ids[i]!),
           won.map((i) => keys[i]!),
         ).then((rows) =>
-          take(
+          copyRows(
+            out,
             rows,
             won.map((i) => keys[i]!),
           ),
@@ -192,18 +197,13 @@ export function createEntityLoader<Db, Row extends object>(options: EntityLoader
   }
 
   /** Joins each of `keys` to a flight of this process that started after `began` (pushed to `work`); returns the positions of the others. */
-  function joinFlights(
-    keys: readonly string[],
-    began: number,
-    work: Promise<void>[],
-    take: (from: ReadonlyMap<string, string | null>, own: readonly string[]) => void,
-  ): number[] {
+  function joinFlights(keys: readonly string[], began: number, work: Promise<void>[], out: Map<string, string | null>): number[] {
     const rest: number[] = [];
     keys.forEach((key, i) => {
       const flight = fills?.flight(key);
       if (flight && flight.startedAt > began) {
         stats.fillJoins++;
-        work.push(flight.rows.then((rows) => take(rows, [key])));
+        work.push(flight.rows.then((rows) => copyRows(out, rows, [key])));
       } else rest.push(i);
     });
     return rest;
@@ -222,12 +222,11 @@ export function createEntityLoader<Db, Row extends object>(options: EntityLoader
       if (!hits) {
         // The store failed: a flight of this process that started after this batch's began will do, else the database.
         const work: Promise<void>[] = [];
-        const take = (from: ReadonlyMap<string, string | null>, own: readonly string[]) => own.forEach((key) => out.set(key, from.get(key) ?? null));
         pending = joinFlights(
           pending.map((p) => p.key),
           began,
           work,
-          take,
+          out,
         ).map((i) => pending[i]!);
         await Promise.all(work);
         break;
@@ -244,7 +243,11 @@ export function createEntityLoader<Db, Row extends object>(options: EntityLoader
       pending.map((p) => p.id),
       pending.map((p) => p.key),
     );
-    for (const { key } of pending) out.set(key, rows.get(key) ?? null);
+    copyRows(
+      out,
+      rows,
+      pending.map((p) => p.key),
+    );
   }
 
   async function batch(ids: readonly EntityId[]): Promise<(Cached<Row> | null)[]> {
