@@ -89,9 +89,11 @@ const settingsOf = ({ config, stats, observer }: VariantParts) => ({
 
 /** Loaders per request over `store` (null: straight to `db`), batching unless told otherwise. */
 function loadersOn(parts: VariantParts, db: PrismaClient, store: CacheStore | null, { batching = true } = {}): () => CachedLoaders {
-  const loader = (name: keyof typeof cachedEntities) =>
-    testing.createEntityLoader({ ...settingsOf(parts), name, entity: cachedEntities[name] as CachedEntity<PrismaClient>, db, store, batching });
-  return () => ({ User: loader('User'), Product: loader('Product'), Cart: loader('Cart') }) as CachedLoaders;
+  // Made once per entity, as the package's own loaders are (keys and shapes computed once).
+  const factory = (name: keyof typeof cachedEntities) =>
+    testing.entityLoaderFactory({ ...settingsOf(parts), name, entity: cachedEntities[name] as CachedEntity<PrismaClient>, store, batching });
+  const [user, product, cart] = [factory('User'), factory('Product'), factory('Cart')];
+  return () => ({ User: user(db), Product: product(db), Cart: cart(db) }) as CachedLoaders;
 }
 
 const MODELS = new Set([

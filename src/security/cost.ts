@@ -2,14 +2,14 @@
  * Query cost, computed with graphql-query-complexity before anything runs,
  * with the variables of the request: every object returned costs 1, scalars
  * cost nothing, and a list multiplies the cost of what it holds by its size:
- * `first` for a connection (default 20, capped at the page size), the number
+ * `first` or `last` for a connection (default 20, capped at the page size), the number
  * of `ids` for `nodes`, and a declared estimate for the other lists.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
 // `graphql/index.js`, not `graphql`: the CommonJS build that Apollo Server and graphql-query-complexity
 // load, under every loader (vitest resolves a bare `graphql` to the ESM build, a second copy whose
 // `isObjectType` refuses the schema's types).
-import { GraphQLError, getNamedType, getNullableType, isLeafType, isListType, isObjectType, type GraphQLSchema } from 'graphql/index.js';
+import { GraphQLError, getNamedType, getNullableType, isLeafType, isListType, isObjectType, type DocumentNode, type GraphQLSchema } from 'graphql/index.js';
 import { getComplexity, type ComplexityEstimator } from 'graphql-query-complexity';
 import { LIMITS } from '../graphql/validate.js';
 
@@ -25,7 +25,7 @@ export const LIST_SIZES: Record<string, number> = {
   'Query.nodes': LIMITS.pageSize,
 };
 
-/** The connection fields sized by `first` (default 20, at most LIMITS.pageSize). */
+/** The connection fields sized by `first`, or `last` (default 20, at most LIMITS.pageSize). */
 const DEFAULT_PAGE = 20;
 
 /** Every list field of the schema must have a size rule here: a new list without one fails at start. */
@@ -48,7 +48,8 @@ export const estimator: ComplexityEstimator = ({ type, field, args, childComplex
   // Introspection reads the schema, not data (and production refuses it altogether).
   if (isLeafType(getNamedType(field.type)) || field.name.startsWith('__')) return 0;
   let size = 1;
-  if (field.args.some((a) => a.name === 'first')) size = clampPage(args.first);
+  // A page from the end (`last`) costs what one from the start does; both at once are refused by the resolver.
+  if (field.args.some((a) => a.name === 'first')) size = clampPage(args.first ?? args.last);
   else if (Array.isArray(args.ids)) size = Math.min(args.ids.length, LIMITS.pageSize);
   else if (isListType(getNullableType(field.type))) size = LIST_SIZES[`${type.name}.${field.name}`] ?? DEFAULT_PAGE;
   return size * (1 + childComplexity);
@@ -59,6 +60,22 @@ export const estimator: ComplexityEstimator = ({ type, field, args, childComplex
  * over `maxCost` (QUERY_MAX_COST), before any resolver runs; checks at start that every list has a size rule.
  */
 export function costLimitPlugin(maxCost: number): ApolloServerPlugin<object> {
+  // Apollo Server parses and validates a document once and hands every request of the same text
+  // the same DocumentNode (its document store): the cost of a document with given variables is
+  // computed once, then looked up (a bounded map per document, emptied when full).
+  const costs = new WeakMap<DocumentNode, Map<string, number | GraphQLError | null>>();
+  const costOf = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined) => {
+    const key = `${operationName ?? ''}\0${JSON.stringify(variables)}`;
+    let known = costs.get(document);
+    if (!known) costs.set(document, (known = new Map()));
+    let cost = known.get(key);
+    if (cost === undefined) {
+      cost = computeCost(schema, document, variables, operationName);
+      if (known.size >= COSTS_PER_DOCUMENT) known.clear();
+      known.set(key, cost);
+    }
+    return cost;
+  };
   return {
     async serverWillStart({ schema }) {
       checkListSizes(schema);
@@ -66,27 +83,10 @@ export function costLimitPlugin(maxCost: number): ApolloServerPlugin<object> {
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document, schema, operationName }) {
-          let cost: number;
-          try {
-            cost = getComplexity({
-              schema,
-              query: document,
-              variables: request.variables ?? {},
-              ...(operationName ? { operationName } : {}),
-              estimators: [estimator],
-              maxQueryNodes: 5000,
-            });
-          } catch (error) {
-            // Bad variables are refused by execution itself, with GraphQL's own message.
-            if (error instanceof GraphQLError && /maximum allowed number of nodes/.test(error.message)) {
-              throw new GraphQLError('The query expands to too many fields (fragments spread too often)', {
-                extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
-              });
-            }
-            return;
-          }
-          if (cost > maxCost) {
-            throw new GraphQLError(`Query cost ${cost} exceeds the limit of ${maxCost}: ask for fewer items per page (first) or fewer nested lists`, {
+          const cost = costOf(schema, document, request.variables ?? {}, operationName ?? undefined);
+          if (cost instanceof GraphQLError) throw cost;
+          if (cost !== null && cost > maxCost) {
+            throw new GraphQLError(`Query cost ${cost} exceeds the limit of ${maxCost}: ask for fewer items per page (first or last) or fewer nested lists`, {
               extensions: { code: 'GRAPHQL_VALIDATION_FAILED', cost, maxCost, http: { status: 400 } },
             });
           }
@@ -94,4 +94,26 @@ export function costLimitPlugin(maxCost: number): ApolloServerPlugin<object> {
       };
     },
   };
+}
+
+/** Variable sets whose cost is remembered per document. */
+const COSTS_PER_DOCUMENT = 256;
+
+/** The cost of an operation with its variables; the error to throw when it expands too far; null when the variables are bad (execution refuses them with GraphQL's own message). */
+function computeCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  variables: Record<string, unknown>,
+  operationName: string | undefined,
+): number | GraphQLError | null {
+  try {
+    return getComplexity({ schema, query: document, variables, ...(operationName ? { operationName } : {}), estimators: [estimator], maxQueryNodes: 5000 });
+  } catch (error) {
+    if (error instanceof GraphQLError && /maximum allowed number of nodes/.test(error.message)) {
+      return new GraphQLError('The query expands to too many fields (fragments spread too often)', {
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+      });
+    }
+    return null;
+  }
 }

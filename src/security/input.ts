@@ -27,7 +27,16 @@ function jsonHasNul(value: unknown): boolean {
   return false;
 }
 
+/** Per document: Apollo Server hands every request of the same text the same DocumentNode (its document store). */
+const nulInDocument = new WeakMap<DocumentNode, boolean>();
+
 function documentHasNul(document: DocumentNode): boolean {
+  let found = nulInDocument.get(document);
+  if (found === undefined) nulInDocument.set(document, (found = visitForNul(document)));
+  return found;
+}
+
+function visitForNul(document: DocumentNode): boolean {
   let found = false;
   visit(document, {
     [Kind.STRING](node) {

@@ -12,7 +12,7 @@ import { createRedisStore } from './redis-store.js';
 import { resolveSchema } from './schema.js';
 import { createFillCoordination, type FillCoordinationOptions } from './fills.js';
 import { createChangeListener, type ChangeListener, type ChangeListenerOptions } from './listener.js';
-import { createEntityLoader, type Cached } from './loader.js';
+import { entityLoaderFactory, type Cached } from './loader.js';
 import { createOutbox, type Outbox, type SqlClient } from './outbox.js';
 import { createReconciler, type Reconciler, type ReconcilerOptions } from './reconciler.js';
 import type { EntityMetadata } from './schema.js';
@@ -234,6 +234,11 @@ export function createWriteThroughCache<E extends Record<string, CachedEntity<an
     onError: (error) => logger?.debug?.({ err: toError(error).message }, 'reconciler pass failed; retrying'),
   });
   const fills = options.fills === false ? undefined : createFillCoordination(options.fills);
+  // Keys and shape fingerprints once per entity, not per request (loader.ts).
+  const onStoreError = warn('cache unavailable, reading PostgreSQL');
+  const loaderFactories = Object.entries(entities).map(
+    ([name, entity]) => [name, entityLoaderFactory({ ...settings, name, entity, fills, onStoreError })] as const,
+  );
   const listener = options.changeListener ? createChangeListener({ ...options.changeListener, onChange: () => reconciler.wake() }) : null;
   let started: Promise<boolean> | null = null;
   return {
@@ -262,12 +267,14 @@ export function createWriteThroughCache<E extends Record<string, CachedEntity<an
         leaseMs: options.leaseMs,
         onWriteError: (error, keys) => warn('cache write failed; the outbox will repair it')(error, { keys: keys.length }),
       }),
-    loaders: (reader) =>
-      Object.fromEntries(
-        Object.entries(entities).map(([name, entity]) => [
-          name,
-          createEntityLoader({ ...settings, name, entity, db: reader, fills, onStoreError: warn('cache unavailable, reading PostgreSQL') }),
-        ]),
-      ) as EntityLoaders<E>,
+    loaders(reader) {
+      // Each entity's loader is made on first use: a request pays only for the entities it reads.
+      const made: Record<string, unknown> = {};
+      const loaders = {};
+      for (const [name, factory] of loaderFactories) {
+        Object.defineProperty(loaders, name, { enumerable: true, get: () => (made[name] ??= factory(reader)) });
+      }
+      return loaders as EntityLoaders<E>;
+    },
   };
 }

@@ -14,7 +14,7 @@
  * a reader at one of the hooks above).
  */
 export { withWriteThrough, type WriteThroughTestingOptions } from './write-through.js';
-export { createEntityLoader, type EntityLoaderTestingOptions } from './loader.js';
+export { createEntityLoader, entityLoaderFactory, type EntityLoaderTestingOptions } from './loader.js';
 export { createRedisStore, type RedisStoreTestingOptions } from './redis-store.js';
 export { createMemoryStore, type MemoryStoreTestingOptions } from './memory-store.js';
 export { storeContract, type StoreContractOptions, type StoreContractEntries, type StoreContractCase } from './store-contract.js';
