@@ -268,12 +268,8 @@ export function createWriteThroughCache<E extends Record<string, CachedEntity<an
         onWriteError: (error, keys) => warn('cache write failed; the outbox will repair it')(error, { keys: keys.length }),
       }),
     loaders(reader) {
-      // Each entity's loader is made on first use: a request pays only for the entities it reads.
-      const made: Record<string, unknown> = {};
-      const loaders = {};
-      for (const [name, factory] of loaderFactories) {
-        Object.defineProperty(loaders, name, { enumerable: true, get: () => (made[name] ??= factory(reader)) });
-      }
+      const loaders: Record<string, unknown> = {};
+      for (const [name, factory] of loaderFactories) loaders[name] = factory(reader);
       return loaders as EntityLoaders<E>;
     },
   };
