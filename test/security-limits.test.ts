@@ -174,6 +174,15 @@ describe('cost', () => {
     await refusedCheaply(() => gql(ORDERS_WITH_NESTED, { n: 100 }, customer.token), 'GRAPHQL_VALIDATION_FAILED', /^Query cost 34401 exceeds the limit of 5000/);
   });
 
+  it('prices each request with its own variables, also when the document was priced before (the cost is remembered per document and variables)', async () => {
+    const query = `query($n: Int, $deep: Boolean!) { me { orders(first: $n) { edges { node { id user @include(if: $deep) { orders(first: $n) { edges { node { id } } } } } } } } }`;
+    for (let round = 0; round < 2; round++) {
+      expect((await gql(query, { n: 100, deep: false }, customer.token)).errors).toBeUndefined();
+      await refusedCheaply(() => gql(query, { n: 100, deep: true }, customer.token), 'GRAPHQL_VALIDATION_FAILED', /^Query cost \d+ exceeds the limit of 5000/);
+      expect((await gql(query, { n: 5, deep: true }, customer.token)).errors).toBeUndefined();
+    }
+  });
+
   it('multiplies nodes(ids) by the number of ids', async () => {
     const ids = Array.from({ length: 100 }, () => customer.globalId);
     const query = `query($ids: [ID!]!) { nodes(ids: $ids) { ... on User { orders(first: 20) { edges { node { id } } } } } }`;

@@ -65,7 +65,7 @@ export function costLimitPlugin(maxCost: number): ApolloServerPlugin<object> {
   // computed once, then looked up (a bounded map per document, emptied when full).
   const costs = new WeakMap<DocumentNode, Map<string, number | GraphQLError | null>>();
   const costOf = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined) => {
-    const key = `${operationName ?? ''}\0${JSON.stringify(variables)}`;
+    const key = `${operationName ?? ''}\0${JSON.stringify(variables, sizesOnly)}`;
     let known = costs.get(document);
     if (!known) costs.set(document, (known = new Map()));
     let cost = known.get(key);
@@ -95,6 +95,14 @@ export function costLimitPlugin(maxCost: number): ApolloServerPlugin<object> {
     },
   };
 }
+
+/**
+ * The variables as far as cost goes, for the key of a remembered cost: every string is the same (the
+ * estimator reads numbers, booleans of `@include`/`@skip` and list lengths, never a string's
+ * content), so requests that differ only in ids or text share one entry. An estimator that reads a
+ * string must change this.
+ */
+const sizesOnly = (_key: string, value: unknown) => (typeof value === 'string' ? '' : value);
 
 /** Variable sets whose cost is remembered per document. */
 const COSTS_PER_DOCUMENT = 256;
