@@ -6,7 +6,9 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
  *   types mapped to the records resolvers really receive (src/db/records.ts);
  * - examples/client/src/gql/: the typed client (client preset) used by the
  *   example client, from the operations written in examples/client/src.
- * `npm run codegen:check` fails when either is out of date.
+ * `npm run codegen:check` fails when either is out of date. The web storefront has a config
+ * of its own, the one a separate app would copy (examples/web/codegen.ts): `npm run codegen`
+ * runs it after this one, and `codegen:check` covers its output (examples/web/src/gql/) too.
  */
 const config: CodegenConfig = {
   schema: 'schema.graphql',
@@ -28,6 +30,7 @@ const config: CodegenConfig = {
           CartItem: '../db/records.js#CartItemRecord',
           Order: '../db/records.js#OrderRecord',
           OrderItem: '../db/records.js#OrderItemRecord',
+          ProductConnection: '../db/records.js#ProductConnectionRecord',
         },
       },
     },

@@ -8,6 +8,7 @@
 // Type-aware rules are left out: the suite's own strict TypeScript check
 // (`npm run typecheck`) covers types.
 import tseslint from 'typescript-eslint';
+import reactHooks from 'eslint-plugin-react-hooks';
 
 const intoThePackage = {
   group: ['**/packages/**', '**/prisma-write-through/src/**', '**/prisma-write-through/dist/**'],
@@ -31,7 +32,7 @@ export default tseslint.config(
     ],
   },
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: { parser: tseslint.parser },
     plugins: { '@typescript-eslint': tseslint.plugin },
     rules: {
@@ -47,6 +48,12 @@ export default tseslint.config(
   {
     files: ['packages/prisma-write-through/src/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { patterns: [intoTheApp] }] },
+  },
+  {
+    // The web storefront's React components (examples/web): the rules of hooks, and React's
+    // own recommended checks (the plugin's `recommended`).
+    files: ['examples/web/src/**/*.{ts,tsx}'],
+    ...reactHooks.configs.flat.recommended,
   },
   {
     // The package's tests read the storefront's schema and generated metadata as a second fixture.

@@ -6,7 +6,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // unless it is listed below.
 
 /** No HTTP server, no child process, no database: in-process parts and the store contract. */
-const UNIT = ['test/cache-store.test.ts'];
+const UNIT = ['test/cache-store.test.ts', 'test/error-codes.test.ts'];
 
 /**
  * Starts child processes (redis-server, Redis Cluster/Sentinel, pgbouncer, the API's
@@ -15,6 +15,7 @@ const UNIT = ['test/cache-store.test.ts'];
 const SYSTEM = [
   'test/bench-smoke.test.ts',
   'test/consistency-check.test.ts',
+  'test/cors.test.ts',
   'test/embedded.test.ts',
   'test/graphiql-browser.test.ts',
   'test/pgbouncer.test.ts',
@@ -29,6 +30,8 @@ const SYSTEM = [
   'test/security-redis.test.ts',
   'test/server.test.ts',
   'test/thundering-herd.test.ts',
+  'test/trusted-documents.test.ts',
+  'test/web-storefront.test.ts',
 ];
 
 /**

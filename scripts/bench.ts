@@ -19,7 +19,7 @@ import { integer, names } from './consistency/cli.js';
 import { killAllChildrenNow } from './consistency/processes.js';
 import { AbortedError, MODES, WORKLOADS, runBenchmark, type BenchmarkOptions } from './bench/index.js';
 import { OPERATIONS } from './bench/operations.js';
-import { REFERENCES } from './bench/references.js';
+import { DEFAULT_REFERENCES, REFERENCES } from './bench/references.js';
 import { formatGoals, updateProjectReadme } from './bench/report.js';
 
 const USAGE = `usage: npm run bench -- [options]
@@ -35,7 +35,8 @@ const USAGE = `usage: npm run bench -- [options]
   --workloads <a,b>       workload mixes (default ${WORKLOADS.join(',')}; '' for none)
   --no-operation-runs     skip measuring each operation alone under load (the goals need them)
   --operations <a,b>      operations measured alone (default ${OPERATIONS.join(',')}; smoke product,cart)
-  --references <a,b>      reference points measured next to the modes (default ${REFERENCES.join(',')}; '' for none)
+  --references <a,b>      reference points measured next to the modes (default ${DEFAULT_REFERENCES.join(',')}; '' for none;
+                          experiments: ${REFERENCES.filter((r) => !DEFAULT_REFERENCES.includes(r)).join(', ')})
   --profile               run each API under node --cpu-prof: CPU per request by category, top functions,
                           flame graphs in the report (slows the API a little; for diagnosis, not for publishing)
   --scaling <sizes>       cart sizes of the scaling measurement (default 1,10,100,1000; smoke 1,10,100)

@@ -32,7 +32,7 @@ export interface Config {
   port: number;
   /** Secret used to sign bearer tokens (HS256); at least 32 characters in production. */
   jwtSecret: string;
-  /** Lifetime of a bearer token, in seconds. @default 604800 (7 days) */
+  /** Lifetime of a session and its bearer token, in seconds (1 or more). @default 604800 (7 days) */
   jwtTtlSeconds: number;
   /** Time to live of cache entries, in seconds. @default 3600 */
   cacheTtlSeconds: number;
@@ -68,6 +68,27 @@ export interface Config {
   rateLimits: RateLimits | null;
   /** Where and to whom /metrics is served, and how many operation names it tells apart (src/metrics.ts). */
   metrics: MetricsConfig;
+  /** Which browser origins may call /graphql (CORS), and how long a browser may cache a preflight. */
+  cors: CorsConfig;
+  /**
+   * TRUSTED_DOCUMENTS: paths of persisted-documents manifests (graphql-codegen's
+   * `persisted-documents.json`, `{ "<sha256 hex>": "<document>" }`); when set, only their
+   * documents run (src/security/trusted-documents.ts). null when unset: any document runs.
+   */
+  trustedDocuments: string[] | null;
+}
+
+/** Cross-origin requests from browsers (src/security/cors.ts). */
+export interface CorsConfig {
+  /**
+   * CORS_ORIGINS: the origins (`scheme://host[:port]`, as a browser sends them in `Origin`) whose
+   * pages may read the API's answers, matched exactly; `'*'` for any origin (opt-in, never the
+   * default). @default none in production; the Vite dev and preview servers' origins otherwise
+   * (`DEVELOPMENT_CORS_ORIGINS`)
+   */
+  origins: string[] | '*';
+  /** CORS_MAX_AGE_SECONDS: how long a browser may reuse a preflight's answer (`Access-Control-Max-Age`), 0 to 86400. @default 600 */
+  maxAgeSeconds: number;
 }
 
 /** `host:port` of a Redis node or a Sentinel. */
@@ -275,6 +296,49 @@ function redisTopology(env: Env): RedisTopology | null {
   return { kind: 'single', url };
 }
 
+/** The origins allowed by default outside production: Vite's dev server (5173) and preview server (4173), by name and by address. */
+export const DEVELOPMENT_CORS_ORIGINS: readonly string[] = ['http://localhost:5173', 'http://127.0.0.1:5173', 'http://localhost:4173', 'http://127.0.0.1:4173'];
+
+/**
+ * CORS_ORIGINS (a comma-separated list of origins, or `*`) and CORS_MAX_AGE_SECONDS; throws
+ * `ConfigError` naming an entry that is not an origin (a path, a wildcard inside a name, `null`).
+ */
+function corsConfig(env: Env, production: boolean): CorsConfig {
+  const maxAgeSeconds = integer(env, 'CORS_MAX_AGE_SECONDS', 600, 0, 86_400);
+  const raw = (env.CORS_ORIGINS ?? '').trim();
+  if (raw === '') return { origins: production ? [] : [...DEVELOPMENT_CORS_ORIGINS], maxAgeSeconds };
+  if (raw === '*') return { origins: '*', maxAgeSeconds };
+  const entries = raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter(Boolean);
+  const origins = entries.map((entry) => {
+    // An origin is scheme://host[:port] and nothing else (no path, credentials or wildcard): what a browser sends in `Origin`.
+    let url: URL | null = null;
+    try {
+      if (/^https?:\/\/[^/?#@\s*]+$/i.test(entry)) url = new URL(entry);
+    } catch {
+      // reported below
+    }
+    if (!url) {
+      throw new ConfigError(
+        `CORS_ORIGINS: ${JSON.stringify(entry)} is not an origin: write scheme://host[:port] with no path or trailing slash, e.g. https://shop.example.com or http://localhost:5173 (or CORS_ORIGINS=* alone for any origin)`,
+      );
+    }
+    return url.origin;
+  });
+  return { origins: [...new Set(origins)], maxAgeSeconds };
+}
+
+/** TRUSTED_DOCUMENTS: a comma-separated list of manifest paths; null when unset. The files are read when the server starts. */
+function trustedDocuments(env: Env): string[] | null {
+  const paths = (env.TRUSTED_DOCUMENTS ?? '')
+    .split(',')
+    .map((path) => path.trim())
+    .filter(Boolean);
+  return paths.length ? paths : null;
+}
+
 /** METRICS_PORT, METRICS_TOKEN and METRICS_MAX_OPERATIONS; throws `ConfigError` on a bad value. */
 function metricsConfig(env: Env, apiPort: number): MetricsConfig {
   const port = env.METRICS_PORT === undefined || env.METRICS_PORT === '' ? null : integer(env, 'METRICS_PORT', 0, 0, 65535);
@@ -359,7 +423,8 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: env.DATA_DIR || '.data/pglite',
     port,
     jwtSecret,
-    jwtTtlSeconds: integer(env, 'JWT_TTL_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
+    // From 1 s: tests of expiry use a short lifetime.
+    jwtTtlSeconds: integer(env, 'JWT_TTL_SECONDS', 7 * 24 * 3600, 1, 365 * 24 * 3600),
     cacheTtlSeconds: integer(env, 'CACHE_TTL_SECONDS', 3600, 1, 30 * 24 * 3600),
     cacheNamespace,
     cacheWritePolicy,
@@ -391,5 +456,7 @@ export function loadConfig(env: Env = process.env): Config {
         }
       : null,
     metrics: metricsConfig(env, port),
+    cors: corsConfig(env, nodeEnv === 'production'),
+    trustedDocuments: trustedDocuments(env),
   };
 }

@@ -38,9 +38,17 @@ async function main(variant?: ServiceVariant) {
       ...backends,
       env: config.nodeEnv,
       mode: services.mode,
+      corsOrigins: config.cors.origins,
     },
     `storefront API ready at ${server.url}/graphql`,
   );
+  if (server.playgrounds) {
+    const { graphiql, sandbox } = server.playgrounds;
+    logger.info(
+      { graphiql, sandbox },
+      `playgrounds: GraphiQL at ${graphiql} (self-hosted, works offline), Apollo Sandbox at ${sandbox} (loads from Apollo's CDN)`,
+    );
+  }
 
   let stopping = false;
   const shutdown = async (signal: string) => {

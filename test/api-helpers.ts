@@ -53,7 +53,11 @@ export async function expectCacheInSync(api: TestApi, entity: 'User' | 'Product'
   const raw = api.services.rawDb;
   const row: any =
     entity === 'User'
-      ? await raw.user.findUniqueOrThrow({ where: { id }, omit: { passwordHash: true } })
+      ? await raw.user.findUniqueOrThrow({
+          where: { id },
+          omit: { passwordHash: true },
+          include: { sessions: { select: { id: true }, orderBy: { id: 'asc' } } },
+        })
       : entity === 'Product'
         ? await raw.product.findUniqueOrThrow({ where: { id } })
         : await raw.cart.findUniqueOrThrow({ where: { userId: id }, include: { items: { orderBy: [{ addedAt: 'asc' }, { productId: 'asc' }] } } });

@@ -162,15 +162,20 @@ describe('signUp', () => {
 });
 
 describe('logIn', () => {
-  it('signs in with the right password (email in any case) and changes nothing', async () => {
+  it('signs in with the right password (email in any case): a new session, and nothing else changes', async () => {
     const user = await account('Returning');
     const before = await api.snapshot();
     const data = ok(await api.gql(LOG_IN, { input: { email: ` ${user.email.toUpperCase()}`, password: PASSWORD } }));
     expect(data.logIn.user).toMatchObject({ id: user.globalId, email: user.email, name: 'Returning' });
     expect(ok(await api.gql(`{ me { id } }`, {}, data.logIn.token))).toEqual({ me: { id: user.globalId } });
-    // Logging in writes nothing: the user's cache entry is the one signUp wrote.
-    expect(await api.snapshot()).toEqual(before);
-    await expectCacheInSync(api, 'User', user.id);
+    // Logging in writes one session row (a member of the user: its version goes up, and the cache
+    // entry holds the new session); the profile and every other table are as they were.
+    const after = await api.snapshot();
+    expect(after.db.Session).toHaveLength(before.db.Session!.length + 1);
+    expect({ ...after.db, User: undefined, Session: undefined }).toEqual({ ...before.db, User: undefined, Session: undefined });
+    const { row } = await expectCacheInSync(api, 'User', user.id);
+    expect(row.sessions).toHaveLength(2);
+    expect(row.version).toBe(2);
   });
 
   it('gives the same UNAUTHENTICATED answer for a wrong password and for an unknown email', async () => {

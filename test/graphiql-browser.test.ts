@@ -174,4 +174,29 @@ describe('GraphiQL in a real browser', () => {
       await browserContext.close();
     }
   });
+
+  it('the Sandbox page, offline, shows a link that leads to GraphiQL; / leads there too', async (context) => {
+    if (!browser) context.skip(SKIP_MESSAGE);
+    const browserContext = await browser!.newContext();
+    const page = await browserContext.newPage();
+    const origin = new URL(base).origin;
+    // Offline: every request to another origin (Apollo's CDN) fails.
+    await page.route('**/*', (route) => (new URL(route.request().url()).origin === origin ? route.continue() : route.abort('internetdisconnected')));
+    try {
+      await page.goto(`${base}/graphql`);
+      const link = page.getByRole('link', { name: 'GraphiQL at /graphiql' });
+      // Apollo's fallback text fades in after a second when Sandbox cannot load.
+      await expect.poll(() => link.isVisible(), { timeout: 10_000 }).toBe(true);
+      await expect.poll(() => page.evaluate<number>("Number(getComputedStyle(document.querySelector('.fallback')).opacity)"), { timeout: 10_000 }).toBe(1);
+      await link.click();
+      await page.locator('.graphiql-query-editor .CodeMirror').first().waitFor({ timeout: 20_000 });
+      expect(new URL(page.url()).pathname).toBe('/graphiql');
+
+      await page.goto(`${base}/`);
+      await page.locator('.graphiql-query-editor .CodeMirror').first().waitFor({ timeout: 20_000 });
+      expect(new URL(page.url()).pathname).toBe('/graphiql');
+    } finally {
+      await browserContext.close();
+    }
+  });
 });

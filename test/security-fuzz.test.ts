@@ -67,6 +67,26 @@ interface Fixture {
   cursors: string[];
   emails: string[];
   tokens: (string | undefined)[];
+  /** The signed-in callers: where each one's token is in `tokens`, and its user id (all share one password). */
+  accounts: { index: number; userId: number }[];
+}
+
+/**
+ * Logs the fixture's callers in again where a generated logOut or logOutEverywhere ended
+ * their sessions, putting the new token in the old one's place in `fixture.tokens` (so the
+ * generator's picks stay what the seed makes them).
+ */
+async function renewTokens(fixture: Fixture) {
+  for (const { index, userId } of fixture.accounts) {
+    if ((await api.gql(`{ me { id } }`, {}, fixture.tokens[index])).data?.me) continue;
+    // Its email as it is now (a generated updateProfile may have changed it); a deleted user stays logged out.
+    const user = await api.services.rawDb.user.findUnique({ where: { id: userId }, select: { email: true } });
+    if (!user) continue;
+    const res = await api.gql(`mutation($input: LogInInput!) { logIn(input: $input) { token } }`, {
+      input: { email: user.email, password: 'correct horse battery' },
+    });
+    fixture.tokens[index] = res.data.logIn.token as string;
+  }
 }
 
 const NASTY_STRINGS = [
@@ -469,6 +489,11 @@ async function makeFixture(): Promise<Fixture> {
     cursors: page.data.products.edges.map((e: { cursor: string }) => e.cursor),
     emails,
     tokens: [undefined, users[0]!.token, users[1]!.token, admin.token, 'eyJhbGciOiJub25lIn0.eyJzdWIiOiIxIn0.', 'garbage'],
+    accounts: [
+      { index: 1, userId: idOf(users[0]!.globalId) },
+      { index: 2, userId: idOf(users[1]!.globalId) },
+      { index: 3, userId: admin.id },
+    ],
   };
 }
 
@@ -522,6 +547,7 @@ describe('fuzz', () => {
       const ranBelow = (body.errors ?? []).length > 0 && (body.errors ?? []).every((e) => (e.path?.length ?? 0) > 1);
       if (req.mayWrite && (succeeded || ranBelow)) {
         count('mutation ok');
+        if (req.body?.includes('logOut')) await renewTokens(fixture);
         before = await fingerprint();
       } else {
         const after = await fingerprint();

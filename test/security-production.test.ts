@@ -48,6 +48,10 @@ describe('in production', () => {
     expect(page.headers.get('content-type')).not.toMatch(/html/);
     expect(text).not.toMatch(/sandbox|<html|apollographql/i);
     expect((await (await fetch(dev.url, { headers: { accept: 'text/html' } })).text()).toLowerCase()).toContain('sandbox');
+    // No redirect to a playground either: / stays a JSON 404.
+    const root = await fetch(prod.url.replace(/\/graphql$/, '/'), { redirect: 'manual' });
+    expect(root.status).toBe(404);
+    expect(root.headers.get('location')).toBeNull();
   });
 
   it('does not suggest field names ("Did you mean") that would map the schema', async () => {

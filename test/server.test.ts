@@ -38,10 +38,24 @@ describe('HTTP endpoints', () => {
     expect(await ready.json()).toEqual({ status: 'ready', checks: { postgres: 'ok', redis: 'ok' } });
   });
 
-  it('serves Apollo Sandbox to a browser in development', async () => {
+  it('serves Apollo Sandbox to a browser in development, linking to GraphiQL for offline use', async () => {
     const page = await fetch(api.url, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
-    expect(await page.text()).toMatch(/sandbox/i);
+    const html = await page.text();
+    expect(html).toMatch(/sandbox/i);
+    // In the text Apollo shows when Sandbox cannot load from its CDN.
+    expect(html).toMatch(
+      /<div class="fallback">[\s\S]*might be offline\.<\/p>\s*<p>Offline\? The self-hosted <a href="\/graphiql">GraphiQL at \/graphiql<\/a>/,
+    );
+  });
+
+  it('redirects / to GraphiQL outside production', async () => {
+    const res = await fetch(`${base()}/`, { redirect: 'manual' });
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe('/graphiql');
+    const followed = await fetch(`${base()}/`);
+    expect(followed.url).toBe(`${base()}/graphiql`);
+    expect(await followed.text()).toMatch(/<title>GraphiQL/);
   });
 
   it('refuses a GET mutation and a request without a JSON content type (CSRF prevention)', async () => {
@@ -134,6 +148,8 @@ describe('the entry point', () => {
     });
     await expect.poll(() => run.output(), { timeout: 20_000 }).toMatch(/ready at (http:\/\/[0-9.:]+)\/graphql/);
     const url = /ready at (http:\/\/[0-9.:]+)\/graphql/.exec(run.output())![1];
+    // Both playgrounds, by URL.
+    await expect.poll(() => run.output()).toContain(`playgrounds: GraphiQL at ${url}/graphiql (self-hosted, works offline), Apollo Sandbox at ${url}/graphql`);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     run.child.kill('SIGTERM');
     expect(await run.exited).toBe(0);

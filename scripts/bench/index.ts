@@ -46,7 +46,7 @@ import { startBenchCluster, type BenchCluster } from './cluster.js';
 import { compareCluster, type ClusterComparison } from './cluster-compare.js';
 import { OPERATIONS, type OperationName } from './operations.js';
 import {
-  REFERENCES,
+  DEFAULT_REFERENCES,
   REFERENCE_OPERATIONS,
   captureAnswers,
   emptyReferenceResult,
@@ -55,12 +55,12 @@ import {
   type Reference,
   type ReferenceResult,
 } from './references.js';
-import { seedDataset, type SeedSummary } from './seed.js';
+import { SESSION_MS, seedDataset, type SeedSummary } from './seed.js';
 import { WORKLOADS, type WorkloadName } from './workloads.js';
 
 export { MODES, type Mode } from './run-mode.js';
 export { WORKLOADS, type WorkloadName } from './workloads.js';
-export { REFERENCES, type Reference } from './references.js';
+export { REFERENCES, DEFAULT_REFERENCES, type Reference } from './references.js';
 export { AbortedError } from '../consistency/time.js';
 
 export interface BenchmarkOptions {
@@ -78,7 +78,7 @@ export interface BenchmarkOptions {
   modes?: readonly Mode[];
   /** @default every workload */
   workloads?: readonly WorkloadName[];
-  /** Reference points measured next to the modes (`references.ts`). @default both */
+  /** Reference points measured next to the modes (`references.ts`). @default DEFAULT_REFERENCES (raw-http, bare-apollo) */
   references?: readonly Reference[];
   /** Measure each operation alone under load. @default true */
   operationRuns?: boolean;
@@ -213,7 +213,7 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
     users: options.users ?? (smoke ? 50 : 10_000),
     modes: [...(options.modes ?? MODES)],
     workloads: [...(options.workloads ?? WORKLOADS)],
-    references: [...(options.references ?? REFERENCES)],
+    references: [...(options.references ?? DEFAULT_REFERENCES)],
     operationRuns: options.operationRuns ?? true,
     // The smoke run measures alone only what the reference points are compared on.
     operations: [...(options.operations ?? (smoke ? REFERENCE_OPERATIONS : OPERATIONS))],
@@ -264,7 +264,7 @@ export async function runBenchmark(options: BenchmarkOptions = {}): Promise<Benc
       ...(options.workingSetProducts !== undefined && { workingSetProducts: options.workingSetProducts }),
       ...(options.activeUsers !== undefined && { activeUsers: options.activeUsers }),
       seed: settings.seed,
-      sign: (id) => tokens.sign(id),
+      sign: (id) => tokens.sign({ userId: id, sessionId: id, expiresAt: new Date(Date.now() + SESSION_MS) }),
       progress: options.progress === true,
       log,
     });

@@ -17,7 +17,10 @@
  *   answers' data as constants, in the shape of the real answer: the most the
  *   framework serves these queries.
  *
- * Both answer `GET /readyz`, and `GET /metrics` with the two counters the
+ * - `bare-apollo-fastify`, `bare-apollo-jit` (experiments, run on request):
+ *   the same on Fastify 5, and the same executing with graphql-jit.
+ *
+ * All answer `GET /readyz`, and `GET /metrics` with the two counters the
  * benchmark reads for the CPU time per request, in the API's names: the
  * process's CPU seconds and the GraphQL requests (POSTs) answered. The API's
  * code (src/) is not loaded.
@@ -25,6 +28,7 @@
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import type { CapturedAnswers } from './references.js';
+import type { ExecutionResult } from 'graphql';
 
 const reference = process.env.BENCH_REFERENCE;
 const answers = JSON.parse(readFileSync(required('BENCH_ANSWERS'), 'utf8')) as CapturedAnswers;
@@ -86,27 +90,71 @@ function rawHttp(): http.Server {
   });
 }
 
-async function bareApollo(): Promise<http.Server> {
-  const [{ ApolloServer }, { ApolloServerPluginCacheControlDisabled }, { expressMiddleware }, { default: express }] = await Promise.all([
-    import('@apollo/server'),
-    import('@apollo/server/plugin/disabled'),
-    import('@as-integrations/express5'),
-    import('express'),
-  ]);
-  // Each captured answer's top-level fields (`product`, `me`) become constant resolvers of Query.
+/** Each captured answer's top-level fields (`product`, `me`) as constant resolvers of Query. */
+function constantResolvers(): { Query: Record<string, () => unknown> } {
   const Query: Record<string, () => unknown> = {};
   for (const answer of Object.values(answers.operations)) {
     const data = (JSON.parse(answer.body) as { data: Record<string, unknown> }).data;
     for (const [field, value] of Object.entries(data)) Query[field] = () => value;
   }
-  const apollo = new ApolloServer({
-    typeDefs: readFileSync(required('BENCH_SCHEMA'), 'utf8'),
-    resolvers: { Query },
-    // Installed by default, disabled by the API (its per-field instrumentation costs every request).
-    plugins: [ApolloServerPluginCacheControlDisabled()],
-    stopOnTerminationSignals: false,
-  });
+  return { Query };
+}
+
+/** Apollo Server with the API's schema and constant resolvers; with `jit`, executing through graphql-jit. */
+async function apolloServer({ jit = false } = {}) {
+  const [{ ApolloServer }, { ApolloServerPluginCacheControlDisabled }] = await Promise.all([
+    import('@apollo/server'),
+    import('@apollo/server/plugin/disabled'),
+  ]);
+  const typeDefs = readFileSync(required('BENCH_SCHEMA'), 'utf8');
+  // Installed by default, disabled by the API (its per-field instrumentation costs every request).
+  const common = { plugins: [ApolloServerPluginCacheControlDisabled()], stopOnTerminationSignals: false };
+  const apollo = jit
+    ? new ApolloServer({ ...common, gateway: await jitGateway(typeDefs) })
+    : new ApolloServer({ ...common, typeDefs, resolvers: constantResolvers() });
   await apollo.start();
+  return apollo;
+}
+
+/**
+ * graphql-jit inside Apollo Server 5 without forking it: Apollo's gateway interface
+ * (@apollo/server-gateway-interface) lets a "gateway" hand it the schema and an executor;
+ * this one compiles each document once (graphql-jit's compileQuery) and runs the compiled
+ * function. Apollo still parses, validates and runs its request pipeline as usual.
+ */
+async function jitGateway(typeDefs: string): Promise<import('@apollo/server-gateway-interface').GatewayInterface> {
+  const [{ compileQuery, isCompiledQuery }, { makeExecutableSchema }, { printSchema }] = await Promise.all([
+    import('graphql-jit'),
+    import('@graphql-tools/schema'),
+    import('graphql'),
+  ]);
+  const schema = makeExecutableSchema({ typeDefs, resolvers: constantResolvers() });
+  type Compiled = ReturnType<typeof compileQuery<Record<string, unknown>, Record<string, unknown>>>;
+  const compiled = new WeakMap<object, Compiled>();
+  let onSchema: ((s: { apiSchema: typeof schema; coreSupergraphSdl: string }) => void) | undefined;
+  return {
+    onSchemaLoadOrUpdate(callback) {
+      onSchema = callback;
+      return () => {};
+    },
+    async load() {
+      onSchema?.({ apiSchema: schema, coreSupergraphSdl: printSchema(schema) });
+      return {
+        executor: async ({ document, operationName, request, context }) => {
+          let query = compiled.get(document);
+          if (!query) compiled.set(document, (query = compileQuery(schema, document, operationName ?? undefined)));
+          if (!isCompiledQuery(query)) return query as ExecutionResult<Record<string, unknown>>;
+          return (await query.query(undefined, context, request.variables ?? {})) as ExecutionResult<Record<string, unknown>>;
+        },
+      };
+    },
+    async stop() {},
+  };
+}
+
+async function bareApollo(): Promise<http.Server> {
+  const [{ expressMiddleware }, { default: express }] = await Promise.all([import('@as-integrations/express5'), import('express')]);
+  const apollo = await apolloServer({ jit: reference === 'bare-apollo-jit' });
   const app = express();
   app.disable('x-powered-by');
   app.get(['/readyz', '/metrics'], answerGet);
@@ -118,10 +166,32 @@ async function bareApollo(): Promise<http.Server> {
   return server;
 }
 
+/** bare-apollo on Fastify 5 through @as-integrations/fastify; returns its node:http server, not yet listening. */
+async function bareApolloFastify(): Promise<http.Server> {
+  const [{ default: Fastify }, { fastifyApolloHandler }] = await Promise.all([import('fastify'), import('@as-integrations/fastify')]);
+  const apollo = await apolloServer();
+  const app = Fastify();
+  app.get('/readyz', (req, reply) => answerGet(req.raw, reply.raw));
+  app.get('/metrics', (req, reply) => answerGet(req.raw, reply.raw));
+  app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], handler: fastifyApolloHandler(apollo) });
+  app.addHook('onRequest', async (req) => {
+    if (req.method === 'POST') graphqlRequests++;
+  });
+  await app.ready();
+  return app.server;
+}
+
 async function main() {
-  const server = reference === 'raw-http' ? rawHttp() : reference === 'bare-apollo' ? await bareApollo() : null;
+  const server =
+    reference === 'raw-http'
+      ? rawHttp()
+      : reference === 'bare-apollo' || reference === 'bare-apollo-jit'
+        ? await bareApollo()
+        : reference === 'bare-apollo-fastify'
+          ? await bareApolloFastify()
+          : null;
   if (!server) {
-    console.error(`BENCH_REFERENCE must be raw-http or bare-apollo, got ${JSON.stringify(reference)}`);
+    console.error(`BENCH_REFERENCE must be raw-http, bare-apollo, bare-apollo-fastify or bare-apollo-jit, got ${JSON.stringify(reference)}`);
     process.exit(1);
   }
   server.listen(port, host, () => console.log(`${reference} ready on http://${host}:${port} (answers captured from ${answers.from})`));

@@ -7,6 +7,8 @@
  *
  * Ids are given explicitly (products 1..P; the admin is user 1, customers
  * 2..U+1, then the scaling users), and the sequences are moved past them.
+ * Every user has one session (src/auth/sessions.ts) whose id is the user's
+ * id, lasting a day: the tokens `sign` makes name it.
  *
  * The "working set" is the first W products: the reads of the load aim there,
  * and the carts of the active users (the first A customers) hold products of
@@ -43,7 +45,7 @@ export interface SeedOptions {
   /** Customers whose carts the mutations write. @default min(20, active / 5) */
   hotUsers?: number;
   seed?: number;
-  /** Signs a bearer token for a user id (the API's JWT secret). */
+  /** Signs a bearer token for a user id, naming its seeded session (whose id is the user's id), with the API's JWT secret. */
   sign: (userId: number) => Promise<string>;
   /** Show a progress bar (only on a TTY). @default false */
   progress?: boolean;
@@ -79,6 +81,9 @@ export interface Dataset {
   summary: SeedSummary;
 }
 
+/** How long the seeded sessions (and the tokens `sign` makes) last: a day, in ms. */
+export const SESSION_MS = 24 * 3600 * 1000;
+
 /** Rows per chunk written to the COPY stream. */
 const CHUNK = 5000;
 const EPOCH = Date.parse('2026-01-01T00:00:00.000Z');
@@ -113,7 +118,7 @@ export async function seedDataset(options: SeedOptions): Promise<Dataset> {
   const scalingUserId = (i: number) => 2 + U + i;
   const userCount = 1 + U + sizes.length;
   const itemCount = U * CART_ITEMS + sizes.reduce((a, b) => a + b, 0);
-  const total = P + userCount + (U + sizes.length) + itemCount;
+  const total = P + 2 * userCount + (U + sizes.length) + itemCount;
 
   // Carts: active customers' from the working set (a quarter of the items hot), others' from the whole catalog.
   const carts: number[][] = [];
@@ -183,6 +188,9 @@ export async function seedDataset(options: SeedOptions): Promise<Dataset> {
       const id = i + 1; // customers 2..U+1, then the scaling users
       return `${id}\tbench-user-${id}@bench.test\tBench User ${id}\tCUSTOMER\t${passwordHash}\t1\t${ts}\t${ts}\n`;
     });
+    // One session per user, with the user's id (the tokens name it), lasting a day from now.
+    const expires = timestamp(Date.now() + SESSION_MS);
+    await copy('sessions', 'COPY "Session" ("id", "userId", "createdAt", "expiresAt") FROM STDIN', userCount, (i) => `${i + 1}\t${i + 1}\t${ts}\t${expires}\n`);
     await copy('carts', 'COPY "Cart" ("userId", "version", "updatedAt") FROM STDIN', U + sizes.length, (i) => `${i + 2}\t1\t${ts}\n`);
     // Items: flattened over carts; added one millisecond apart so their order is stable.
     const owners: { userId: number; products: number[] }[] = [
@@ -205,7 +213,8 @@ export async function seedDataset(options: SeedOptions): Promise<Dataset> {
     bar?.update(done, { phase: 'analyzing'.padEnd(10) });
     await client.query(`SELECT setval(pg_get_serial_sequence('"Product"', 'id'), $1)`, [P]);
     await client.query(`SELECT setval(pg_get_serial_sequence('"User"', 'id'), $1)`, [userCount]);
-    await client.query('ANALYZE "Product", "User", "Cart", "CartItem"');
+    await client.query(`SELECT setval(pg_get_serial_sequence('"Session"', 'id'), $1)`, [userCount]);
+    await client.query('ANALYZE "Product", "User", "Session", "Cart", "CartItem"');
   } finally {
     await client.query('RESET prisma_write_through.tx').catch(() => {});
     client.release();

@@ -9,6 +9,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaPGlite } from 'pglite-prisma-adapter';
 import { PrismaClient } from '../generated/prisma/client.js';
@@ -50,7 +51,9 @@ export function embeddedDatabase(dataDir = '.data/pglite', onTakeOver?: (holder:
     const lock = lockDataDir(dataDir);
     if (lock.tookOverFrom) onTakeOver?.(lock.tookOverFrom);
     try {
-      open = { db: new PGlite(dataDir), lock, clients: 0 };
+      // pg_trgm: the catalog's search index (migration catalog_search) needs it, and PGlite
+      // can only CREATE EXTENSION what its constructor loaded.
+      open = { db: new PGlite(dataDir, { extensions: { pg_trgm } }), lock, clients: 0 };
     } catch (error) {
       lock.release();
       throw error;

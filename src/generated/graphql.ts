@@ -1,5 +1,5 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
-import type { UserRecord, ProductRecord, CartRecord, CartItemRecord, OrderRecord, OrderItemRecord } from '../db/records.js';
+import type { UserRecord, ProductRecord, CartRecord, CartItemRecord, OrderRecord, OrderItemRecord, ProductConnectionRecord } from '../db/records.js';
 import type { GraphQLContext } from '../graphql/context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -33,7 +33,12 @@ export type AdjustStockInput = {
   productId: Scalars['ID']['input'];
 };
 
-/** A bearer token and the user it signs in. Send it as `Authorization: Bearer <token>`. */
+/**
+ * A bearer token and the user it signs in. Send it as `Authorization: Bearer <token>`.
+ * The token names one session of the user: it works until that session ends (logOut,
+ * logOutEverywhere, changePassword, or its expiry, JWT_TTL_SECONDS after it started: 7 days
+ * by default), and is refused on every instance from the next request after that.
+ */
 export type AuthPayload = {
   __typename?: 'AuthPayload';
   token: Scalars['String']['output'];
@@ -62,6 +67,12 @@ export type CartItem = {
   subtotalCents: Scalars['SafeInt']['output'];
 };
 
+export type ChangePasswordInput = {
+  currentPassword: Scalars['String']['input'];
+  /** At least 8 characters. */
+  newPassword: Scalars['String']['input'];
+};
+
 export type CreateProductInput = {
   description?: InputMaybe<Scalars['String']['input']>;
   name: Scalars['String']['input'];
@@ -80,6 +91,112 @@ export type DeleteUserPayload = {
   deletedUserId: Scalars['ID']['output'];
 };
 
+/**
+ * The values of `errors[].extensions.code`: every error this API answers with carries one
+ * (an error's `message` says what was wrong, for people; the code is for programs). Each value
+ * says when it happens, the HTTP status of the answer, and whether sending the same request
+ * again can succeed. `extensions.retryable: true` marks the errors whose retry needs no change.
+ */
+export type ErrorCode =
+  /**
+   * The HTTP request itself is malformed: not JSON, not POST or GET, a mutation sent as GET
+   * (405), a content type other than JSON (415), refused by CSRF prevention (a GET without an
+   * `apollo-require-preflight` header), a hash that does not match its query. HTTP 400 (or as
+   * said). Nothing ran; do not retry as it is.
+   */
+  | 'BAD_REQUEST'
+  /**
+   * An argument or a variable is wrong (a value out of range, an email that is not one, a
+   * wrong currentPassword, a string holding U+0000, a variable of the wrong type): the message
+   * says which. HTTP 200 from a field, 400 for variables. Do not retry: fix the input.
+   */
+  | 'BAD_USER_INPUT'
+  /**
+   * Redis could not take part in a write (CACHE_WRITE_POLICY=fail): nothing was committed.
+   * HTTP 200, `extensions.retryable: true`: send the same request again shortly.
+   */
+  | 'CACHE_UNAVAILABLE'
+  /**
+   * The change would break a rule about other data: an email or SKU already taken, a user who
+   * has orders. HTTP 200. Do not retry as it is.
+   */
+  | 'CONFLICT'
+  /** Signed in, but not allowed (an admin-only mutation, another user's order). HTTP 200. Do not retry. */
+  | 'FORBIDDEN'
+  /**
+   * The document is not valid GraphQL, or has more tokens than the server's limit (QUERY_MAX_TOKENS).
+   * HTTP 400. Nothing ran; do not retry.
+   */
+  | 'GRAPHQL_PARSE_FAILED'
+  /**
+   * The document does not fit the schema, or is over a query limit (depth, aliases, directives, cost);
+   * introspection in production. HTTP 400. Nothing ran; do not retry.
+   */
+  | 'GRAPHQL_VALIDATION_FAILED'
+  /**
+   * Something failed on the server's side; the message says no more (the server logs it, under the
+   * answer's `x-request-id`). HTTP 200 from a field, 500 otherwise. A retry may succeed; report it if
+   * it does not.
+   */
+  | 'INTERNAL_SERVER_ERROR'
+  /**
+   * What an ID names does not exist (or is not in your cart), or the HTTP path is not /graphql
+   * (HTTP 404). HTTP 200 from a field. Do not retry.
+   */
+  | 'NOT_FOUND'
+  /**
+   * `operationName` names no operation of the document, or the document has several and none is
+   * named. HTTP 400. Nothing ran; do not retry.
+   */
+  | 'OPERATION_RESOLUTION_FAILURE'
+  /**
+   * Not enough stock for an addToCart, a quantity, a checkout or an adjustStock: the message
+   * names the product. HTTP 200. Nothing changed; retry only with a smaller quantity.
+   */
+  | 'OUT_OF_STOCK'
+  /** The request body is larger than the server's limit (BODY_LIMIT_BYTES). HTTP 413. Nothing ran; do not retry as it is. */
+  | 'PAYLOAD_TOO_LARGE'
+  /**
+   * A `documentId` or persisted-query hash (`extensions.persistedQuery.sha256Hash`) names none of
+   * the server's trusted documents (TRUSTED_DOCUMENTS), or the server has none. HTTP 400. Nothing
+   * ran; do not retry: the app was built against other documents.
+   */
+  | 'PERSISTED_DOCUMENT_NOT_FOUND'
+  /**
+   * Automatic persisted queries (servers without TRUSTED_DOCUMENTS): the server does not know this
+   * hash yet. HTTP 200. Retry at once with the full `query` and the same hash (APQ clients do this
+   * by themselves).
+   */
+  | 'PERSISTED_QUERY_NOT_FOUND'
+  /**
+   * The operation ran longer than the server's limit (REQUEST_TIMEOUT_MS): the fields not yet
+   * resolved answer this, and no resolver starts after it. HTTP 200. Retry a query later or ask
+   * for less; a mutation in flight may still have completed: read before sending it again.
+   */
+  | 'TIMEOUT'
+  /**
+   * A rate limit (logIn, signUp, email changes) is used up. HTTP 429 with `Retry-After`; retry
+   * after `extensions.retryAfterSeconds`, not before.
+   */
+  | 'TOO_MANY_REQUESTS'
+  /**
+   * The write collided with concurrent writes on every attempt the server made (`extensions.reason`
+   * says how): nothing was changed. HTTP 200, `extensions.retryable: true`: send the same request again.
+   */
+  | 'TRANSACTION_CONFLICT'
+  /**
+   * The server runs only its trusted documents (TRUSTED_DOCUMENTS) and the `query` sent is none of
+   * them. HTTP 400. Nothing ran; do not retry: send the documentId of a document built into the app.
+   */
+  | 'TRUSTED_DOCUMENT_REQUIRED'
+  /**
+   * No usable token: none sent for a field that needs a user, or `extensions.reason` says why
+   * the one sent signs nobody in (`TOKEN_EXPIRED`, `TOKEN_INVALID`, `SESSION_ENDED`: logged out,
+   * or the password changed); also a wrong email or password at logIn. HTTP 200. Retry after
+   * signing in again (logIn).
+   */
+  | 'UNAUTHENTICATED';
+
 export type LogInInput = {
   email: Scalars['String']['input'];
   password: Scalars['String']['input'];
@@ -90,6 +207,13 @@ export type Mutation = {
   addToCart: Cart;
   /** Admin only. Fails with OUT_OF_STOCK if stock would go below 0. */
   adjustStock: Product;
+  /**
+   * Changes the password; every other session of the user ends; returns a fresh token for this
+   * one (the session gets a new id, so the token this request sent is refused from then on too:
+   * use the returned one). BAD_USER_INPUT if currentPassword is wrong or newPassword too short;
+   * wrong currentPassword attempts count against the logIn rate limits.
+   */
+  changePassword: AuthPayload;
   /**
    * Places an order for everything in the cart, in one transaction: checks and
    * decrements stock for every item, creates the order and empties the cart. If
@@ -107,10 +231,15 @@ export type Mutation = {
    * is no such user.
    */
   deleteUser: DeleteUserPayload;
+  /** Starts a new session of the account (a user holds at most 50: beyond that the oldest ends). */
   logIn: AuthPayload;
+  /** Ends the session of the token this request carries: that token is refused from the next request on, on every instance. UNAUTHENTICATED without a valid token. */
+  logOut: Scalars['Boolean']['output'];
+  /** Ends every session of the signed-in user, this one included. */
+  logOutEverywhere: Scalars['Boolean']['output'];
   removeFromCart: Cart;
   setCartItemQuantity: Cart;
-  /** Creates a customer account and signs it in. */
+  /** Creates a customer account and signs it in (its first session). */
   signUp: AuthPayload;
   /** Admin only. */
   updateProduct: Product;
@@ -126,6 +255,11 @@ export type MutationAddToCartArgs = {
 
 export type MutationAdjustStockArgs = {
   input: AdjustStockInput;
+};
+
+
+export type MutationChangePasswordArgs = {
+  input: ChangePasswordInput;
 };
 
 
@@ -243,6 +377,8 @@ export type ProductConnection = {
   __typename?: 'ProductConnection';
   edges: Array<ProductEdge>;
   pageInfo: PageInfo;
+  /** Products matching `search`, across all pages. */
+  totalCount: Scalars['Int']['output'];
 };
 
 export type ProductEdge = {
@@ -251,9 +387,29 @@ export type ProductEdge = {
   node: Product;
 };
 
+/**
+ * The orders of `products`. Equal prices or names are in creation order (newest first for
+ * PRICE_DESC), so every order is total and pages never skip or repeat a product.
+ */
+export type ProductSort =
+  /** Creation order, oldest first (the default; what `products` did before). */
+  | 'CREATED'
+  /** By name, A to Z. */
+  | 'NAME'
+  /** Newest first. */
+  | 'NEWEST'
+  /** Cheapest first. */
+  | 'PRICE'
+  /** Most expensive first. */
+  | 'PRICE_DESC';
+
 export type Query = {
   __typename?: 'Query';
-  /** The signed-in user, or null when the request carries no valid token. */
+  /**
+   * The signed-in user, or null when the request carries no token, an expired or invalid one,
+   * or one whose session has ended (logged out, password changed, account deleted). Never an
+   * error: the fields that need a user answer UNAUTHENTICATED, saying which.
+   */
   me?: Maybe<User>;
   /** Fetches any object by its global ID; null if it does not exist or is not visible to you. */
   node?: Maybe<Node>;
@@ -262,7 +418,11 @@ export type Query = {
   /** An order by ID: your own, or anyone's if you are an admin. */
   order?: Maybe<Order>;
   product?: Maybe<Product>;
-  /** The catalog, in creation order. */
+  /**
+   * The catalog, searched and sorted, one page at a time: `first` (with `after`) pages
+   * forwards, `last` (with `before`) backwards; not both `first` and `last`. A cursor only
+   * continues the listing it came from (the same `sort` and `search`): BAD_USER_INPUT otherwise.
+   */
   products: ProductConnection;
   /** A user by ID: yourself, or anyone if you are an admin. */
   user?: Maybe<User>;
@@ -291,7 +451,11 @@ export type QueryProductArgs = {
 
 export type QueryProductsArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  before?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  last?: InputMaybe<Scalars['Int']['input']>;
+  search?: InputMaybe<Scalars['String']['input']>;
+  sort?: InputMaybe<ProductSort>;
 };
 
 
@@ -441,10 +605,12 @@ export type ResolversTypes = {
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
   Cart: ResolverTypeWrapper<CartRecord>;
   CartItem: ResolverTypeWrapper<CartItemRecord>;
+  ChangePasswordInput: ChangePasswordInput;
   CreateProductInput: CreateProductInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   DeleteProductPayload: ResolverTypeWrapper<DeleteProductPayload>;
   DeleteUserPayload: ResolverTypeWrapper<DeleteUserPayload>;
+  ErrorCode: ErrorCode;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   LogInInput: LogInInput;
@@ -457,8 +623,9 @@ export type ResolversTypes = {
   OrderStatus: OrderStatus;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Product: ResolverTypeWrapper<ProductRecord>;
-  ProductConnection: ResolverTypeWrapper<Omit<ProductConnection, 'edges'> & { edges: Array<ResolversTypes['ProductEdge']> }>;
+  ProductConnection: ResolverTypeWrapper<ProductConnectionRecord>;
   ProductEdge: ResolverTypeWrapper<Omit<ProductEdge, 'node'> & { node: ResolversTypes['Product'] }>;
+  ProductSort: ProductSort;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Role: Role;
   SafeInt: ResolverTypeWrapper<Scalars['SafeInt']['output']>;
@@ -478,6 +645,7 @@ export type ResolversParentTypes = {
   Boolean: Scalars['Boolean']['output'];
   Cart: CartRecord;
   CartItem: CartItemRecord;
+  ChangePasswordInput: ChangePasswordInput;
   CreateProductInput: CreateProductInput;
   DateTime: Scalars['DateTime']['output'];
   DeleteProductPayload: DeleteProductPayload;
@@ -493,7 +661,7 @@ export type ResolversParentTypes = {
   OrderItem: OrderItemRecord;
   PageInfo: PageInfo;
   Product: ProductRecord;
-  ProductConnection: Omit<ProductConnection, 'edges'> & { edges: Array<ResolversParentTypes['ProductEdge']> };
+  ProductConnection: ProductConnectionRecord;
   ProductEdge: Omit<ProductEdge, 'node'> & { node: ResolversParentTypes['Product'] };
   Query: Record<PropertyKey, never>;
   SafeInt: Scalars['SafeInt']['output'];
@@ -541,11 +709,14 @@ export type DeleteUserPayloadResolvers<ContextType = GraphQLContext, ParentType 
 export type MutationResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   addToCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationAddToCartArgs, 'input'>>;
   adjustStock?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationAdjustStockArgs, 'input'>>;
+  changePassword?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationChangePasswordArgs, 'input'>>;
   checkout?: Resolver<ResolversTypes['Order'], ParentType, ContextType>;
   createProduct?: Resolver<ResolversTypes['Product'], ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
   deleteProduct?: Resolver<ResolversTypes['DeleteProductPayload'], ParentType, ContextType, RequireFields<MutationDeleteProductArgs, 'id'>>;
   deleteUser?: Resolver<ResolversTypes['DeleteUserPayload'], ParentType, ContextType, RequireFields<MutationDeleteUserArgs, 'id'>>;
   logIn?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLogInArgs, 'input'>>;
+  logOut?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  logOutEverywhere?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   removeFromCart?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationRemoveFromCartArgs, 'productId'>>;
   setCartItemQuantity?: Resolver<ResolversTypes['Cart'], ParentType, ContextType, RequireFields<MutationSetCartItemQuantityArgs, 'input'>>;
   signUp?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationSignUpArgs, 'input'>>;
@@ -609,6 +780,7 @@ export type ProductResolvers<ContextType = GraphQLContext, ParentType extends Re
 export type ProductConnectionResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ProductConnection'] = ResolversParentTypes['ProductConnection']> = {
   edges?: Resolver<Array<ResolversTypes['ProductEdge']>, ParentType, ContextType>;
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+  totalCount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type ProductEdgeResolvers<ContextType = GraphQLContext, ParentType extends ResolversParentTypes['ProductEdge'] = ResolversParentTypes['ProductEdge']> = {
@@ -622,7 +794,7 @@ export type QueryResolvers<ContextType = GraphQLContext, ParentType extends Reso
   nodes?: Resolver<Array<Maybe<ResolversTypes['Node']>>, ParentType, ContextType, RequireFields<QueryNodesArgs, 'ids'>>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
-  products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, RequireFields<QueryProductsArgs, 'first'>>;
+  products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, RequireFields<QueryProductsArgs, 'sort'>>;
   user?: Resolver<Maybe<ResolversTypes['User']>, ParentType, ContextType, RequireFields<QueryUserArgs, 'id'>>;
 };
 

@@ -5,8 +5,16 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { CacheUnavailableError, TransactionConflictError } from 'prisma-write-through';
+import type { ErrorCode as SchemaErrorCode } from '../generated/graphql.js';
 
-/** The codes clients may rely on. */
+/**
+ * Every value of `errors[].extensions.code` this API answers with: its own, and the ones
+ * Apollo Server raises itself (marked so). The schema's `enum ErrorCode` lists the same values,
+ * with when each happens and whether to retry (clients get them typed from codegen), and so
+ * does the README's table; `test/error-codes.test.ts` checks that the three, and the codes the
+ * source can produce, are one list. The `satisfies` below makes TypeScript refuse a code here
+ * that the schema lacks.
+ */
 export const ErrorCode = {
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   NOT_FOUND: 'NOT_FOUND',
@@ -28,10 +36,22 @@ export const ErrorCode = {
   TIMEOUT: 'TIMEOUT',
   /** The HTTP body is larger than BODY_LIMIT_BYTES (HTTP 413); nothing was run. */
   PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
-  /** The HTTP request itself is malformed (not JSON, wrong method or content type, a bad persisted query); nothing was run. */
+  /** The HTTP request itself is malformed (not JSON, wrong method or content type, CSRF prevention, a bad persisted query); nothing was run. Apollo Server raises it too. */
   BAD_REQUEST: 'BAD_REQUEST',
+  /** A `documentId` or persisted-query hash names no trusted document (src/security/trusted-documents.ts; HTTP 400); nothing was run. */
+  PERSISTED_DOCUMENT_NOT_FOUND: 'PERSISTED_DOCUMENT_NOT_FOUND',
+  /** TRUSTED_DOCUMENTS is set and the `query` sent is none of its documents (HTTP 400); nothing was run. */
+  TRUSTED_DOCUMENT_REQUIRED: 'TRUSTED_DOCUMENT_REQUIRED',
+  /** Apollo Server: the document is not valid GraphQL, or has more tokens than QUERY_MAX_TOKENS (HTTP 400). */
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
+  /** Apollo Server: the document does not fit the schema or a query limit (depth, aliases, directives, cost; introspection in production) (HTTP 400). */
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  /** Apollo Server: `operationName` names no operation of the document, or it has several and none is named (HTTP 400). */
+  OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
+  /** Apollo Server's automatic persisted queries (without TRUSTED_DOCUMENTS): the hash is not known yet; send the query with it. */
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
-} as const;
+} as const satisfies Record<string, SchemaErrorCode>;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
 /** An error whose message and extensions are meant for the client. */
@@ -47,7 +67,16 @@ export const units = (n: number): string => `${n} ${n === 1 ? 'unit' : 'units'}`
 
 export const badInput = (message: string, extensions?: Record<string, unknown>) => new SafeError(ErrorCode.BAD_USER_INPUT, message, extensions);
 export const notFound = (message: string) => new SafeError(ErrorCode.NOT_FOUND, message);
-export const unauthenticated = () => new SafeError(ErrorCode.UNAUTHENTICATED, 'You must be signed in: send Authorization: Bearer <token>');
+/**
+ * UNAUTHENTICATED: no usable token. Without arguments, for a request that sent none; with the
+ * token's problem otherwise (src/graphql/context.ts, `notSignedIn`): `reason` (`extensions.reason`)
+ * is `TOKEN_EXPIRED`, `TOKEN_INVALID` or `SESSION_ENDED`.
+ */
+export const unauthenticated = (message = 'You must be signed in: send Authorization: Bearer <token>', reason?: UnauthenticatedReason) =>
+  new SafeError(ErrorCode.UNAUTHENTICATED, message, reason ? { reason } : {});
+
+/** Why a token that was sent signs nobody in: `extensions.reason` of UNAUTHENTICATED. */
+export type UnauthenticatedReason = 'TOKEN_EXPIRED' | 'TOKEN_INVALID' | 'SESSION_ENDED';
 export const forbidden = (message = 'You are not allowed to do this') => new SafeError(ErrorCode.FORBIDDEN, message);
 
 /**

@@ -104,13 +104,28 @@ export function int(field: string, value: number, min: number, max: number): num
   return value;
 }
 
-/** Passwords are taken exactly as typed (never trimmed), between the length limits. */
-export function password(value: string): string {
+/** Passwords are taken exactly as typed (never trimmed), between the length limits; `field` names the input field in the error. */
+export function password(value: string, field = 'password'): string {
   const { min, max } = LIMITS.password;
   if (value.length < min || value.length > max) {
-    throw badInput(`password must be ${min} to ${max} characters, got ${value.length}`, { field: 'password' });
+    throw badInput(`${field} must be ${min} to ${max} characters, got ${value.length}`, { field });
   }
   return value;
+}
+
+/**
+ * The words of a catalog search (`products(search)`): the text split on white
+ * space, duplicates dropped; none for null, empty or blank text (the whole
+ * catalog). BAD_USER_INPUT (`extensions.argument` = `search`) beyond
+ * LIMITS.search characters (white space at either end not counted) or with
+ * a NUL character.
+ */
+export function searchWords(value: string | null | undefined): string[] {
+  if (value === null || value === undefined) return [];
+  const trimmed = value.trim();
+  if (trimmed.length > LIMITS.search) throw badInput(`search must be at most ${LIMITS.search} characters, got ${trimmed.length}`, { argument: 'search' });
+  if (trimmed.includes('\u0000')) throw badInput('search must not contain the NUL character (U+0000)', { argument: 'search' });
+  return [...new Set(trimmed.split(/\s+/u).filter((word) => word !== ''))];
 }
 
 /** SKUs: letters, digits and dashes, stored upper-case. */
@@ -139,4 +154,6 @@ export const LIMITS = {
   /** Distinct products in one cart. */
   cartLines: 1000,
   pageSize: 100,
+  /** Characters of a catalog search. */
+  search: 200,
 } as const;

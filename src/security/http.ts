@@ -7,6 +7,7 @@
 import type { ServerOptions } from 'node:http';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { HttpTimeouts } from '../config.js';
+import { ErrorCode } from '../graphql/errors.js';
 import { redactSecrets } from './redact.js';
 
 /**
@@ -30,12 +31,12 @@ export function httpServerOptions({ headersMs, requestMs, keepAliveMs }: HttpTim
   };
 }
 
-const errorBody = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
+const errorBody = (message: string, code: ErrorCode) => ({ errors: [{ message, extensions: { code } }] });
 
 /** After the JSON parser: a POST whose body it did not parse was not `application/json`. */
 export const requireJsonBody: RequestHandler = (req, res, next) => {
   if (req.method === 'POST' && req.body === undefined) {
-    res.status(415).json(errorBody('Send GraphQL requests as POST with content-type: application/json', 'BAD_REQUEST'));
+    res.status(415).json(errorBody('Send GraphQL requests as POST with content-type: application/json', ErrorCode.BAD_REQUEST));
     return;
   }
   next();
@@ -54,16 +55,16 @@ export function jsonErrors({ bodyLimitBytes, log }: { bodyLimitBytes: number; lo
     }
     const { status, type } = (error ?? {}) as { status?: unknown; type?: unknown };
     if (status === 413 || type === 'entity.too.large') {
-      res.status(413).json(errorBody(`The request body is larger than the limit of ${bodyLimitBytes} bytes`, 'PAYLOAD_TOO_LARGE'));
+      res.status(413).json(errorBody(`The request body is larger than the limit of ${bodyLimitBytes} bytes`, ErrorCode.PAYLOAD_TOO_LARGE));
     } else if (type === 'entity.parse.failed') {
-      res.status(400).json(errorBody('The request body is not valid JSON (or not a JSON object)', 'BAD_REQUEST'));
+      res.status(400).json(errorBody('The request body is not valid JSON (or not a JSON object)', ErrorCode.BAD_REQUEST));
     } else if (typeof status === 'number' && status >= 400 && status < 500) {
       // body-parser's other refusals (charset, encoding, aborted): its messages are safe and say why.
       const message = error instanceof Error ? redactSecrets(error.message) : 'Bad request';
-      res.status(status).json(errorBody(message, 'BAD_REQUEST'));
+      res.status(status).json(errorBody(message, ErrorCode.BAD_REQUEST));
     } else {
       log(error);
-      res.status(500).json(errorBody('Internal server error', 'INTERNAL_SERVER_ERROR'));
+      res.status(500).json(errorBody('Internal server error', ErrorCode.INTERNAL_SERVER_ERROR));
     }
   };
 }

@@ -12,6 +12,8 @@ import { createRateLimiter, unlimited, type RateLimiter } from './rate-limit.js'
 import { redactValues, registerSecret, secretValuesIn } from './redact.js';
 import { attachSecurity } from './request.js';
 import { Deadline, timeoutPlugin, withDeadlines } from './timeout.js';
+import { corsMiddleware } from './cors.js';
+import { loadTrustedDocuments, trustedDocumentsMiddleware } from './trusted-documents.js';
 import { toError } from 'prisma-write-through';
 
 export { httpServerOptions, jsonErrors, requireJsonBody } from './http.js';
@@ -39,8 +41,10 @@ function redactEchoedSecrets(): ApolloServerPlugin<object> {
 /**
  * The security layer for one server, from `services.config`: Apollo options
  * and plugins (query limits, CSRF prevention, timeout, redaction), the
- * resolver wrapper enforcing the deadline, and `attach`, which gives each
- * request's context its client IP, rate limiter and deadline.
+ * resolver wrapper enforcing the deadline, `attach`, which gives each
+ * request's context its client IP, rate limiter and deadline, and the HTTP
+ * middlewares of /graphql (CORS, trusted documents). Throws `ConfigError`
+ * when a TRUSTED_DOCUMENTS manifest cannot be read or is wrong.
  */
 export function createSecurity(services: Services) {
   const { config } = services;
@@ -56,6 +60,7 @@ export function createSecurity(services: Services) {
       })
     : unlimited;
   const limits = queryLimits(config.queryLimits, { production });
+  const trustedDocuments = config.trustedDocuments ? loadTrustedDocuments(config.trustedDocuments) : null;
 
   return {
     /** Options for `new ApolloServer(...)`. */
@@ -67,7 +72,14 @@ export function createSecurity(services: Services) {
       parseOptions: limits.parseOptions,
       validationRules: limits.validationRules,
       plugins: [...limits.plugins, refuseNulCharacters, timeoutPlugin(), redactEchoedSecrets()],
+      // With trusted documents, Apollo's automatic persisted queries are off: a client must never
+      // register a document of its own; src/security/trusted-documents.ts resolves hashes instead.
+      ...(trustedDocuments && { persistedQueries: false as const }),
     },
+    /** How many trusted documents the manifests hold; null when TRUSTED_DOCUMENTS is unset (any document runs). */
+    trustedDocumentCount: trustedDocuments?.size ?? null,
+    /** Express middlewares for /graphql, in this order: CORS first (preflights end there), trusted documents after the JSON parser. */
+    http: { cors: corsMiddleware(config.cors), trustedDocuments: trustedDocumentsMiddleware(trustedDocuments) },
     /** Wraps a resolver map so every resolver respects the request's deadline. */
     resolvers: <T extends object>(resolvers: T, typeDefs: string) => withDeadlines(resolvers, typeDefs),
     /** Attaches the request's security state (address, limiter, deadline) to its GraphQL context. */

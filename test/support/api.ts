@@ -115,7 +115,7 @@ export async function startTestApi(env: Record<string, string> = {}): Promise<Te
     },
     async snapshot() {
       const db: Record<string, unknown[]> = {};
-      for (const table of ['User', 'Product', 'Cart', 'CartItem', 'Order', 'OrderItem']) {
+      for (const table of ['User', 'Session', 'Product', 'Cart', 'CartItem', 'Order', 'OrderItem']) {
         db[table] = await services.rawDb.$queryRawUnsafe(`SELECT * FROM "${table}" ORDER BY 1, 2`);
       }
       const cache: Record<string, string> = {};

@@ -7,6 +7,7 @@ import { cartResolvers } from './carts.js';
 import { nodeResolvers } from './node.js';
 import { orderResolvers } from './orders.js';
 import { productResolvers } from './products.js';
+import { sessionResolvers } from './sessions.js';
 import { userResolvers } from './users.js';
 
 const DateTime = new GraphQLScalarType({
@@ -50,5 +51,5 @@ function seeingOwnWrites(all: Resolvers): Resolvers {
 }
 
 export const resolvers: Resolvers = seeingOwnWrites(
-  mergeResolvers({ DateTime, SafeInt: GraphQLSafeInt }, nodeResolvers, userResolvers, productResolvers, cartResolvers, orderResolvers),
+  mergeResolvers({ DateTime, SafeInt: GraphQLSafeInt }, nodeResolvers, userResolvers, sessionResolvers, productResolvers, cartResolvers, orderResolvers),
 );

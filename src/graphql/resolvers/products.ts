@@ -2,9 +2,10 @@ import type { Resolvers } from '../../generated/graphql.js';
 import { requireAdmin, type GraphQLContext } from '../context.js';
 import { ErrorCode, SafeError, notFound, units } from '../errors.js';
 import { fromGlobalId, toGlobalId } from '../ids.js';
-import { connection, pageArgs } from '../pagination.js';
+import { countCatalog, findCatalogPage, sortKeyType } from '../../db/catalog.js';
+import { fromListingCursor, pageWindow, toListingCursor } from '../pagination.js';
 import { isRecordNotFound, isUniqueViolation } from '../prisma-errors.js';
-import { LIMITS, int, sku, someFields, text } from '../validate.js';
+import { LIMITS, int, searchWords, sku, someFields, text } from '../validate.js';
 
 const skuTaken = (value: string) => new SafeError(ErrorCode.CONFLICT, `A product with sku ${value} already exists`);
 const productNotFound = (id: number) => notFound(`Product ${toGlobalId('Product', id)} does not exist`);
@@ -18,24 +19,46 @@ const committed = async (ctx: GraphQLContext, product: { id: number }) => (await
 export const productResolvers: Resolvers = {
   Query: {
     product: (_, { id }, ctx) => ctx.loaders.product.load(fromGlobalId(id, 'Product')),
-    async products(_, { first, after }, ctx) {
-      const page = pageArgs(first, after);
-      // One query for the page's keys; the products themselves come through the cache.
-      const keys = await ctx.services.db.product.findMany({
-        select: { id: true },
-        where: page.after === undefined ? {} : { id: { gt: page.after } },
-        orderBy: { id: 'asc' },
-        take: page.size + 1,
+    async products(_, { search, sort: sortArg, first, after, last, before }, ctx) {
+      // Every argument is checked before any query runs. An explicit `sort: null` is the default too.
+      const sort = sortArg ?? 'CREATED';
+      const words = searchWords(search);
+      // The search's identity in cursors: its words in any order, spacing, repetition or case (ILIKE ignores case).
+      const filter = [...new Set(words.map((word) => word.toLowerCase()))].sort().join(' ');
+      const listing = { sort, filter, keyType: sortKeyType(sort) };
+      const { size, fromEnd } = pageWindow(first, last);
+      const request = {
+        words,
+        sort,
+        size,
+        fromEnd,
+        after: after ? fromListingCursor(after, 'after', listing) : undefined,
+        before: before ? fromListingCursor(before, 'before', listing) : undefined,
+      };
+      // PostgreSQL gives the page's ids (and sort keys); the products themselves come through the cache.
+      const page = await findCatalogPage(ctx.services.db, request);
+      const nodes = await ctx.loaders.product.loadMany(page.rows.map((row) => row.id));
+      // A product deleted since the page was read is left out.
+      const edges = page.rows.flatMap((row, i) => {
+        const node = nodes[i];
+        return node && !(node instanceof Error) ? [{ cursor: toListingCursor({ ...listing, ...row }), node }] : [];
       });
-      const ids = keys.map((k) => k.id);
-      const nodes = await ctx.loaders.product.loadMany(ids.slice(0, page.size));
-      return connection(
-        ids,
-        page.size,
-        nodes.map((n) => (n instanceof Error ? null : n)),
-        page.after !== undefined,
-      );
+      let total: Promise<number> | undefined;
+      return {
+        edges,
+        pageInfo: {
+          hasNextPage: page.hasNextPage,
+          hasPreviousPage: page.hasPreviousPage,
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges.at(-1)?.cursor ?? null,
+        },
+        // Counted only if totalCount is selected, once however often.
+        count: () => (total ??= countCatalog(ctx.services.db, words)),
+      };
     },
+  },
+  ProductConnection: {
+    totalCount: (connection) => connection.count(),
   },
   Product: {
     id: (product) => toGlobalId('Product', product.id),

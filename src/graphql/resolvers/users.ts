@@ -1,7 +1,8 @@
 import { decoyHash, hashPassword, verifyPassword } from '../../auth/passwords.js';
+import { startSession, type StartedSession } from '../../auth/sessions.js';
 import type { Resolvers } from '../../generated/graphql.js';
-import { requireAdmin, requireSelfOrAdmin, requireViewer, type GraphQLContext } from '../context.js';
-import { ErrorCode, SafeError, badInput, notFound, unauthenticated } from '../errors.js';
+import { notSignedIn, requireAdmin, requireSelfOrAdmin, requireViewer, type GraphQLContext } from '../context.js';
+import { ErrorCode, SafeError, badInput, notFound } from '../errors.js';
 import { fromGlobalId, toGlobalId } from '../ids.js';
 import { isForeignKeyViolation, isRecordNotFound, isUniqueViolation } from '../prisma-errors.js';
 import { LIMITS, email, emailOrNull, password, someFields, text } from '../validate.js';
@@ -15,11 +16,15 @@ export async function findVisibleUser(ctx: GraphQLContext, id: number) {
   return ctx.loaders.user.load(id);
 }
 
-async function signedIn(ctx: GraphQLContext, userId: number) {
+/**
+ * The AuthPayload of a session just started (and committed): a token for it, and the user as
+ * committed. The rest of the request acts as that user, in that session.
+ */
+export async function signedIn(ctx: GraphQLContext, userId: number, session: StartedSession) {
   const user = await ctx.loaders.user.load(userId);
   if (!user) throw new Error(`user ${userId} vanished right after it was written`);
-  ctx.signIn(userId);
-  return { token: await ctx.services.tokens.sign(userId), user };
+  ctx.signIn(userId, session.id);
+  return { token: await ctx.services.tokens.sign({ userId, sessionId: session.id, expiresAt: session.expiresAt }), user };
 }
 
 export const userResolvers: Resolvers = {
@@ -47,13 +52,13 @@ export const userResolvers: Resolvers = {
         passwordHash: await hashPassword(password(input.password)),
       };
       try {
-        // The user and their (empty) cart are created together.
-        const user = await ctx.services.db.$transaction(async (tx) => {
+        // The user, their (empty) cart and their first session are created together.
+        const { user, session } = await ctx.services.db.$transaction(async (tx) => {
           const created = await tx.user.create({ data, select: { id: true } });
           await tx.cart.create({ data: { userId: created.id } });
-          return created;
+          return { user: created, session: await startSession(tx, created.id, ctx.services.tokens, { prune: false }) };
         });
-        return await signedIn(ctx, user.id);
+        return await signedIn(ctx, user.id, session);
       } catch (error) {
         if (isUniqueViolation(error)) throw emailTaken();
         throw error;
@@ -80,9 +85,18 @@ export const userResolvers: Resolvers = {
       const plausible = input.password.length <= LIMITS.password.max;
       const hash = plausible && account ? account.passwordHash : await decoyHash();
       const ok = (await verifyPassword(hash, plausible ? input.password : '')) && plausible;
-      if (!account || !ok) throw new SafeError(ErrorCode.UNAUTHENTICATED, 'Email or password is incorrect');
+      const incorrect = () => new SafeError(ErrorCode.UNAUTHENTICATED, 'Email or password is incorrect');
+      if (!account || !ok) throw incorrect();
       await attempt.succeeded();
-      return signedIn(ctx, account.id);
+      try {
+        // A new session (the user's expired ones pruned): the cached user has it at COMMIT.
+        const session = await ctx.services.db.$transaction((tx) => startSession(tx, account.id, ctx.services.tokens));
+        return await signedIn(ctx, account.id, session);
+      } catch (error) {
+        // The account was deleted since it was read: as if it had never existed.
+        if (isForeignKeyViolation(error)) throw incorrect();
+        throw error;
+      }
     },
 
     async updateProfile(_, { input }, ctx) {
@@ -101,7 +115,7 @@ export const userResolvers: Resolvers = {
       } catch (error) {
         if (isUniqueViolation(error)) throw emailTaken();
         // The account is gone (deleted while this token was still valid): the token is anonymous.
-        if (isRecordNotFound(error)) throw unauthenticated();
+        if (isRecordNotFound(error)) throw notSignedIn(ctx);
         throw error;
       }
       return (await ctx.loaders.user.load(viewer.id))!;
