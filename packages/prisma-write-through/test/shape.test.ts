@@ -32,7 +32,8 @@ function migrate(model: string, from: string, to: string): string {
 }
 
 const load = async () => [];
-// As the storefront configures them (src/db/entities.ts), load aside.
+// As the storefront configured them (src/db/entities.ts) before User gained its sessions as
+// members, load aside: a one-row entity with `row.omit`, an aggregate, and a plain row.
 const entities = {
   User: { model: 'User', row: { omit: ['passwordHash'] }, load },
   Product: { model: 'Product', row: {}, load },
@@ -75,8 +76,8 @@ describe('shape fingerprints', () => {
       'a field added',
       migrate('Product', '  stock       Int         @default(0)\n', '  stock       Int         @default(0)\n  weightGrams Int         @default(0)\n'),
     ],
-    ['a field renamed', migrate('Product', '  priceCents  Int\n', '  unitPrice   Int\n')],
-    ['a field renamed, its column kept (@map)', migrate('Product', '  priceCents  Int\n', '  unitPrice   Int @map("priceCents")\n')],
+    ['a field renamed', migrate('Product', '  stock       Int         @default(0)\n', '  inStock     Int         @default(0)\n')],
+    ['a field renamed, its column kept (@map)', migrate('Product', '  stock       Int         @default(0)\n', '  inStock     Int         @default(0) @map("stock")\n')],
     ['a field dropped', migrate('Product', '  description String      @default("")\n', '')],
     ['a field retyped', migrate('Product', '  stock       Int         @default(0)\n', '  stock       BigInt      @default(0)\n')],
     ['a field made optional', migrate('Product', '  description String      @default("")\n', '  description String?\n')],

@@ -16,7 +16,7 @@ beforeAll(async () => {
 
 describe('the storefront schema', () => {
   it('has every model, sorted', () => {
-    expect(Object.keys(meta.models)).toEqual(['CacheEpoch', 'CacheOutbox', 'Cart', 'CartItem', 'Order', 'OrderItem', 'Product', 'User']);
+    expect(Object.keys(meta.models)).toEqual(['CacheEpoch', 'CacheOutbox', 'Cart', 'CartItem', 'Order', 'OrderItem', 'Product', 'Session', 'User']);
     expect(Object.keys(meta.cascades)).toEqual(Object.keys(meta.models));
   });
 
@@ -56,9 +56,9 @@ describe('the storefront schema', () => {
     expect(meta.models.CacheOutbox!.notCacheableReason).toBe('CacheOutbox is not cacheable: no version field version');
   });
 
-  it('derives the User → Cart → CartItem cascade (the one src/db/entities.ts declares by hand)', () => {
+  it('derives the User → Cart → CartItem cascade (the one src/db/entities.ts declares by hand), and User → Session', () => {
     const user = meta.cascades.User!;
-    expect(user.deletes).toEqual(['Cart', 'CartItem']);
+    expect(user.deletes).toEqual(['Cart', 'CartItem', 'Session']);
     const toCart = user.paths.find((p) => p.model === 'Cart')!;
     expect(toCart.action).toBe('delete');
     expect(toCart.path).toEqual([
