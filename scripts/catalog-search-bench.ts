@@ -23,7 +23,7 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { countQuery, pageQuery, type CatalogPageRequest } from '../src/db/catalog.js';
-import type { Prisma } from '../src/generated/prisma/client.js';
+import { Prisma } from '../src/generated/prisma/client.js';
 import { createRandom, type Random } from './consistency/random.js';
 import { now } from './consistency/time.js';
 import { applyMigrations } from './migrations.js';
@@ -106,12 +106,13 @@ async function seed(client: pg.PoolClient, count: number): Promise<number> {
   return now() - started;
 }
 
-/** One measured query: what the API would send for a `products(...)` field. */
+/** One measured statement: what the API would send for a `products(...)` field, or a write the indexes make dearer. */
 interface Case {
   label: string;
-  sql: Prisma.Sql;
-  /** The rows matching the search: shown beside the timings. */
-  words: string[];
+  /** The statement of the n-th run (writes touch other rows on every run). */
+  sql: (run: number) => Prisma.Sql;
+  /** The rows matching the search: shown beside the timings; null for writes. */
+  words: readonly string[] | null;
 }
 
 const WORDS = vocabulary(createRandom(7));
@@ -121,7 +122,17 @@ function cases(): Case[] {
   const page = (label: string, request: Partial<CatalogPageRequest> & Pick<CatalogPageRequest, 'words'>): Case => ({
     label,
     words: request.words,
-    sql: pageQuery({ sort: 'CREATED', size: 20, fromEnd: false, ...request }),
+    sql: () => pageQuery({ sort: 'CREATED', size: 20, fromEnd: false, ...request }),
+  });
+  // 100 products a run, one in every 997 (each on a page of its own, as a checkout's few products are), each run
+  // (and each phase: see `time`) others. An UPDATE is HOT, touching no index, when no indexed column changes and
+  // the row's page has room for the new version (fillfactor 90); otherwise every index gets an entry, the trigram index
+  // about 200.
+  const write = (label: string, set: string, first: number): Case => ({
+    label,
+    words: null,
+    sql: (run) =>
+      Prisma.sql`UPDATE "Product" SET ${Prisma.raw(set)}, "version" = "version" + 1 WHERE "id" = ANY(${Array.from({ length: 100 }, (_, k) => first + run + k * 997)}::int[])`,
   });
   return [
     page('search "lamp" (a noun), sort PRICE, first 20', { words: ['lamp'], sort: 'PRICE' }),
@@ -139,9 +150,11 @@ function cases(): Case[] {
     page('no search, sort NAME, first 20 after a cursor mid-catalog', { words: [], sort: 'NAME', after: { key: 'modern oak lamp', id: 1 } }),
     page('no search, sort PRICE_DESC, last 20', { words: [], sort: 'PRICE_DESC', fromEnd: true }),
     page('no search, sort NEWEST, first 20', { words: [], sort: 'NEWEST' }),
-    { label: 'totalCount of search "lamp"', words: ['lamp'], sql: countQuery(['lamp']) },
-    { label: 'totalCount of search "oak lamp"', words: ['oak', 'lamp'], sql: countQuery(['oak', 'lamp']) },
-    { label: 'totalCount of the whole catalog', words: [], sql: countQuery([]) },
+    { label: 'totalCount of search "lamp"', words: ['lamp'], sql: () => countQuery(['lamp']) },
+    { label: 'totalCount of search "oak lamp"', words: ['oak', 'lamp'], sql: () => countQuery(['oak', 'lamp']) },
+    { label: 'totalCount of the whole catalog', words: [], sql: () => countQuery([]) },
+    write('UPDATE the stock of 100 products (as checkout does)', '"stock" = "stock" - 1', 1),
+    write('UPDATE the price of 100 products (as updateProduct does)', '"priceCents" = "priceCents" + 1', 500),
   ];
 }
 
@@ -169,9 +182,14 @@ interface Timing {
   plan: string;
 }
 
-/** Median execution and planning times of `runs` EXPLAIN ANALYZE runs, after one unmeasured run (warm caches). */
-async function time(client: pg.PoolClient, sql: Prisma.Sql, runs: number): Promise<Timing> {
+/**
+ * Median execution and planning times of `runs` EXPLAIN ANALYZE runs, after one unmeasured run (warm
+ * caches); runs are numbered from `firstRun` (each phase its own numbers, so writes touch other rows).
+ */
+async function time(client: pg.PoolClient, c: Case, firstRun: number, runs: number): Promise<Timing> {
+  let run = firstRun;
   const explain = async () => {
+    const sql = c.sql(run++);
     const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) ${sql.text}`, sql.values as unknown[]);
     const [result] = (rows[0] as { 'QUERY PLAN': { Plan: PlanNode & { 'Actual Rows': number }; 'Execution Time': number; 'Planning Time': number }[] })[
       'QUERY PLAN'
@@ -230,19 +248,19 @@ async function main() {
       console.log(`| (the table itself) | ${table} | |\n`);
 
       const withIndexes: Timing[] = [];
-      for (const c of cases()) withIndexes.push(await time(client, c.sql, runs));
+      for (const c of cases()) withIndexes.push(await time(client, c, 0, runs));
       const withoutIndexes: Timing[] = [];
       await client.query('BEGIN');
       try {
         for (const index of CATALOG_INDEXES) await client.query(`DROP INDEX "${index}"`);
-        for (const c of cases()) withoutIndexes.push(await time(client, c.sql, runs));
+        for (const c of cases()) withoutIndexes.push(await time(client, c, runs + 1, runs));
       } finally {
         await client.query('ROLLBACK');
       }
-      const matches: number[] = [];
+      const matches: (number | null)[] = [];
       for (const c of cases()) {
-        const count = countQuery(c.words);
-        matches.push((await client.query<{ count: number }>(count.text, count.values as unknown[])).rows[0]!.count);
+        const count = c.words && countQuery(c.words);
+        matches.push(count && (await client.query<{ count: number }>(count.text, count.values as unknown[])).rows[0]!.count);
       }
 
       console.log('| Query | Matching | With the indexes: ms (planning) | Plan | Without: ms (planning) | Plan | Speed-up |');
@@ -250,8 +268,8 @@ async function main() {
       cases().forEach((c, i) => {
         const [a, b] = [withIndexes[i]!, withoutIndexes[i]!];
         console.log(
-          `| ${c.label} | ${matches[i]!.toLocaleString('en-US')} | ${ms(a.executionMs)} (${ms(a.planningMs)}) | ${a.plan} | ` +
-            `${ms(b.executionMs)} (${ms(b.planningMs)}) | ${b.plan} | ${(b.executionMs / a.executionMs).toFixed(0)}× |`,
+          `| ${c.label} | ${matches[i]?.toLocaleString('en-US') ?? ''} | ${ms(a.executionMs)} (${ms(a.planningMs)}) | ${a.plan} | ` +
+            `${ms(b.executionMs)} (${ms(b.planningMs)}) | ${b.plan} | ${c.words ? `${(b.executionMs / a.executionMs).toFixed(0)}×` : `${(a.executionMs / b.executionMs).toFixed(1)}× dearer`} |`,
         );
       });
       console.log(`\nLoad average ${os.loadavg()[0]!.toFixed(2)} at the end.`);

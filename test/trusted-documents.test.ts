@@ -187,6 +187,13 @@ describe('manifests at start-up', () => {
     );
   });
 
+  it("takes keys as client preset 6 writes them with hashAlgorithm: 'sha256' (sha256:<hex>), found by the plain hash", () => {
+    const file = write('prefixed.json', JSON.stringify({ [`sha256:${documentHash(ME)}`]: ME }));
+    expect(loadTrustedDocuments([file]).get(documentHash(ME))).toBe(ME);
+    const wrong = write('prefixed-wrong.json', JSON.stringify({ [`sha256:${documentHash(TYPENAME)}`]: ME }));
+    expect(() => loadTrustedDocuments([wrong])).toThrow(/the document's sha256 is [0-9a-f]{64}, not its key/);
+  });
+
   it('refuses a missing file, bad JSON, a key that is no sha256, a value that is no document', () => {
     expect(() => loadTrustedDocuments([path.join(dir, 'missing.json')])).toThrow(/TRUSTED_DOCUMENTS: cannot read .*missing\.json as JSON: ENOENT/);
     expect(() => loadTrustedDocuments([write('bad.json', '{"a": ')])).toThrow(/TRUSTED_DOCUMENTS: cannot read .*bad\.json as JSON/);

@@ -55,11 +55,17 @@ export function loadTrustedDocuments(paths: readonly string[]): TrustedDocuments
       throw new ConfigError(`TRUSTED_DOCUMENTS: cannot read ${path} as JSON: ${error instanceof Error ? error.message : String(error)}`);
     }
     if (manifest === null || typeof manifest !== 'object' || Array.isArray(manifest)) {
-      throw new ConfigError(`TRUSTED_DOCUMENTS: ${path} must be a JSON object of "<sha256 hex>": "<document>" (graphql-codegen's persisted-documents.json)`);
+      throw new ConfigError(
+        `TRUSTED_DOCUMENTS: ${path} must be a JSON object of "<sha256 hex>" (or "sha256:<hex>"): "<document>" (graphql-codegen's persisted-documents.json)`,
+      );
     }
-    for (const [hash, text] of Object.entries(manifest)) {
-      const entry = `${path}: entry ${JSON.stringify(hash.slice(0, 80))}`;
-      if (!/^[0-9a-f]{64}$/.test(hash)) throw new ConfigError(`TRUSTED_DOCUMENTS: ${entry}: the key must be a sha256 in lower-case hex (64 digits)`);
+    for (const [key, text] of Object.entries(manifest)) {
+      const entry = `${path}: entry ${JSON.stringify(key.slice(0, 80))}`;
+      // Plain hex, or prefixed as client preset 6 writes it with `hashAlgorithm: 'sha256'` (`sha256:<hex>`).
+      const hash = key.replace(/^sha256:/, '');
+      if (!/^[0-9a-f]{64}$/.test(hash)) {
+        throw new ConfigError(`TRUSTED_DOCUMENTS: ${entry}: the key must be a sha256 in lower-case hex (64 digits), plain or as sha256:<hex>`);
+      }
       if (typeof text !== 'string' || text.trim() === '') throw new ConfigError(`TRUSTED_DOCUMENTS: ${entry}: the value must be the document's text`);
       const actual = documentHash(text);
       if (actual !== hash) {

@@ -1,6 +1,7 @@
 /** The fields each view of a product, a cart and an order shows. */
 import { graphql } from './gql/index.js';
 
+/** A product as its page and the catalog's cards show it. */
 export const ProductFieldsFragment = graphql(`
   fragment ProductFields on Product {
     id
@@ -13,6 +14,7 @@ export const ProductFieldsFragment = graphql(`
   }
 `);
 
+/** A cart with its lines; every mutation of the cart answers with it, so every view of the cart refreshes. */
 export const CartFieldsFragment = graphql(`
   fragment CartFields on Cart {
     id
@@ -33,6 +35,7 @@ export const CartFieldsFragment = graphql(`
   }
 `);
 
+/** An order with its lines as they were at checkout. */
 export const OrderFieldsFragment = graphql(`
   fragment OrderFields on Order {
     id

@@ -19,11 +19,14 @@ export function Money({ cents, testId }: { cents: number; testId?: string }) {
 
 /**
  * The API's messages for a failed operation, as it wrote them (they say what was wrong),
- * or the network error's. Nothing when there is no error.
+ * or that the API could not be reached (down, or this origin not in its CORS_ORIGINS: the
+ * browser does not tell the page which). Nothing when there is no error.
  */
 export function ErrorMessage({ error }: { error: CombinedError | undefined | null }) {
   if (!error) return null;
-  const messages = error.graphQLErrors.length ? error.graphQLErrors.map((e) => e.message) : [error.networkError?.message ?? error.message];
+  const messages = error.graphQLErrors.length
+    ? error.graphQLErrors.map((e) => e.message)
+    : [error.networkError ? `The API cannot be reached (${error.networkError.message})` : error.message];
   return (
     <div className="error" role="alert">
       {messages.map((message, i) => (

@@ -6,6 +6,7 @@ import { graphql } from '../gql/index.js';
 import type { CartFieldsFragment } from '../gql/graphql.js';
 import { ErrorMessage, Loading, Money } from '../ui.js';
 
+/** The signed-in user's cart, as the cart and checkout pages show it. */
 export const CartQuery = graphql(`
   query CartPage {
     me {
