@@ -77,7 +77,10 @@ describe('shape fingerprints', () => {
       migrate('Product', '  stock       Int         @default(0)\n', '  stock       Int         @default(0)\n  weightGrams Int         @default(0)\n'),
     ],
     ['a field renamed', migrate('Product', '  stock       Int         @default(0)\n', '  inStock     Int         @default(0)\n')],
-    ['a field renamed, its column kept (@map)', migrate('Product', '  stock       Int         @default(0)\n', '  inStock     Int         @default(0) @map("stock")\n')],
+    [
+      'a field renamed, its column kept (@map)',
+      migrate('Product', '  stock       Int         @default(0)\n', '  inStock     Int         @default(0) @map("stock")\n'),
+    ],
     ['a field dropped', migrate('Product', '  description String      @default("")\n', '')],
     ['a field retyped', migrate('Product', '  stock       Int         @default(0)\n', '  stock       BigInt      @default(0)\n')],
     ['a field made optional', migrate('Product', '  description String      @default("")\n', '  description String?\n')],
