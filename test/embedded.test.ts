@@ -158,6 +158,14 @@ describe('first start on an empty embedded database', () => {
     expect(edges).toHaveLength(30);
     expect(edges[0].node.sku).toBe('DEMO-00001');
     expect(pageInfo.hasNextPage).toBe(false);
+    // The catalog's search and sorts on PGlite too (its pg_trgm, loaded at start, indexes the search).
+    const found = (await api.gql(`{ products(search: "demo-0001", sort: PRICE_DESC, last: 3) { totalCount edges { node { sku priceCents } } } }`)).data
+      .products;
+    expect(found.totalCount).toBe(10);
+    expect(found.edges).toHaveLength(3);
+    for (const edge of found.edges) expect(edge.node.sku).toMatch(/^DEMO-0001\d$/);
+    const prices = found.edges.map((e: any) => e.node.priceCents);
+    expect(prices).toEqual([...prices].sort((a, b) => b - a));
     const stopped = await api.stop();
     expect(stopped.code).toBe(0);
     expect(stopped.ms, api.output()).toBeLessThan(3000);
