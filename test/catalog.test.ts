@@ -334,6 +334,24 @@ describe('totalCount', () => {
       await statements(`query($s: String) { products(search: $s) { a: totalCount b: totalCount ...F } } fragment F on ProductConnection { totalCount }`),
     ).toBe(2);
   });
+
+  it('asks PostgreSQL whether rows lie beyond a cursor only when the flag that needs it is selected, once', async () => {
+    const tag = newTag();
+    for (let i = 0; i < 3; i++) await create(tag);
+    const statements = async (query: string, variables: Record<string, unknown>) => {
+      await api.services.outbox.flush();
+      const before = api.services.dbStats.queries;
+      const data = ok(await api.gql(query, { s: tag, ...variables }));
+      return { count: api.services.dbStats.queries - before, pageInfo: data.products.pageInfo };
+    };
+    const first = ok(await api.gql(`query($s: String) { products(search: $s, first: 1) { pageInfo { endCursor } } }`, { s: tag }));
+    const after = first.products.pageInfo.endCursor;
+    const PAGE = `query($s: String, $after: String) { products(search: $s, first: 1, after: $after) { edges { node { id } } pageInfo { endCursor hasNextPage`;
+    await statements(`${PAGE} } } }`, { after });
+    expect(await statements(`${PAGE} } } }`, { after })).toEqual({ count: 1, pageInfo: { endCursor: expect.any(String), hasNextPage: true } });
+    const withPrevious = await statements(`${PAGE} hasPreviousPage again: hasPreviousPage } } }`, { after });
+    expect(withPrevious).toEqual({ count: 2, pageInfo: expect.objectContaining({ hasPreviousPage: true, again: true }) });
+  });
 });
 
 describe('freshness', () => {

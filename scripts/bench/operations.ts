@@ -9,7 +9,7 @@
  */
 import { globalIdOf } from '../consistency/http.js';
 import type { Random } from '../consistency/random.js';
-import { toCursor } from '../../src/graphql/pagination.js';
+import { toListingCursor } from '../../src/graphql/pagination.js';
 import type { Dataset } from './seed.js';
 
 /** The measured operations, in report order. */
@@ -29,6 +29,9 @@ export const OPERATION_LABELS: Record<ProbeName, string> = {
   updateProduct: 'updateProduct',
   cartOnly: 'the cart without its products (for counting)',
 };
+
+/** The cursor of product `id` in the whole catalog in creation order (`products`' default sort, no search). */
+const catalogCursor = (id: number) => toListingCursor({ sort: 'CREATED', filter: '', key: null, id });
 
 /** Products per page of the `page` operation. */
 export const PAGE_SIZE = 50;
@@ -79,7 +82,7 @@ export class OperationGenerator {
       case 'page': {
         // A page starting anywhere in the working set (the first page has no cursor).
         const start = random.int(0, Math.max(0, data.workingSetProducts - PAGE_SIZE));
-        return { op, query: DOCUMENTS.page, variables: start === 0 ? {} : { after: toCursor(start) } };
+        return { op, query: DOCUMENTS.page, variables: start === 0 ? {} : { after: catalogCursor(start) } };
       }
       case 'addToCart': {
         // One more unit of a product already in the cart: the cart keeps its 20 lines.
@@ -102,7 +105,7 @@ export class OperationGenerator {
 
   /** The page after product `afterId` (0: the first page), for warming the cache. */
   pageAfter(afterId: number): PreparedRequest {
-    return { op: 'page', query: DOCUMENTS.page, variables: afterId === 0 ? {} : { after: toCursor(afterId) } };
+    return { op: 'page', query: DOCUMENTS.page, variables: afterId === 0 ? {} : { after: catalogCursor(afterId) } };
   }
 }
 

@@ -49,9 +49,17 @@ export interface CatalogPageRequest {
 /** A page's rows in the listing's order, and Relay's `hasNextPage` and `hasPreviousPage`, exact. */
 export interface CatalogPage {
   rows: CatalogPosition[];
-  hasNextPage: boolean;
-  hasPreviousPage: boolean;
+  /** Known from the page itself, or, when it takes an EXISTS query, a function running it on its first call only. */
+  hasNextPage: PageFlag;
+  hasPreviousPage: PageFlag;
 }
+
+/**
+ * A flag of Relay's `pageInfo`: a boolean, or a function that asks PostgreSQL (once, however often
+ * called). GraphQL's default resolver calls a function it finds in a field, so the query runs only
+ * when the client selects the flag.
+ */
+export type PageFlag = boolean | (() => Promise<boolean>);
 
 /** Runs raw SQL: the Prisma Client, with or without the write-through extension. */
 export type RawQueryable = Pick<PrismaClient, '$queryRaw'>;
@@ -142,22 +150,23 @@ async function exists(db: RawQueryable, words: readonly string[], sort: CatalogS
  * Relay's algorithm defines it, exactly: `hasNextPage` if the window holds
  * more than `first` rows, or rows lie at or after `before`;
  * `hasPreviousPage` if it holds more than `last`, or rows lie at or before
- * `after`. One query for the page, and one EXISTS per cursor given, at once.
+ * `after`. One query for the page; the EXISTS a flag may need (one per
+ * cursor given) runs only if that flag is asked for (`PageFlag`).
  */
 export async function findCatalogPage(db: RawQueryable, request: CatalogPageRequest): Promise<CatalogPage> {
   const { words, sort, size, fromEnd, after, before } = request;
-  const [fetched, beforeAfter, fromBefore] = await Promise.all([
-    db.$queryRaw<CatalogPosition[]>(pageQuery(request)),
-    after ? exists(db, words, sort, '<=', after) : false,
-    before ? exists(db, words, sort, '>=', before) : false,
-  ]);
+  const fetched = await db.$queryRaw<CatalogPosition[]>(pageQuery(request));
   const more = fetched.length > size;
   const rows = fetched.slice(0, size);
   if (fromEnd) rows.reverse();
+  const lazily = (ask: () => Promise<boolean>): PageFlag => {
+    let answer: Promise<boolean> | undefined;
+    return () => (answer ??= ask());
+  };
   return {
     rows,
-    hasNextPage: (!fromEnd && more) || fromBefore,
-    hasPreviousPage: (fromEnd && more) || beforeAfter,
+    hasNextPage: !fromEnd && more ? true : before ? lazily(() => exists(db, words, sort, '>=', before)) : false,
+    hasPreviousPage: fromEnd && more ? true : after ? lazily(() => exists(db, words, sort, '<=', after)) : false,
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import type { Cached } from 'prisma-write-through';
 import type { CartItem, Order, OrderItem, Product, Session, User, Cart } from '../generated/prisma/client.js';
+import type { PageFlag } from './catalog.js';
 
 /** A user without the password hash, with the ids of its live sessions (oldest first; see src/auth/sessions.ts). */
 export type UserRecord = Cached<Omit<User, 'passwordHash'> & { sessions: Pick<Session, 'id'>[] }>;
@@ -22,7 +23,8 @@ export type OrderItemRecord = OrderItem;
  */
 export interface ProductConnectionRecord {
   edges: { cursor: string; node: ProductRecord }[];
-  pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; startCursor: string | null; endCursor: string | null };
+  /** The flags may be functions that ask PostgreSQL when selected (src/db/catalog.ts `PageFlag`). */
+  pageInfo: { hasNextPage: PageFlag; hasPreviousPage: PageFlag; startCursor: string | null; endCursor: string | null };
   /** Products matching the listing's search, across all pages: one COUNT, on the first call only. */
   count(): Promise<number>;
 }
