@@ -787,7 +787,9 @@ export function writeReport(results: BenchmarkResults, outDir: string): WrittenF
     throughputChart: path.join(outDir, 'throughput.svg'),
     scalingChart: path.join(outDir, 'scaling.svg'),
   };
-  writeFileSync(files.json, JSON.stringify({ ...results, files }, null, 2) + '\n');
+  // The JSON names its sibling files by name only: the report is committed, and a machine's paths mean nothing elsewhere.
+  const siblings = Object.fromEntries(Object.entries(files).map(([name, file]) => [name, path.basename(file)]));
+  writeFileSync(files.json, JSON.stringify({ ...results, files: siblings }, null, 2) + '\n');
   writeFileSync(files.throughputChart, throughputChart(results));
   writeFileSync(files.scalingChart, scalingChart(results));
   writeFileSync(files.readme, formatMarkdown(results));
