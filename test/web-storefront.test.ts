@@ -349,6 +349,16 @@ describe('the web storefront in a real browser', () => {
       await eventually(() => textOf(page.getByRole('alert'))).toBe('quantity must be an integer from 1 to 999, got 1000');
       expect(await text(page, 'cart-total')).toBe('$118.00');
 
+      // A wrong password on the log-in form while signed in is the form's error, not the end of the session.
+      await page.goto(`${app.origin}/login?next=/cart`);
+      await page.getByLabel('Email').fill('nobody-here@example.com');
+      await page.getByLabel('Password').fill('not-the-password');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await eventually(() => page.getByRole('alert').count()).toBe(1);
+      expect(await storedToken(page)).toBe(token);
+      await page.goto(`${app.origin}/cart`);
+      await eventually(() => text(page, 'cart-total')).toBe('$118.00');
+
       // The session ends elsewhere (logOut with the same token): the next operation that needs it answers UNAUTHENTICATED.
       expect((await api.gql(`mutation { logOut }`, {}, token)).data).toEqual({ logOut: true });
       await page.getByLabel('Quantity of Coffee Grinder').fill('1');

@@ -19,8 +19,9 @@ import { addTypenameSelectionDocumentTransform } from '@graphql-codegen/client-p
  * - `persistedDocuments`: every operation gets its SHA-256 hash (`document.__meta__.hash`)
  *   and src/gql/persisted-documents.json lists `{ "<hash>": "<document>" }`: the manifest
  *   that the API's `TRUSTED_DOCUMENTS` reads, so that the app may send hashes only. The
- *   hash is the plain hex digest, as APQ's `sha256Hash` and the API's manifests have it:
- *   `hashAlgorithm: 'sha256'` would write `sha256:<hex>` (client preset 6), which neither takes;
+ *   hash is the plain hex digest, as APQ's `sha256Hash` carries it: `hashAlgorithm: 'sha256'`
+ *   would write `sha256:<hex>` keys (client preset 6), which the API's manifests accept but
+ *   APQ's `sha256Hash` does not;
  * - `addTypenameSelectionDocumentTransform`: `__typename` in every selection, in the
  *   manifest too, so that urql's document cache (which needs `__typename` to know what a
  *   mutation invalidates) gets it when the server runs the manifest's text.

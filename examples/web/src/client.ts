@@ -1,6 +1,6 @@
 /**
  * The urql client: POST to the API on another origin, the bearer token from the session,
- * `UNAUTHENTICATED` ends the session, and (optionally) hashes instead of documents.
+ * a refused token ends the session, and (optionally) hashes instead of documents.
  */
 import { Client, cacheExchange, fetchExchange, mapExchange, type CombinedError, type Exchange } from 'urql';
 import { persistedExchange } from '@urql/exchange-persisted';
@@ -18,7 +18,7 @@ export interface ApiClientOptions {
   token: string | null;
   /** Send `{ extensions: { persistedQuery: { sha256Hash } } }` without the document's text. */
   trustedDocuments: boolean;
-  /** Called when an answer says UNAUTHENTICATED while a token was sent: the session is over. */
+  /** Called when an answer refuses the token that was sent (see `endsSession`): the session is over. */
   onUnauthenticated: () => void;
 }
 
@@ -27,6 +27,14 @@ function documentHash(document: unknown): Promise<string> {
   const hash = (document as { __meta__?: { hash?: unknown } }).__meta__?.hash;
   if (typeof hash !== 'string') throw new Error('This document has no __meta__.hash: run `npm run codegen`, and write operations with graphql() from src/gql');
   return Promise.resolve(hash);
+}
+
+/** The reasons the API gives for refusing a token (README, "Sessions"): the session is over. */
+const SESSION_OVER = new Set(['TOKEN_EXPIRED', 'TOKEN_INVALID', 'SESSION_ENDED']);
+
+/** True when the API refused the request's token: UNAUTHENTICATED with one of SESSION_OVER's reasons. */
+export function endsSession(error: CombinedError | undefined): boolean {
+  return !!error?.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED' && SESSION_OVER.has(String(e.extensions?.reason)));
 }
 
 /** True when any of the error's GraphQL errors has this `extensions.code`. */
@@ -45,7 +53,9 @@ export function createApiClient({ url, token, trustedDocuments, onUnauthenticate
   const exchanges: Exchange[] = [
     mapExchange({
       onError(error) {
-        if (token && hasCode(error, 'UNAUTHENTICATED')) onUnauthenticated();
+        // Only a refusal of the token itself ends the session (extensions.reason: TOKEN_EXPIRED,
+        // TOKEN_INVALID, SESSION_ENDED); a wrong password on the log-in form is UNAUTHENTICATED too.
+        if (token && endsSession(error)) onUnauthenticated();
       },
     }),
     cacheExchange,

@@ -34,7 +34,8 @@ const LogInMutation = graphql(`
 function useNext(): string {
   const [params] = useSearchParams();
   const next = params.get('next') ?? '/';
-  return next.startsWith('/') && !next.startsWith('//') ? next : '/';
+  // A path of this app only: not `//host` nor `/\host` (browsers read both as another origin).
+  return /^\/(?![/\\])/.test(next) ? next : '/';
 }
 
 /** The page at /signup. The API checks the email and the password's length and says what is wrong. */
