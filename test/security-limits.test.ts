@@ -200,6 +200,14 @@ describe('cost', () => {
   });
 });
 
+describe('operation types', () => {
+  it('refuses a subscription (this API has none) as a validation error, 400, not an internal error', async () => {
+    for (const query of ['subscription { __typename }', 'subscription S { me { id } }']) {
+      await refusedCheaply(() => gql(query), 'GRAPHQL_VALIDATION_FAILED', /^This API has no subscriptions: send a query or a mutation$/);
+    }
+  });
+});
+
 describe('hard caps', () => {
   it('first above 100 (or absurd) is BAD_USER_INPUT before any query', async () => {
     for (const first of [101, 2 ** 31 - 1, -(2 ** 31), 0]) {

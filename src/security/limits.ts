@@ -34,6 +34,19 @@ const hideSuggestions: ApolloServerPlugin<object> = {
   },
 };
 
+/**
+ * Refuses an operation whose type the schema has no root for (a `subscription` here): graphql-js
+ * validates such a document and only execution fails, with an error Apollo reports as an internal
+ * one (HTTP 200, INTERNAL_SERVER_ERROR, logged); refused here it is GRAPHQL_VALIDATION_FAILED, 400.
+ */
+export const knownOperationTypes: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    const schema = context.getSchema();
+    const root = { query: schema.getQueryType(), mutation: schema.getMutationType(), subscription: schema.getSubscriptionType() }[node.operation];
+    if (!root) context.reportError(new GraphQLError(`This API has no ${node.operation}s: send a query or a mutation`, { nodes: [node] }));
+  },
+});
+
 /** Apollo options enforcing `limits` (QUERY_MAX_*): parse options, validation rules, plugins, no batching. */
 export function queryLimits(limits: QueryLimits, { production }: { production: boolean }) {
   const reject = { exposeLimits: true, propagateOnRejection: false, onReject: [report] };
@@ -51,7 +64,7 @@ export function queryLimits(limits: QueryLimits, { production }: { production: b
   }).protect();
   return {
     parseOptions: { maxTokens: limits.maxTokens },
-    validationRules: armor.validationRules as ValidationRule[],
+    validationRules: [knownOperationTypes, ...(armor.validationRules as ValidationRule[])],
     plugins: [...(armor.plugins as ApolloServerPlugin<object>[]), costLimitPlugin(limits.maxCost), ...(production ? [hideSuggestions] : [])],
     allowBatchedHttpRequests: false,
   };

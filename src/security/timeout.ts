@@ -42,9 +42,13 @@ export class Deadline {
   }
 
   error(): SafeError {
-    return new SafeError(ErrorCode.TIMEOUT, `The request took longer than ${this.ms} ms and was stopped: ask for less, or try again later`, {
-      timeoutMs: this.ms,
-    });
+    return new SafeError(
+      ErrorCode.TIMEOUT,
+      `The request took longer than ${this.ms} ms and its answer was given up: a query may be retried (or ask for less); a mutation may still complete, so read before retrying it`,
+      {
+        timeoutMs: this.ms,
+      },
+    );
   }
 }
 
