@@ -140,8 +140,9 @@ export type ErrorCode =
    */
   | 'INTERNAL_SERVER_ERROR'
   /**
-   * What an ID names does not exist (or is not in your cart), or the HTTP path is not /graphql
-   * (HTTP 404). HTTP 200 from a field. Do not retry.
+   * A mutation's ID names nothing (or a product not in your cart), or the HTTP path is not
+   * /graphql (HTTP 404); queries answer null for an ID that names nothing. HTTP 200 from a field.
+   * Do not retry.
    */
   | 'NOT_FOUND'
   /**
