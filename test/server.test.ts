@@ -107,6 +107,7 @@ describe('HTTP endpoints', () => {
       [bomb, { 'content-encoding': 'gzip' }, 413, /larger than the limit of 102400 bytes/],
       [body, { 'content-encoding': 'gzip' }, 400, /incorrect header check/],
       [body, { 'content-encoding': 'compress' }, 415, /unsupported content encoding "compress"/],
+      [body, { 'content-encoding': 'constructor' }, 415, /unsupported content encoding "constructor"/],
       [body, { 'content-type': 'application/json; charset=utf8' }, 415, /unsupported charset "UTF8"/],
       ['null', {}, 400, /not valid JSON \(or not a JSON object\)/],
     ] as const) {

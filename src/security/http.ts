@@ -114,11 +114,12 @@ class BodyError extends Error {
   }
 }
 
-const DECOMPRESSORS: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress> = {
-  gzip: () => zlib.createGunzip(),
-  deflate: () => zlib.createInflate(),
-  br: () => zlib.createBrotliDecompress(),
-};
+/** The content encodings a body may come in (a Map: the header's value is the client's, `constructor` included). */
+const DECOMPRESSORS = new Map<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress>([
+  ['gzip', () => zlib.createGunzip()],
+  ['deflate', () => zlib.createInflate()],
+  ['br', () => zlib.createBrotliDecompress()],
+]);
 
 /**
  * A `preParsing` hook: a body sent with `Content-Encoding: gzip`, `deflate` or
@@ -128,7 +129,7 @@ const DECOMPRESSORS: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.Brot
 export async function decompressBody(request: FastifyRequest, reply: FastifyReply, payload: Readable): Promise<Readable> {
   const encoding = (request.headers['content-encoding'] ?? 'identity').toLowerCase();
   if (encoding === 'identity') return payload;
-  const decompressor = DECOMPRESSORS[encoding];
+  const decompressor = DECOMPRESSORS.get(encoding);
   if (!decompressor) throw new BodyError(415, `unsupported content encoding "${encoding}"`);
   // Fastify compares Content-Length with `receivedEncodedLength`, the bytes received before decompressing.
   const stream = Object.assign(decompressor(), { receivedEncodedLength: 0 });
