@@ -92,12 +92,14 @@ export function fastifyServer(timeouts: HttpTimeouts, options: FastifyServerOpti
 }
 
 /**
- * Runs the rest of the request (its later hooks, its handler) with its id in
- * `requestContext`, so that every log line written meanwhile carries it. For
- * an `onRequest` and again a `preValidation` hook: Fastify reads the body in
- * the request stream's callbacks, outside the context entered before it.
+ * An `onRequest` hook: echoes the request's id (Fastify's `genReqId`) in
+ * `x-request-id`, and runs the rest of the request (its later hooks, its
+ * handler) with the id in `requestContext`, so that every log line written
+ * meanwhile carries it. Fastify keeps that context while it reads the body
+ * (its content-type parser runs in an AsyncResource of the request).
  */
-export function withRequestId(request: FastifyRequest, _reply: FastifyReply, done: () => void): void {
+export function withRequestId(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+  void reply.header('x-request-id', request.id);
   requestContext.run({ requestId: request.id }, done);
 }
 

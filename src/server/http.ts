@@ -175,10 +175,7 @@ export async function startServer(services: Services, { port = services.config.p
   });
   await apollo.start();
 
-  app.addHook('onRequest', (request, reply, done) => {
-    void reply.header('x-request-id', request.id);
-    withRequestId(request, reply, done);
-  });
+  app.addHook('onRequest', withRequestId);
   // Bodies are JSON, and nothing else: another content type is refused (415) by the error handler.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonBody);
@@ -213,8 +210,6 @@ export async function startServer(services: Services, { port = services.config.p
           },
           preParsing: decompressBody,
           preValidation: [
-            // The body was read in the request stream's callbacks: back into the request's context.
-            withRequestId,
             requireJsonBody,
             // A named document (documentId, an APQ hash) becomes its text; with TRUSTED_DOCUMENTS, nothing else runs.
             security.http.trustedDocuments,
