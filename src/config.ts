@@ -54,7 +54,7 @@ export interface Config {
   reconcileIntervalMs: number;
   /** Outbox rows younger than this are left to their writer, in ms. @default 2000 */
   outboxReplayAfterMs: number;
-  /** Express `trust proxy`: which hops may set X-Forwarded-For (the client IP for rate limits). @default false */
+  /** Which hops may set X-Forwarded-For (the client IP for rate limits), as Express's `trust proxy` (src/security/http.ts `proxyTrust`). @default false */
   trustProxy: boolean | number | string;
   /** Largest request body accepted, in bytes. @default 102400 */
   bodyLimitBytes: number;

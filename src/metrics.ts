@@ -14,16 +14,15 @@
  * it is never public on the API port.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { ErrorCode } from './graphql/errors.js';
-import express, { type RequestHandler } from 'express';
+import type { RouteHandlerMethod } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { TRANSIENT_REASONS, type CacheObserver, type CacheStats } from 'prisma-write-through';
 import type { Config, HttpTimeouts } from './config.js';
-import { httpServerOptions } from './security/http.js';
+import { fastifyServer } from './security/http.js';
 import { cachedEntities } from './db/entities.js';
 import { registerSecret } from './security/redact.js';
 
@@ -337,21 +336,20 @@ export function metricsExposure(config: Pick<Config, 'nodeEnv' | 'metrics'>): Me
  * gets 401 with `WWW-Authenticate: Bearer`. The token is also registered as a
  * secret, so no log line can show it.
  */
-export function metricsHandler(registry: Registry, token: string | null): RequestHandler {
+export function metricsHandler(registry: Registry, token: string | null): RouteHandlerMethod {
   registerSecret(token);
   // Both sides hashed first: timingSafeEqual needs equal lengths, and this way the token's length does not leak either.
   const digest = (value: string) => createHash('sha256').update(value).digest();
   const expected = token === null ? null : digest(token);
-  return async (req, res) => {
-    res.set('Cache-Control', 'no-store');
+  return async (request, reply) => {
+    void reply.header('Cache-Control', 'no-store');
     if (expected) {
-      const given = /^Bearer +(\S+) *$/i.exec(req.get('authorization') ?? '')?.[1];
+      const given = /^Bearer +(\S+) *$/i.exec(request.headers.authorization ?? '')?.[1];
       if (given === undefined || !timingSafeEqual(digest(given), expected)) {
-        res.status(401).set('WWW-Authenticate', 'Bearer realm="metrics"').type('text/plain').send('Unauthorized\n');
-        return;
+        return reply.code(401).header('WWW-Authenticate', 'Bearer realm="metrics"').type('text/plain; charset=utf-8').send('Unauthorized\n');
       }
     }
-    res.type(registry.contentType).send(await registry.metrics());
+    return reply.type(registry.contentType).send(await registry.metrics());
   };
 }
 
@@ -381,11 +379,13 @@ export async function startMetricsServer({
   host: string;
   timeouts: HttpTimeouts;
 }): Promise<MetricsServer> {
-  const app = express();
-  app.disable('x-powered-by');
-  app.get('/metrics', metricsHandler(registry, token));
   // The API port's slow-client limits, checked as often (see httpServerOptions).
-  const server = http.createServer(httpServerOptions(timeouts), app);
+  const { app, httpServer: server } = fastifyServer(timeouts);
+  app.get('/metrics', metricsHandler(registry, token));
+  app.setNotFoundHandler(async (_request, reply) =>
+    reply.code(404).send({ errors: [{ message: 'Not found: this port serves /metrics only', extensions: { code: ErrorCode.NOT_FOUND } }] }),
+  );
+  await app.ready();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);

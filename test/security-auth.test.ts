@@ -175,6 +175,21 @@ describe('rate limits', () => {
     }
   });
 
+  it('with TRUST_PROXY as a hop count (1), the client is the address that hop saw: the last X-Forwarded-For entry', async () => {
+    const behindOne = await startTestApi({ RATE_LIMITS: 'on', TRUST_PROXY: '1', RATE_LIMIT_LOGIN_PER_IP: '3/60' });
+    try {
+      // The entries before it are the client's own to write: changing them does not get around the limit.
+      for (let i = 0; i < 3; i++) await send(behindOne.url, LOG_IN, { input: { email: email(), password: 'guess' } }, { ip: `203.0.113.${i}, 198.51.100.77` });
+      expectLimited(await send(behindOne.url, LOG_IN, { input: { email: email(), password: 'guess' } }, { ip: '203.0.113.200, 198.51.100.77' }), 60);
+      // Another client of the same proxy has a count of its own.
+      expect(codeOf(await send(behindOne.url, LOG_IN, { input: { email: email(), password: 'guess' } }, { ip: '198.51.100.78' }))).not.toBe(
+        'TOO_MANY_REQUESTS',
+      );
+    } finally {
+      await behindOne.close();
+    }
+  });
+
   it('keeps its counters under the namespace, keyed by hashes: no email or address in Redis', async () => {
     const keys = await api.services.redis!.keys(`${api.namespace}rl:*`);
     expect(keys.length).toBeGreaterThan(5);

@@ -4,6 +4,8 @@
  * configuration checks and graceful shutdown of the real entry point.
  */
 import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, DEVELOPMENT_JWT_SECRET, loadConfig } from '../src/config.js';
 import { createErrorFormatter } from '../src/graphql/errors.js';
@@ -72,6 +74,69 @@ describe('HTTP endpoints', () => {
       body: JSON.stringify({ query: `{ me { id } }`, pad: 'x'.repeat(200_000) }),
     });
     expect(res.status).toBe(413);
+  });
+
+  it('reads a body as any HTTP body: compressed, in a UTF charset; refuses what it cannot read with a JSON error', async () => {
+    const body = JSON.stringify({ query: '{ __typename }' });
+    const post = async (payload: string | Buffer, headers: Record<string, string>) => {
+      const res = await fetch(api.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: new Uint8Array(Buffer.from(payload)),
+      });
+      return {
+        status: res.status,
+        type: res.headers.get('content-type'),
+        json: (await res.json()) as { data?: unknown; errors?: { message: string; extensions: { code: string } }[] },
+      };
+    };
+    for (const [encoding, compress] of [
+      ['gzip', gzipSync],
+      ['deflate', deflateSync],
+      ['br', brotliCompressSync],
+    ] as const) {
+      expect((await post(compress(body), { 'content-encoding': encoding })).json, encoding).toEqual({ data: { __typename: 'Query' } });
+    }
+    expect((await post(Buffer.from(body, 'utf16le'), { 'content-type': 'application/json; charset=utf-16le' })).json).toEqual({
+      data: { __typename: 'Query' },
+    });
+    // A compressed bomb stops at the limit, counted in decompressed bytes.
+    const bomb = gzipSync(JSON.stringify({ query: '{ __typename }', pad: 'x'.repeat(5_000_000) }));
+    expect(bomb.length).toBeLessThan(102_400);
+    for (const [payload, headers, status, message] of [
+      [bomb, { 'content-encoding': 'gzip' }, 413, /larger than the limit of 102400 bytes/],
+      [body, { 'content-encoding': 'gzip' }, 400, /incorrect header check/],
+      [body, { 'content-encoding': 'compress' }, 415, /unsupported content encoding "compress"/],
+      [body, { 'content-encoding': 'constructor' }, 415, /unsupported content encoding "constructor"/],
+      [body, { 'content-type': 'application/json; charset=utf8' }, 415, /unsupported charset "UTF8"/],
+      ['null', {}, 400, /not valid JSON \(or not a JSON object\)/],
+    ] as const) {
+      const res = await post(payload, headers);
+      expect(res.status, JSON.stringify(headers)).toBe(status);
+      expect(res.type).toMatch(/^application\/json/);
+      expect(res.json.errors?.[0]?.message).toMatch(message);
+    }
+  });
+
+  it('answers a request without a valid Host 400, and a path that cannot be decoded 404, both as JSON', async () => {
+    const { port } = new URL(base());
+    const raw = (request: string) =>
+      new Promise<string>((resolve, reject) => {
+        let received = '';
+        const socket = net.connect(Number(port), '127.0.0.1', () => socket.end(request));
+        socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+        socket.on('close', () => resolve(received));
+        socket.on('error', reject);
+      });
+    const body = JSON.stringify({ query: '{ __typename }' });
+    const answer = await raw(
+      `POST /graphql HTTP/1.1\r\nHost: not a host\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect(answer).toMatch(/"code":"BAD_REQUEST"/);
+    const undecodable = await fetch(`${base()}/%zz`);
+    expect(undecodable.status).toBe(404);
+    expect(((await undecodable.json()) as { errors: { extensions: { code: string } }[] }).errors[0]!.extensions.code).toBe('NOT_FOUND');
   });
 
   it('rejects an invalid or forged token as anonymous', async () => {

@@ -22,7 +22,7 @@ const COLORS: Record<Category, string> = {
   ioredis: '#CC79A7',
   'GraphQL execution (graphql-js)': '#F0E442',
   'Apollo Server': '#c9b458',
-  'Express & HTTP parsing': '#b3b3b3',
+  'HTTP framework & parsing': '#b3b3b3',
   'Node core (net, streams, timers)': '#8c8c8c',
   'other dependencies': '#d9d9d9',
   'garbage collector': '#6b3e26',

@@ -32,7 +32,7 @@ export const CATEGORIES = [
   'ioredis',
   'GraphQL execution (graphql-js)',
   'Apollo Server',
-  'Express & HTTP parsing',
+  'HTTP framework & parsing',
   'Node core (net, streams, timers)',
   'other dependencies',
   'garbage collector',
@@ -54,11 +54,13 @@ export function categoryOf(functionName: string, url: string): Category {
   if (/\/node_modules\/graphql\//.test(url)) return 'GraphQL execution (graphql-js)';
   if (/\/node_modules\/@apollo\//.test(url)) return 'Apollo Server';
   if (
-    /\/node_modules\/(express|router|body-parser|raw-body|iconv-lite|qs|type-is|on-finished|finalhandler|send|content-type|@as-integrations)\//.test(url) ||
+    /\/node_modules\/(fastify|@fastify|find-my-way|avvio|light-my-request|fast-json-stringify|fast-querystring|fast-decode-uri-component|secure-json-parse|toad-cache|fastq|express|router|body-parser|raw-body|iconv-lite|qs|type-is|on-finished|finalhandler|send|content-type|@as-integrations)\//.test(
+      url,
+    ) ||
     url.startsWith('node:_http') ||
     url.startsWith('node:http')
   ) {
-    return 'Express & HTTP parsing';
+    return 'HTTP framework & parsing';
   }
   if (url.startsWith('node:') || url.startsWith('internal/')) return 'Node core (net, streams, timers)';
   if (/\/node_modules\//.test(url)) return 'other dependencies';

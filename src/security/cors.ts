@@ -1,6 +1,6 @@
 /**
- * Cross-origin requests from browsers (CORS), with the `cors` package, on
- * /graphql only.
+ * Cross-origin requests from browsers (CORS), with `@fastify/cors`, on
+ * /graphql only (registered in the /graphql plugin of src/server/http.ts).
  *
  * - An allowed origin (CORS_ORIGINS, matched exactly) gets
  *   `Access-Control-Allow-Origin: <its origin>` and `Vary: Origin`; any other
@@ -18,8 +18,7 @@
  * content type already forces a preflight), and a GET must carry
  * `apollo-require-preflight` (or `x-apollo-operation-name`).
  */
-import cors from 'cors';
-import type { RequestHandler } from 'express';
+import type { FastifyCorsOptions } from '@fastify/cors';
 import type { CorsConfig } from '../config.js';
 
 /** The request headers a page may send: the ones the API reads (CSRF prevention's two included). */
@@ -28,17 +27,22 @@ export const CORS_ALLOWED_HEADERS = ['content-type', 'authorization', 'apollo-re
 /** The response headers a page may read beyond the CORS-safelisted ones: the request id (for support) and when to retry a 429. */
 export const CORS_EXPOSED_HEADERS = ['x-request-id', 'retry-after'];
 
-/** The CORS middleware for /graphql, per `config` (see the top of this file); answers preflights itself (204). */
-export function corsMiddleware(config: CorsConfig): RequestHandler {
-  return cors({
+/**
+ * `@fastify/cors`'s options for /graphql, per `config` (see the top of this file). Lists are
+ * sent comma-separated without spaces, and every OPTIONS is a preflight answered 204 (no
+ * `strictPreflight`'s 400 in text/plain), as the `cors` package answered them before.
+ */
+export function corsOptions(config: CorsConfig): FastifyCorsOptions {
+  return {
     // A list is matched exactly (string equality with the request's Origin); '*' answers `*` to every origin.
     origin: config.origins,
-    methods: ['GET', 'POST'],
-    allowedHeaders: CORS_ALLOWED_HEADERS,
-    exposedHeaders: CORS_EXPOSED_HEADERS,
+    methods: 'GET,POST',
+    allowedHeaders: CORS_ALLOWED_HEADERS.join(','),
+    exposedHeaders: CORS_EXPOSED_HEADERS.join(','),
     credentials: false,
     maxAge: config.maxAgeSeconds,
     optionsSuccessStatus: 204,
     preflightContinue: false,
-  });
+    strictPreflight: false,
+  };
 }

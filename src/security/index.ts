@@ -1,10 +1,9 @@
 /**
  * The security layer, assembled from the configuration: query limits, the
  * execution timeout, rate limits, secret redaction, and the HTTP edge. The
- * server (src/server/http.ts) plugs these parts into Express and Apollo.
+ * server (src/server/http.ts) plugs these parts into Fastify and Apollo.
  */
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { Request } from 'express';
 import type { Services } from '../services.js';
 import { refuseNulCharacters } from './input.js';
 import { queryLimits } from './limits.js';
@@ -12,11 +11,11 @@ import { createRateLimiter, unlimited, type RateLimiter } from './rate-limit.js'
 import { redactValues, registerSecret, secretValuesIn } from './redact.js';
 import { attachSecurity } from './request.js';
 import { Deadline, timeoutPlugin, withDeadlines } from './timeout.js';
-import { corsMiddleware } from './cors.js';
-import { loadTrustedDocuments, trustedDocumentsMiddleware } from './trusted-documents.js';
+import { corsOptions } from './cors.js';
+import { loadTrustedDocuments, trustedDocumentsHook } from './trusted-documents.js';
 import { toError } from 'prisma-write-through';
 
-export { httpServerOptions, jsonErrors, requireJsonBody } from './http.js';
+export { decompressBody, fastifyServer, httpServerOptions, jsonErrors, notFound, parseJsonBody, proxyTrust, requireJsonBody, withRequestId } from './http.js';
 export { securityOf } from './request.js';
 export { countLogIn, ipSubject, tooManyRequests, type RateLimiter } from './rate-limit.js';
 
@@ -43,7 +42,7 @@ function redactEchoedSecrets(): ApolloServerPlugin<object> {
  * and plugins (query limits, CSRF prevention, timeout, redaction), the
  * resolver wrapper enforcing the deadline, `attach`, which gives each
  * request's context its client IP, rate limiter and deadline, and the HTTP
- * middlewares of /graphql (CORS, trusted documents). Throws `ConfigError`
+ * parts of /graphql (CORS, trusted documents). Throws `ConfigError`
  * when a TRUSTED_DOCUMENTS manifest cannot be read or is wrong.
  */
 export function createSecurity(services: Services) {
@@ -78,13 +77,13 @@ export function createSecurity(services: Services) {
     },
     /** How many trusted documents the manifests hold; null when TRUSTED_DOCUMENTS is unset (any document runs). */
     trustedDocumentCount: trustedDocuments?.size ?? null,
-    /** Express middlewares for /graphql, in this order: CORS first (preflights end there), trusted documents after the JSON parser. */
-    http: { cors: corsMiddleware(config.cors), trustedDocuments: trustedDocumentsMiddleware(trustedDocuments) },
+    /** For /graphql: `@fastify/cors`'s options (its hook answers preflights), and the trusted documents' `preValidation` hook (after the JSON parser). */
+    http: { cors: corsOptions(config.cors), trustedDocuments: trustedDocumentsHook(trustedDocuments) },
     /** Wraps a resolver map so every resolver respects the request's deadline. */
     resolvers: <T extends object>(resolvers: T, typeDefs: string) => withDeadlines(resolvers, typeDefs),
-    /** Attaches the request's security state (address, limiter, deadline) to its GraphQL context. */
-    attach<T extends object>(context: T, req: Request): T {
-      attachSecurity(context, { ip: req.ip, limiter, deadline: new Deadline(config.requestTimeoutMs) });
+    /** Attaches the request's security state (the client's address `ip`, limiter, deadline) to its GraphQL context. */
+    attach<T extends object>(context: T, ip: string | undefined): T {
+      attachSecurity(context, { ip, limiter, deadline: new Deadline(config.requestTimeoutMs) });
       return context;
     },
   };

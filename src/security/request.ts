@@ -6,7 +6,7 @@ import type { RateLimiter } from './rate-limit.js';
 import type { Deadline } from './timeout.js';
 
 export interface RequestSecurity {
-  /** The client's address as Express sees it (X-Forwarded-For only from hops TRUST_PROXY trusts). */
+  /** The client's address: the socket's, or X-Forwarded-For's from hops TRUST_PROXY trusts (Fastify's `request.ip`). */
   ip: string | undefined;
   limiter: RateLimiter;
   deadline: Deadline;

@@ -28,7 +28,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Request, RequestHandler } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ConfigError } from '../config.js';
 import { ErrorCode } from '../graphql/errors.js';
 
@@ -167,64 +167,62 @@ function withoutPersistedQuery(extensions: Record<string, unknown> | undefined) 
   return Object.keys(rest).length ? rest : undefined;
 }
 
-/** `req.url`'s path and query string (after the first `?`; a `?` may appear unencoded in the query string). */
+/** `url`'s path and query string (after the first `?`; a `?` may appear unencoded in the query string). */
 function splitUrl(url: string): [path: string, search: string] {
   const at = url.indexOf('?');
   return at < 0 ? [url, ''] : [url.slice(0, at), url.slice(at + 1)];
 }
 
-function rewrite(req: Request, text: string) {
-  if (req.method === 'GET') {
-    const [path, search] = splitUrl(req.url);
+function rewrite(request: FastifyRequest, text: string) {
+  if (request.method === 'GET') {
+    const [path, search] = splitUrl(request.raw.url ?? '');
     const params = new URLSearchParams(search);
     const extensions = withoutPersistedQuery(fromSearch(params).extensions);
     params.delete('documentId');
     params.set('query', text);
     if (extensions) params.set('extensions', JSON.stringify(extensions));
     else params.delete('extensions');
-    // Apollo's Express integration reads the GET parameters from req.url.
-    req.url = `${path}?${params.toString()}`;
+    // Apollo's Fastify integration reads the GET parameters from the request's URL (request.url, the raw request's).
+    request.raw.url = `${path}?${params.toString()}`;
     return;
   }
-  const body = req.body as Record<string, unknown>;
+  const body = request.body as Record<string, unknown>;
   const extensions = withoutPersistedQuery(body.extensions as Record<string, unknown> | undefined);
   const { documentId: _resolved, extensions: _old, ...rest } = body;
-  req.body = { ...rest, query: text, ...(extensions && { extensions }) };
+  request.body = { ...rest, query: text, ...(extensions && { extensions }) };
 }
 
 /**
- * The middleware for /graphql, after the JSON body parser and before Apollo
- * Server: resolves a named document to its text, or answers the refusal
- * (HTTP 400, a GraphQL-shaped JSON error with its code) before anything is
- * parsed or run. `documents`: the manifests' documents, null when
+ * The `preValidation` hook of /graphql, after the JSON body parser and before
+ * Apollo Server: resolves a named document to its text, or answers the
+ * refusal (HTTP 400, a GraphQL-shaped JSON error with its code) before
+ * anything is parsed or run. `documents`: the manifests' documents, null when
  * TRUSTED_DOCUMENTS is unset.
  */
-export function trustedDocumentsMiddleware(documents: TrustedDocuments | null): RequestHandler {
-  return (req, res, next) => {
+export function trustedDocumentsHook(documents: TrustedDocuments | null) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     let asked: Asked;
-    if (req.method === 'GET') {
-      asked = fromSearch(new URLSearchParams(splitUrl(req.url)[1]));
-    } else if (req.method === 'POST' && req.body && typeof req.body === 'object' && !Array.isArray(req.body)) {
-      const body = req.body as Record<string, unknown>;
+    if (request.method === 'GET') {
+      asked = fromSearch(new URLSearchParams(splitUrl(request.raw.url ?? '')[1]));
+    } else if (request.method === 'POST' && request.body && typeof request.body === 'object' && !Array.isArray(request.body)) {
+      const body = request.body as Record<string, unknown>;
       const extensions = body.extensions && typeof body.extensions === 'object' ? (body.extensions as Record<string, unknown>) : undefined;
       asked = { query: body.query, documentId: body.documentId, extensions };
-    } else if (documents && req.method === 'POST' && Array.isArray(req.body)) {
+    } else if (documents && request.method === 'POST' && Array.isArray(request.body)) {
       // A batch would carry documents past this check: refused whether or not Apollo would take it.
-      res
-        .status(400)
-        .json({ errors: [{ message: 'Batched requests are not supported: send one operation per request', extensions: { code: ErrorCode.BAD_REQUEST } }] });
-      return;
+      return reply
+        .code(400)
+        .send({ errors: [{ message: 'Batched requests are not supported: send one operation per request', extensions: { code: ErrorCode.BAD_REQUEST } }] });
     } else {
-      next();
-      return;
+      return undefined;
     }
     try {
       const text = resolve(asked, documents);
-      if (text !== undefined && documents) rewrite(req, text);
-      next();
+      if (text !== undefined && documents) rewrite(request, text);
+      return undefined;
     } catch (error) {
       if (!(error instanceof Refusal)) throw error;
-      res.status(400).json({ errors: [{ message: error.message, extensions: { code: error.code } }] });
+      return reply.code(400).send({ errors: [{ message: error.message, extensions: { code: error.code } }] });
     }
   };
 }

@@ -24,15 +24,15 @@
  * the page's nonce), images and fonts from this origin or inline `data:`.
  *
  * graphiql, react, react-dom and esbuild are development dependencies, loaded
- * only when the page is first requested: production images (which do not mount
- * this router) do not need them.
+ * only when the page is first requested: production images (which do not
+ * register these routes) do not need them.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import express, { type Response, type Router } from 'express';
+import type { FastifyPluginCallback, FastifyReply } from 'fastify';
 import { typeDefs } from '../graphql/schema.js';
 import { toError } from 'prisma-write-through';
 
@@ -180,34 +180,40 @@ function contentSecurityPolicy(endpoint: string, nonce?: string) {
   ].join('; ');
 }
 
-function failed(res: Response, what: string, error: unknown) {
-  res
-    .status(500)
-    .type('text/plain')
+function failed(reply: FastifyReply, what: string, error: unknown) {
+  return reply
+    .code(500)
+    .type('text/plain; charset=utf-8')
     .send(`GraphiQL: ${what} failed: ${toError(error).message}`);
 }
 
-export function graphiqlRouter(options: { endpoint: string }): Router {
+/**
+ * The playground's routes, as a Fastify plugin to register with a prefix
+ * (`app.register(graphiqlRoutes({ endpoint: '/graphql' }), { prefix: '/graphiql' })`):
+ * the page at the prefix, its assets and the schema under it (see the top of this file).
+ */
+export function graphiqlRoutes(options: { endpoint: string }): FastifyPluginCallback {
   const { endpoint } = options;
-  const router = express.Router();
+  return (app, _options, done) => {
+    const base = escapeHtml(app.prefix);
 
-  router.use((_req, res, next) => {
-    res.set({
-      'Content-Security-Policy': contentSecurityPolicy(endpoint),
-      'Referrer-Policy': 'no-referrer',
-      'X-Content-Type-Options': 'nosniff',
-      'Cross-Origin-Opener-Policy': 'same-origin',
-      'Cross-Origin-Resource-Policy': 'same-origin',
+    app.addHook('onRequest', (_request, reply, next) => {
+      void reply.headers({
+        'Content-Security-Policy': contentSecurityPolicy(endpoint),
+        'Referrer-Policy': 'no-referrer',
+        'X-Content-Type-Options': 'nosniff',
+        'Cross-Origin-Opener-Policy': 'same-origin',
+        'Cross-Origin-Resource-Policy': 'same-origin',
+      });
+      next();
     });
-    next();
-  });
 
-  router.get('/', (req, res) => {
-    // Start bundling while the browser parses the page.
-    clientBundle().catch(() => undefined);
-    const nonce = randomBytes(16).toString('base64');
-    const base = escapeHtml(req.baseUrl);
-    res.set({ 'Content-Security-Policy': contentSecurityPolicy(endpoint, nonce), 'Cache-Control': 'no-store' }).type('html').send(`<!doctype html>
+    app.get('/', async (_request, reply) => {
+      // Start bundling while the browser parses the page.
+      clientBundle().catch(() => undefined);
+      const nonce = randomBytes(16).toString('base64');
+      return reply.headers({ 'Content-Security-Policy': contentSecurityPolicy(endpoint, nonce), 'Cache-Control': 'no-store' }).type('text/html; charset=utf-8')
+        .send(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -227,29 +233,28 @@ export function graphiqlRouter(options: { endpoint: string }): Router {
 </body>
 </html>
 `);
-  });
+    });
 
-  router.get('/assets/graphiql.js', async (_req, res) => {
-    try {
-      const js = await clientBundle();
-      res.set('Cache-Control', 'no-cache').type('application/javascript').send(js);
-    } catch (error) {
-      failed(res, 'bundling the page (are the development dependencies installed?)', error);
-    }
-  });
+    app.get('/assets/graphiql.js', async (_request, reply) => {
+      try {
+        const js = await clientBundle();
+        return reply.header('Cache-Control', 'no-cache').type('application/javascript; charset=utf-8').send(js);
+      } catch (error) {
+        return failed(reply, 'bundling the page (are the development dependencies installed?)', error);
+      }
+    });
 
-  router.get('/assets/graphiql.css', async (_req, res) => {
-    try {
-      const css = await clientStylesheet();
-      res.set('Cache-Control', 'no-cache').type('text/css').send(css);
-    } catch (error) {
-      failed(res, 'reading graphiql/style.css', error);
-    }
-  });
+    app.get('/assets/graphiql.css', async (_request, reply) => {
+      try {
+        const css = await clientStylesheet();
+        return reply.header('Cache-Control', 'no-cache').type('text/css; charset=utf-8').send(css);
+      } catch (error) {
+        return failed(reply, 'reading graphiql/style.css', error);
+      }
+    });
 
-  router.get('/schema.graphql', (_req, res) => {
-    res.set('Cache-Control', 'no-cache').type('text/plain').send(typeDefs);
-  });
+    app.get('/schema.graphql', async (_request, reply) => reply.header('Cache-Control', 'no-cache').type('text/plain; charset=utf-8').send(typeDefs));
 
-  return router;
+    done();
+  };
 }

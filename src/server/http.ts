@@ -1,31 +1,43 @@
 /**
- * The HTTP server: Express 5 with Apollo Server 5 at /graphql, liveness at
+ * The HTTP server: Fastify 5 with Apollo Server 5 at /graphql, liveness at
  * /healthz and readiness (PostgreSQL and Redis) at /readyz; /metrics here or on
  * METRICS_PORT, per `metricsExposure` (src/metrics.ts). Outside production,
  * the playgrounds: Apollo Sandbox at /graphql (to a browser), the self-hosted
  * GraphiQL at /graphiql, and `/` redirects to GraphiQL.
  */
-import http from 'node:http';
+import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { expressMiddleware } from '@as-integrations/express5';
+import { fastifyApolloHandler } from '@as-integrations/fastify';
+import fastifyCors from '@fastify/cors';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import express from 'express';
 import { randomUUID } from 'node:crypto';
-import { requestContext } from '../logger.js';
 import { createContext, type GraphQLContext } from '../graphql/context.js';
-import { createErrorFormatter, ErrorCode } from '../graphql/errors.js';
+import { createErrorFormatter } from '../graphql/errors.js';
 import { resolvers } from '../graphql/resolvers/index.js';
 import { typeDefs } from '../graphql/schema.js';
 import { decoyHash } from '../auth/passwords.js';
-import { createSecurity, httpServerOptions, jsonErrors, requireJsonBody } from '../security/index.js';
+import {
+  createSecurity,
+  decompressBody,
+  fastifyServer,
+  jsonErrors,
+  notFound,
+  parseJsonBody,
+  proxyTrust,
+  requireJsonBody,
+  withRequestId,
+} from '../security/index.js';
 import { redactSecrets } from '../security/redact.js';
 import type { Services } from '../services.js';
-import { graphiqlRouter } from './graphiql.js';
+import { graphiqlRoutes } from './graphiql.js';
 import { metricsExposure, metricsHandler, startMetricsServer } from '../metrics.js';
 import { toError } from 'prisma-write-through';
+
+/** A caller's `x-request-id` is kept if it is a plain token like this; any other gets a new one. */
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 export interface ApiServer {
   /** Base URL once listening, e.g. `http://127.0.0.1:4000`. */
@@ -111,10 +123,7 @@ function sandboxLandingPage(): ApolloServerPlugin {
  */
 export async function startServer(services: Services, { port = services.config.port, host = '127.0.0.1' } = {}): Promise<ApiServer> {
   const production = services.config.nodeEnv === 'production';
-  const app = express();
-  app.disable('x-powered-by');
-  // Which proxies may name the client (X-Forwarded-For): the address rate limits count by.
-  app.set('trust proxy', services.config.trustProxy);
+  const { bodyLimitBytes } = services.config;
   // Reads the TRUSTED_DOCUMENTS manifests: a wrong one stops the start here, before anything listens.
   const security = createSecurity(services);
   if (security.trustedDocumentCount !== null) {
@@ -123,7 +132,19 @@ export async function startServer(services: Services, { port = services.config.p
   if (services.config.cors.origins === '*') services.log.warn("CORS_ORIGINS=*: pages of every origin may call this API from their visitors' browsers");
   // Slow clients (slow-loris): time limits for the headers, the whole request and idle keep-alive
   // connections, checked every second (src/security/http.ts).
-  const httpServer = http.createServer(httpServerOptions(services.config.httpTimeouts), app);
+  const { app, httpServer } = fastifyServer(services.config.httpTimeouts, {
+    // Which proxies may name the client (X-Forwarded-For): the address rate limits count by.
+    trustProxy: proxyTrust(services.config.trustProxy),
+    bodyLimit: bodyLimitBytes,
+    // A path that cannot be decoded is no path of the API.
+    frameworkErrors: (_error, request, reply) => notFound(request, reply),
+    // A request id on every log line of the request: the caller's `x-request-id` if it is a
+    // plain token, a new one otherwise; sent back in the response either way.
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  });
   if (!services.config.rateLimits) services.log.warn('RATE_LIMITS=off: logIn and signUp are not rate limited');
   // The decoy hash that unknown emails are verified against exists before the first logIn (same timing).
   await decoyHash();
@@ -154,47 +175,52 @@ export async function startServer(services: Services, { port = services.config.p
   });
   await apollo.start();
 
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
+  app.addHook('onRequest', withRequestId);
+  // Bodies are JSON, and nothing else: another content type is refused (415) by the error handler.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, parseJsonBody);
+  // Anything else: a JSON 404 like every other answer; failures as JSON too (src/security/http.ts).
+  app.setNotFoundHandler(notFound);
+  app.setErrorHandler(jsonErrors({ bodyLimitBytes, log: (error) => services.log.error({ err: error }, 'unexpected error in the HTTP layer') }));
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
   if (exposure.onApiPort) app.get('/metrics', metricsHandler(metrics.registry, exposure.token));
-  app.get('/readyz', async (_req, res) => {
+  app.get('/readyz', async (_request, reply) => {
     const checks = await readiness(services);
     const ready = checks.postgres === 'ok' && (checks.redis === 'ok' || checks.redis === 'in-process');
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
-  });
-  // A request id on every log line of the request: the caller's `x-request-id` if it is a
-  // plain token, a new one otherwise; sent back in the response either way.
-  app.use((req, res, next) => {
-    const given = req.get('x-request-id');
-    const requestId = given && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
-    res.set('x-request-id', requestId);
-    requestContext.run({ requestId }, next);
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready', checks });
   });
   if (!production) {
-    app.use('/graphiql', graphiqlRouter({ endpoint: '/graphql' }));
+    await app.register(graphiqlRoutes({ endpoint: '/graphql' }), { prefix: '/graphiql' });
     // A browser opening the server's address lands on the playground (production keeps the 404).
-    app.get('/', (_req, res) => res.redirect(302, '/graphiql'));
+    app.get('/', (_request, reply) => reply.redirect('/graphiql', 302));
   }
-  app.use(
-    '/graphql',
-    // CORS first: a preflight (OPTIONS) is answered there, 204, before CSRF prevention could refuse it.
-    security.http.cors,
-    (_req: express.Request, res: express.Response, next: express.NextFunction) => {
-      res.set('Cache-Control', 'no-store');
-      next();
+  // /graphql in a plugin of its own, so that CORS applies to it alone.
+  await app.register(
+    async (graphql) => {
+      // CORS first (an onRequest hook): a preflight (OPTIONS) is answered there, 204, before CSRF prevention could refuse it.
+      await graphql.register(fastifyCors, security.http.cors);
+      // Every method, as Apollo answers them (405 for any but GET and POST).
+      graphql.all(
+        '/',
+        {
+          onRequest: (_request, reply, done) => {
+            void reply.header('Cache-Control', 'no-store');
+            done();
+          },
+          preParsing: decompressBody,
+          preValidation: [
+            requireJsonBody,
+            // A named document (documentId, an APQ hash) becomes its text; with TRUSTED_DOCUMENTS, nothing else runs.
+            security.http.trustedDocuments,
+          ],
+        },
+        fastifyApolloHandler(apollo, { context: async (request) => security.attach(await createContext(services, request.headers.authorization), request.ip) }),
+      );
     },
-    express.json({ limit: services.config.bodyLimitBytes }),
-    requireJsonBody,
-    // A named document (documentId, an APQ hash) becomes its text; with TRUSTED_DOCUMENTS, nothing else runs.
-    security.http.trustedDocuments,
-    expressMiddleware(apollo, { context: async ({ req }) => security.attach(await createContext(services, req.headers.authorization), req) }),
-    jsonErrors({ bodyLimitBytes: services.config.bodyLimitBytes, log: (error) => services.log.error({ err: error }, 'unexpected error at /graphql') }),
+    { prefix: '/graphql' },
   );
-  // Anything else: a JSON 404 like every other answer, not Express's HTML page.
-  app.use((_req: express.Request, res: express.Response) => {
-    res.status(404).json({ errors: [{ message: 'Not found: the API is at /graphql', extensions: { code: ErrorCode.NOT_FOUND } }] });
-  });
+  await app.ready();
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
