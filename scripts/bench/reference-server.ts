@@ -9,16 +9,16 @@
  *   JSON file of `CapturedAnswers`), `Date`, `Connection` and `Keep-Alive`
  *   written by Node as for the API. It reads the request's body and parses
  *   nothing: the most this machine serves to this load generator.
- * - `bare-apollo`: Apollo Server 5 on Express 5 through
- *   `@as-integrations/express5` (the API's integration) behind
- *   `express.json()`, `NODE_ENV=production`, the API's `schema.graphql`
+ * - `bare-apollo`: Apollo Server 5 on Fastify 5 through
+ *   `@as-integrations/fastify` (the API's integration), `NODE_ENV=production`, the API's `schema.graphql`
  *   (`BENCH_SCHEMA`), no plugin (Apollo's default cache-control plugin
  *   disabled, as the API disables it), and resolvers that return the captured
  *   answers' data as constants, in the shape of the real answer: the most the
  *   framework serves these queries.
  *
- * - `bare-apollo-fastify`, `bare-apollo-jit` (experiments, run on request):
- *   the same on Fastify 5, and the same executing with graphql-jit.
+ * - `bare-apollo-express`, `bare-apollo-jit` (experiments, run on request):
+ *   the same on Express 5 (the API's integration before Fastify), and the
+ *   same executing with graphql-jit.
  *
  * All answer `GET /readyz`, and `GET /metrics` with the two counters the
  * benchmark reads for the CPU time per request, in the API's names: the
@@ -152,9 +152,10 @@ async function jitGateway(typeDefs: string): Promise<import('@apollo/server-gate
   };
 }
 
-async function bareApollo(): Promise<http.Server> {
+/** bare-apollo on Express 5 through @as-integrations/express5 (the API's integration before Fastify). */
+async function bareApolloExpress(): Promise<http.Server> {
   const [{ expressMiddleware }, { default: express }] = await Promise.all([import('@as-integrations/express5'), import('express')]);
-  const apollo = await apolloServer({ jit: reference === 'bare-apollo-jit' });
+  const apollo = await apolloServer();
   const app = express();
   app.disable('x-powered-by');
   app.get(['/readyz', '/metrics'], answerGet);
@@ -166,10 +167,10 @@ async function bareApollo(): Promise<http.Server> {
   return server;
 }
 
-/** bare-apollo on Fastify 5 through @as-integrations/fastify; returns its node:http server, not yet listening. */
-async function bareApolloFastify(): Promise<http.Server> {
+/** bare-apollo: Fastify 5 through @as-integrations/fastify, as the API; returns its node:http server, not yet listening. */
+async function bareApollo(): Promise<http.Server> {
   const [{ default: Fastify }, { fastifyApolloHandler }] = await Promise.all([import('fastify'), import('@as-integrations/fastify')]);
-  const apollo = await apolloServer();
+  const apollo = await apolloServer({ jit: reference === 'bare-apollo-jit' });
   const app = Fastify();
   app.get('/readyz', (req, reply) => answerGet(req.raw, reply.raw));
   app.get('/metrics', (req, reply) => answerGet(req.raw, reply.raw));
@@ -187,11 +188,11 @@ async function main() {
       ? rawHttp()
       : reference === 'bare-apollo' || reference === 'bare-apollo-jit'
         ? await bareApollo()
-        : reference === 'bare-apollo-fastify'
-          ? await bareApolloFastify()
+        : reference === 'bare-apollo-express'
+          ? await bareApolloExpress()
           : null;
   if (!server) {
-    console.error(`BENCH_REFERENCE must be raw-http, bare-apollo, bare-apollo-fastify or bare-apollo-jit, got ${JSON.stringify(reference)}`);
+    console.error(`BENCH_REFERENCE must be raw-http, bare-apollo, bare-apollo-express or bare-apollo-jit, got ${JSON.stringify(reference)}`);
     process.exit(1);
   }
   server.listen(port, host, () => console.log(`${reference} ready on http://${host}:${port} (answers captured from ${answers.from})`));

@@ -181,7 +181,7 @@ function referencesSection(results: BenchmarkResults): string {
       '(a product and a cart that no mutation of the run writes, so every mode answers them with the same bytes). Each is its own process (`scripts/bench/reference-server.ts`), like the modes.',
     '',
     "- **raw-http**: `node:http` answering those exact bytes (the body, and the API's headers), reading the request and parsing nothing: the most this machine serves to this load generator.",
-    "- **bare-apollo**: Apollo Server 5 on Express 5 through `@as-integrations/express5` (the API's integration until it moved to Fastify 5) behind `express.json()`, `NODE_ENV=production`, the API's `schema.graphql`, resolvers that return the captured data as constants, no plugin (Apollo's default cache-control plugin disabled, as in the API): the most the framework serves these queries.",
+    "- **bare-apollo**: Apollo Server 5 on Fastify 5 through `@as-integrations/fastify` (the API's integration), `NODE_ENV=production`, the API's `schema.graphql`, resolvers that return the captured data as constants, no plugin (Apollo's default cache-control plugin disabled, as in the API): the most the framework serves these queries.",
     '',
     "From bare-apollo to the ceiling is what this API's own stack adds (its security plugins and limits, metrics and access log, the token check, resolvers and DataLoaders); from the ceiling to write-through, the cache read (a Redis round trip and the JSON decode). " +
       '"× bare-apollo" is req/s ÷ bare-apollo\'s (higher is better); "CPU × bare-apollo" is the server process\'s CPU time per request ÷ bare-apollo\'s (lower is better), the figure least disturbed by other work on the machine. ' +
