@@ -89,6 +89,12 @@ export interface CorsConfig {
   origins: string[] | '*';
   /** CORS_MAX_AGE_SECONDS: how long a browser may reuse a preflight's answer (`Access-Control-Max-Age`), 0 to 86400. @default 600 */
   maxAgeSeconds: number;
+  /**
+   * CORS_ALLOWED_HEADERS: request headers a page may send beyond the ones the API reads
+   * (src/security/cors.ts `CORS_ALLOWED_HEADERS`), lower-case, e.g. `sentry-trace,baggage` for a
+   * tracing library. @default none
+   */
+  extraHeaders: string[];
 }
 
 /** `host:port` of a Redis node or a Sentinel. */
@@ -300,14 +306,25 @@ function redisTopology(env: Env): RedisTopology | null {
 export const DEVELOPMENT_CORS_ORIGINS: readonly string[] = ['http://localhost:5173', 'http://127.0.0.1:5173', 'http://localhost:4173', 'http://127.0.0.1:4173'];
 
 /**
- * CORS_ORIGINS (a comma-separated list of origins, or `*`) and CORS_MAX_AGE_SECONDS; throws
- * `ConfigError` naming an entry that is not an origin (a path, a wildcard inside a name, `null`).
+ * CORS_ORIGINS (a comma-separated list of origins, or `*`), CORS_MAX_AGE_SECONDS and
+ * CORS_ALLOWED_HEADERS; throws `ConfigError` naming an entry that is not an origin (a path, a
+ * wildcard inside a name, `null`) or not a header name.
  */
 function corsConfig(env: Env, production: boolean): CorsConfig {
   const maxAgeSeconds = integer(env, 'CORS_MAX_AGE_SECONDS', 600, 0, 86_400);
+  const extraHeaders = (env.CORS_ALLOWED_HEADERS ?? '')
+    .split(',')
+    .map((header) => header.trim().toLowerCase())
+    .filter(Boolean);
+  for (const header of extraHeaders) {
+    // An HTTP header name is a token (RFC 9110, 5.1).
+    if (!/^[!#$%&'*+.^_`|~0-9a-z-]{1,64}$/.test(header)) {
+      throw new ConfigError(`CORS_ALLOWED_HEADERS: ${JSON.stringify(header)} is not a header name: write names separated by commas, e.g. sentry-trace,baggage`);
+    }
+  }
   const raw = (env.CORS_ORIGINS ?? '').trim();
-  if (raw === '') return { origins: production ? [] : [...DEVELOPMENT_CORS_ORIGINS], maxAgeSeconds };
-  if (raw === '*') return { origins: '*', maxAgeSeconds };
+  if (raw === '') return { origins: production ? [] : [...DEVELOPMENT_CORS_ORIGINS], maxAgeSeconds, extraHeaders };
+  if (raw === '*') return { origins: '*', maxAgeSeconds, extraHeaders };
   const entries = raw
     .split(',')
     .map((entry) => entry.trim())
@@ -327,7 +344,7 @@ function corsConfig(env: Env, production: boolean): CorsConfig {
     }
     return url.origin;
   });
-  return { origins: [...new Set(origins)], maxAgeSeconds };
+  return { origins: [...new Set(origins)], maxAgeSeconds, extraHeaders };
 }
 
 /** TRUSTED_DOCUMENTS: a comma-separated list of manifest paths; null when unset. The files are read when the server starts. */

@@ -70,10 +70,28 @@ describe('an allowed origin', () => {
   });
 });
 
+describe('request headers a page may send', () => {
+  it("allows Apollo Client's client-awareness headers, and more with CORS_ALLOWED_HEADERS", async () => {
+    const apolloClient = await preflight(api.url, SHOP, 'content-type,authorization,apollographql-client-name,apollographql-client-version');
+    const allowed = (res: Response) => res.headers.get('access-control-allow-headers')!.split(',');
+    expect(allowed(apolloClient)).toEqual(expect.arrayContaining(['apollographql-client-name', 'apollographql-client-version']));
+    expect(allowed(apolloClient)).not.toContain('sentry-trace');
+    const traced = await startTestApi({ CORS_ORIGINS: SHOP, CORS_ALLOWED_HEADERS: 'sentry-trace,baggage' });
+    try {
+      const res = await preflight(traced.url, SHOP, 'content-type,sentry-trace,baggage');
+      expect(allowed(res)).toEqual(expect.arrayContaining(['content-type', 'authorization', 'sentry-trace', 'baggage']));
+    } finally {
+      await traced.close();
+    }
+  });
+});
+
 describe('a refused origin', () => {
   it('gets no Access-Control-Allow-Origin on its preflight or its request', async () => {
     const res = await preflight(api.url, EVIL);
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
+    // Nor any other Access-Control-* header: nothing about the API's CORS rules is told to a page it refuses.
+    expect([...res.headers.keys()].filter((name) => name.startsWith('access-control-'))).toEqual([]);
     // Exact matching: neither a look-alike nor another scheme or port of an allowed origin.
     for (const origin of ['https://shop.example.com.evil.net', 'http://shop.example.com', 'https://shop.example.com:8443', 'null', 'http://localhost:5174']) {
       expect((await preflight(api.url, origin)).headers.get('access-control-allow-origin'), origin).toBeNull();
@@ -122,7 +140,9 @@ describe('defaults and configuration', () => {
     expect(() => loadConfig({ CORS_MAX_AGE_SECONDS: '-1' })).toThrow(/CORS_MAX_AGE_SECONDS must be an integer from 0 to 86400/);
     expect(loadConfig({ CORS_ORIGINS: 'HTTPS://Shop.Example.com, http://localhost:5173' }).cors.origins).toEqual([SHOP, 'http://localhost:5173']);
     expect(loadConfig({ CORS_ORIGINS: '*' }).cors.origins).toBe('*');
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).cors).toEqual({ origins: [], maxAgeSeconds: 600 });
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'x'.repeat(32) }).cors).toEqual({ origins: [], maxAgeSeconds: 600, extraHeaders: [] });
+    expect(loadConfig({ CORS_ALLOWED_HEADERS: ' Sentry-Trace, baggage ' }).cors.extraHeaders).toEqual(['sentry-trace', 'baggage']);
+    expect(() => loadConfig({ CORS_ALLOWED_HEADERS: 'sentry-trace,bad header' })).toThrow('CORS_ALLOWED_HEADERS: "bad header" is not a header name');
   });
 });
 

@@ -19,10 +19,20 @@
  * `apollo-require-preflight` (or `x-apollo-operation-name`).
  */
 import type { FastifyCorsOptions } from '@fastify/cors';
+import type { onSendHookHandler } from 'fastify';
 import type { CorsConfig } from '../config.js';
 
 /** The request headers a page may send: the ones the API reads (CSRF prevention's two included). */
-export const CORS_ALLOWED_HEADERS = ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'x-request-id'];
+export const CORS_ALLOWED_HEADERS = [
+  'content-type',
+  'authorization',
+  'apollo-require-preflight',
+  'x-apollo-operation-name',
+  'x-request-id',
+  // Apollo Client sends these when given a `name` and `version` (client awareness).
+  'apollographql-client-name',
+  'apollographql-client-version',
+];
 
 /** The response headers a page may read beyond the CORS-safelisted ones: the request id (for support) and when to retry a 429. */
 export const CORS_EXPOSED_HEADERS = ['x-request-id', 'retry-after'];
@@ -37,7 +47,7 @@ export function corsOptions(config: CorsConfig): FastifyCorsOptions {
     // A list is matched exactly (string equality with the request's Origin); '*' answers `*` to every origin.
     origin: config.origins,
     methods: 'GET,POST',
-    allowedHeaders: CORS_ALLOWED_HEADERS.join(','),
+    allowedHeaders: [...new Set([...CORS_ALLOWED_HEADERS, ...config.extraHeaders])].join(','),
     exposedHeaders: CORS_EXPOSED_HEADERS.join(','),
     credentials: false,
     maxAge: config.maxAgeSeconds,
@@ -46,3 +56,17 @@ export function corsOptions(config: CorsConfig): FastifyCorsOptions {
     strictPreflight: false,
   };
 }
+
+/** The CORS headers that only mean something next to an `Access-Control-Allow-Origin`. */
+const ORIGIN_BOUND = ['access-control-allow-methods', 'access-control-allow-headers', 'access-control-max-age', 'access-control-expose-headers'];
+
+/**
+ * An onSend hook for the routes under CORS: an answer to an origin that is not allowed carries no
+ * Access-Control-* header at all (@fastify/cors, given a list of origins, leaves out only
+ * `Access-Control-Allow-Origin` and still tells the page which methods and headers others may
+ * use). The browser refuses the page either way; this tells it nothing.
+ */
+export const withoutCorsForRefusedOrigins: onSendHookHandler = (_request, reply, payload, done) => {
+  if (!reply.hasHeader('access-control-allow-origin')) for (const header of ORIGIN_BOUND) reply.removeHeader(header);
+  done(null, payload);
+};

@@ -31,6 +31,7 @@ import {
   withRequestId,
 } from '../security/index.js';
 import { redactSecrets } from '../security/redact.js';
+import { withoutCorsForRefusedOrigins } from '../security/cors.js';
 import type { Services } from '../services.js';
 import { graphiqlRoutes } from './graphiql.js';
 import { metricsExposure, metricsHandler, startMetricsServer } from '../metrics.js';
@@ -200,6 +201,7 @@ export async function startServer(services: Services, { port = services.config.p
     async (graphql) => {
       // CORS first (an onRequest hook): a preflight (OPTIONS) is answered there, 204, before CSRF prevention could refuse it.
       await graphql.register(fastifyCors, security.http.cors);
+      graphql.addHook('onSend', withoutCorsForRefusedOrigins);
       // Every method, as Apollo answers them (405 for any but GET and POST).
       graphql.all(
         '/',
