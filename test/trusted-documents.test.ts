@@ -198,6 +198,7 @@ describe('manifests at start-up', () => {
     expect(() => loadTrustedDocuments([path.join(dir, 'missing.json')])).toThrow(/TRUSTED_DOCUMENTS: cannot read .*missing\.json as JSON: ENOENT/);
     expect(() => loadTrustedDocuments([write('bad.json', '{"a": ')])).toThrow(/TRUSTED_DOCUMENTS: cannot read .*bad\.json as JSON/);
     expect(() => loadTrustedDocuments([write('array.json', '[]')])).toThrow(/array\.json must be a JSON object/);
+    expect(() => loadTrustedDocuments([write('empty.json', '{}')])).toThrow(/empty\.json holds no document \(did codegen's `documents` find/);
     expect(() => loadTrustedDocuments([write('md5.json', JSON.stringify({ d41d8cd98f00b204e9800998ecf8427e: ME }))])).toThrow(
       /entry "d41d8cd98f00b204e9800998ecf8427e": the key must be a sha256/,
     );

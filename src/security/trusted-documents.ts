@@ -75,6 +75,10 @@ export function loadTrustedDocuments(paths: readonly string[]): TrustedDocuments
       }
       documents.set(hash, text);
     }
+    // graphql-codegen writes `{}` when its `documents` glob found no operation: an API with it would refuse everything.
+    if (Object.keys(manifest).length === 0) {
+      throw new ConfigError(`TRUSTED_DOCUMENTS: ${path} holds no document (did codegen's \`documents\` find the app's operations?)`);
+    }
   }
   return documents;
 }
