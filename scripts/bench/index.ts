@@ -35,7 +35,7 @@ import { toError } from 'prisma-write-through';
 import { createTokenService } from '../../src/auth/tokens.js';
 import { projectPaths } from '../migrations.js';
 import { createRunDatabase, DEFAULT_POSTGRES_URL, type RunDatabase } from '../consistency/database.js';
-import { snapshotSource, sourceHash } from '../consistency/source.js';
+import { SNAPSHOT_PATHS, snapshotSource, sourceHash } from '../consistency/source.js';
 import { AbortedError, now, throwIfAborted } from '../consistency/time.js';
 import { evaluateGoals, type Goal } from './goals.js';
 import { machineInfo, revision, type MachineInfo, type Revision } from './machine.js';
@@ -175,13 +175,17 @@ export interface BenchmarkResults {
   files: WrittenFiles | null;
 }
 
-/** Extracts the API's sources at `rev` (src/, schema.graphql, prisma/, package.json, tsconfig.json) into `dir`; returns the commit. */
+/** Extracts the API's sources at `rev` (src/ and what a snapshot takes besides: SNAPSHOT_PATHS) into `dir`; returns the commit. */
 function exportRevision(projectRoot: string, rev: string, dir: string): string {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: projectRoot, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
   const commit = git('rev-parse', '--verify', `${rev}^{commit}`);
   mkdirSync(dir, { recursive: true });
   const tar = path.join(dir, '..', 'rev.tar');
-  git('archive', '--format=tar', '-o', tar, commit, '--', 'src', 'schema.graphql', 'prisma', 'package.json', 'tsconfig.json');
+  // Only what the revision has (an older one may predate the package or the benchmark's server).
+  const present = git('ls-tree', '--name-only', commit, '--', ...SNAPSHOT_PATHS)
+    .split('\n')
+    .filter(Boolean);
+  git('archive', '--format=tar', '-o', tar, commit, '--', 'src', ...present);
   execFileSync('tar', ['-xf', tar, '-C', dir]);
   rmSync(tar, { force: true });
   // Generated at install, not committed: the working tree's (generated from the same prisma/schema.prisma, normally).

@@ -29,7 +29,7 @@ export function sourceHash(dir: string): string {
  * would fall back to node_modules' link to the live package) and the
  * benchmark's entry point with its variants.
  */
-const SNAPSHOT_PATHS = [
+export const SNAPSHOT_PATHS = [
   'package.json',
   'tsconfig.json',
   'schema.graphql',
