@@ -229,7 +229,9 @@ describe('the web storefront in a real browser', () => {
 
       // Sign up (the header then shows the name and an empty cart).
       await page.getByRole('link', { name: 'Sign up' }).click();
-      await page.getByLabel('Name').fill('Sam Shopper');
+      // On the sign-up page (the catalog's sort select has a "Name: A to Z" option a loose label match could find).
+      await eventually(() => textOf(page.getByRole('heading', { level: 1 }))).toBe('Create an account');
+      await page.getByLabel('Name', { exact: true }).fill('Sam Shopper');
       await page.getByLabel('Email').fill(`sam-${Date.now()}@example.com`);
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Sign up' }).click();
@@ -402,7 +404,8 @@ describe('the web storefront with trusted documents', () => {
       const page = await browserContext.newPage();
       const seen = watch(page, [app.origin, new URL(api.url).origin], api.url);
       await page.goto(`${app.origin}/signup`);
-      await page.getByLabel('Name').fill('Tess Trusted');
+      await eventually(() => textOf(page.getByRole('heading', { level: 1 }))).toBe('Create an account');
+      await page.getByLabel('Name', { exact: true }).fill('Tess Trusted');
       await page.getByLabel('Email').fill(`tess-${Date.now()}@example.com`);
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Sign up' }).click();
