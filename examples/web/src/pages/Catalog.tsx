@@ -53,7 +53,8 @@ export function CatalogPage() {
   const sort: ProductSort = isSort(sortParam) ? sortParam : 'CREATED';
   const after = params.get('after');
   const before = params.get('before');
-  const page = Math.max(1, Number(params.get('page')) || 1);
+  // Without a cursor this is the first page, whatever the address says.
+  const page = after || before ? Math.max(1, Number(params.get('page')) || 1) : 1;
 
   const [{ data, fetching, error }] = useQuery({
     query: CatalogQuery,
