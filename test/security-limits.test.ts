@@ -183,6 +183,14 @@ describe('cost', () => {
     }
   });
 
+  it('prices a document whose variables were bad before: a bad enum value first does not let a good one through unpriced', async () => {
+    // The nested orders of ORDERS_WITH_NESTED (cost 34401 with n: 100) and an enum variable.
+    const query = `query($n: Int, $s: ProductSort) { products(first: 1, sort: $s) { edges { node { id } } } me { orders(first: $n) { edges { node { items { product { id } } user { orders(first: $n) { edges { node { id } } } } } } } } }`;
+    const bogus = await gql(query, { n: 100, s: 'BOGUS' }, customer.token);
+    expect(bogus.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    await refusedCheaply(() => gql(query, { n: 100, s: 'PRICE' }, customer.token), 'GRAPHQL_VALIDATION_FAILED', /^Query cost \d+ exceeds the limit of 5000/);
+  });
+
   it('multiplies nodes(ids) by the number of ids', async () => {
     const ids = Array.from({ length: 100 }, () => customer.globalId);
     const query = `query($ids: [ID!]!) { nodes(ids: $ids) { ... on User { orders(first: 20) { edges { node { id } } } } } }`;

@@ -63,17 +63,19 @@ export function costLimitPlugin(maxCost: number): ApolloServerPlugin<object> {
   // Apollo Server parses and validates a document once and hands every request of the same text
   // the same DocumentNode (its document store): the cost of a document with given variables is
   // computed once, then looked up (a bounded map per document, emptied when full).
-  const costs = new WeakMap<DocumentNode, Map<string, number | GraphQLError | null>>();
+  const costs = new WeakMap<DocumentNode, Map<string, number | GraphQLError>>();
   const costOf = (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown>, operationName: string | undefined) => {
     const key = `${operationName ?? ''}\0${JSON.stringify(variables, sizesOnly)}`;
     let known = costs.get(document);
     if (!known) costs.set(document, (known = new Map()));
-    let cost = known.get(key);
-    if (cost === undefined) {
-      cost = computeCost(schema, document, variables, operationName);
-      if (known.size >= COSTS_PER_DOCUMENT) known.clear();
-      known.set(key, cost);
-    }
+    const remembered = known.get(key);
+    if (remembered !== undefined) return remembered;
+    const cost = computeCost(schema, document, variables, operationName);
+    // Never remembered: "bad variables" (null). The key blanks strings, so a bad enum value and a
+    // good one share it, and the good one must still be priced.
+    if (cost === null) return cost;
+    if (known.size >= COSTS_PER_DOCUMENT) known.clear();
+    known.set(key, cost);
     return cost;
   };
   return {
