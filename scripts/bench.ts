@@ -96,7 +96,11 @@ async function main(): Promise<number> {
   const { root } = projectPaths();
   const smoke = values.smoke === true;
   const out = values.out ?? (smoke ? undefined : path.join(root, 'docs', 'benchmarks'));
-  const args = process.argv.slice(2).join(' ');
+  // Quoted where a shell needs it (an empty value such as --workloads '', a space), so the report's command runs as printed.
+  const args = process.argv
+    .slice(2)
+    .map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`))
+    .join(' ');
   const options: BenchmarkOptions = {
     smoke,
     progress: true,

@@ -232,7 +232,7 @@ function referencesSection(results: BenchmarkResults): string {
   if (goals.length) {
     parts.push(
       '',
-      `Write-through ÷ bare-apollo (where the rest of the time goes: [read-path.md](read-path.md)): ${goals.map((g) => `${g.title.split(':')[0]!.toLowerCase()} **${g.measured}** (${g.target}: ${g.status}${g.noisy ? ', noisy' : ''})`).join('; ')}.`,
+      `Write-through ÷ bare-apollo (where the rest of the time goes: docs/benchmarks/read-path.md): ${goals.map((g) => `${g.title.split(':')[0]!.toLowerCase()} **${g.measured}** (${g.target}: ${g.status}${g.noisy ? ', noisy' : ''})`).join('; ')}.`,
     );
   }
   return parts.join('\n');
