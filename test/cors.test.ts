@@ -7,11 +7,11 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { startTestApi, type TestApi } from './support/api.js';
+import { hasChromium, launchChromium } from './support/chromium.js';
 
 const SHOP = 'https://shop.example.com';
 const EVIL = 'https://evil.example.net';
@@ -146,9 +146,7 @@ describe('defaults and configuration', () => {
   });
 });
 
-const CHROMIUM = '/usr/bin/chromium';
-
-describe.skipIf(!existsSync(CHROMIUM))('in Chromium', () => {
+describe.skipIf(!hasChromium)('in Chromium', () => {
   let browser: Browser;
   let pages: http.Server;
   let port: number;
@@ -159,11 +157,7 @@ describe.skipIf(!existsSync(CHROMIUM))('in Chromium', () => {
     await new Promise<void>((resolve) => pages.listen(0, '127.0.0.1', resolve));
     port = (pages.address() as AddressInfo).port;
     browserApi = await startTestApi({ CORS_ORIGINS: `http://127.0.0.1:${port}` });
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--headless', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

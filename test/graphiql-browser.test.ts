@@ -8,14 +8,13 @@
  */
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApi, type TestApi } from './support/api.js';
+import { chromiumMissing, hasChromium, launchChromium } from './support/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const SKIP_MESSAGE = `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) to run the GraphiQL browser test`;
+const SKIP_MESSAGE = chromiumMissing('the GraphiQL browser test');
 
 let api: TestApi;
 let base: string;
@@ -27,20 +26,7 @@ beforeAll(async () => {
     console.warn(`skipping the GraphiQL browser test: ${SKIP_MESSAGE}`);
     return;
   }
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--headless',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -10,7 +10,7 @@
  * every run), to the temporary directory otherwise. Skipped (with a message) where
  * /usr/bin/chromium is missing: `apt-get install chromium` (.ci/run does).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,10 +18,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
 import { startTestApi, type TestApi } from './support/api.js';
+import { chromiumMissing, hasChromium, launchChromium } from './support/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-const SKIP_MESSAGE = `${CHROMIUM} not found: install Debian's chromium (apt-get install -y chromium) to run the web storefront browser test`;
+const SKIP_MESSAGE = chromiumMissing('the web storefront browser test');
 
 const WEB_ROOT = path.resolve('examples/web');
 const MANIFEST = path.join(WEB_ROOT, 'src/gql/persisted-documents.json');
@@ -141,20 +140,7 @@ beforeAll(async () => {
     console.warn(`skipping the web storefront browser test: ${SKIP_MESSAGE}`);
     return;
   }
-  const { chromium } = await import('playwright-core');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--headless',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
